@@ -1,0 +1,1 @@
+"""Olivine: a build system for RPM distributions."""

@@ -1,0 +1,136 @@
+"""Settings: one typed object read from `OLIVINE_*` environment variables and an optional file.
+
+Precedence (highest first): keyword arguments, environment, the config file named by
+`OLIVINE_CONFIG` (TOML), defaults. Nothing here holds a secret by default: the signing secret for
+object links is generated once per data directory and kept there (mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from olivine.errors import ConfigError
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by OLIVINE_CONFIG; its keys are the field names."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("OLIVINE_CONFIG")
+        if not path:
+            return {}
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except FileNotFoundError as e:
+            raise ConfigError(f"OLIVINE_CONFIG names {path}, which does not exist") from e
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {path}: {e}") from e
+        return data.get("olivine", data)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OLIVINE_", extra="forbid")
+
+    data_dir: Path = Path(".olivine")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = None  # how clients reach the API; default http://host:port
+
+    database_url: str | None = None  # default: sqlite in the data directory
+    database_pool_size: int = Field(5, ge=1)
+
+    temporal_address: str | None = None  # unset: `olivine up` starts the dev server
+    temporal_port: int = Field(7233, ge=1, le=65535)
+    temporal_namespace: str = "default"
+
+    storage: Literal["fs", "s3"] = "fs"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_presign_seconds: int = Field(3600, ge=60)
+
+    forge_url: str | None = None  # unset: bare repositories under <data_dir>/forge
+
+    worker_arches: list[str] = Field(default_factory=lambda: ["x86_64"])
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return v
+
+    @model_validator(mode="after")
+    def _check_s3(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("OLIVINE_STORAGE=s3 needs OLIVINE_S3_BUCKET")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'olivine.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def forge_dir(self) -> Path:
+        return self.data_dir / "forge"
+
+    def secret_key(self) -> bytes:
+        """The per-data-directory key that signs expiring object links; made on first use."""
+        path = self.data_dir / "secret-key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings; a bad value is a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            name = "OLIVINE_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else ""
+            problems.append(f"{name}: {err['msg']}" if name else err["msg"])
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Projects: the project file and the project service."""
