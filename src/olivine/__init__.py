@@ -1,1 +1,3 @@
 """Olivine: a build system for RPM distributions."""
+
+__version__ = "0.1.0"

@@ -14,7 +14,10 @@ class Artifact(Base):
     """One RPM or SRPM file. Shared by every project and repository that carries it."""
 
     __tablename__ = "artifacts"
-    __table_args__ = (Index("ix_artifacts_nevra", "name", "version", "release", "arch"),)
+    __table_args__ = (
+        Index("ix_artifacts_nevra", "name", "version", "release", "arch"),
+        Index("ix_artifacts_filename", "filename"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -29,6 +32,11 @@ class Artifact(Base):
     license: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     buildtime: Mapped[int | None] = mapped_column(BigInteger)
+    size_installed: Mapped[int] = mapped_column(BigInteger, default=0)
+    location_href: Mapped[str] = mapped_column(String(600), default="")  # Packages/<l>/<file>
+    # pungi's multilib methods, decided once from the header's file list and provides
+    multilib_runtime: Mapped[bool] = mapped_column(default=False)
+    multilib_devel: Mapped[bool] = mapped_column(default=False)
     primary_xml: Mapped[str] = mapped_column(Text)
     filelists_xml: Mapped[str] = mapped_column(Text)
     other_xml: Mapped[str] = mapped_column(Text)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:06:20.713063
+Create Date: 2026-11-25 22:11:04.982504
 """
 
 from collections.abc import Sequence
@@ -33,6 +33,10 @@ def upgrade() -> None:
         sa.Column("license", sa.Text(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("buildtime", sa.BigInteger(), nullable=True),
+        sa.Column("size_installed", sa.BigInteger(), nullable=False),
+        sa.Column("location_href", sa.String(length=600), nullable=False),
+        sa.Column("multilib_runtime", sa.Boolean(), nullable=False),
+        sa.Column("multilib_devel", sa.Boolean(), nullable=False),
         sa.Column("primary_xml", sa.Text(), nullable=False),
         sa.Column("filelists_xml", sa.Text(), nullable=False),
         sa.Column("other_xml", sa.Text(), nullable=False),
@@ -41,6 +45,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("sha256", name=op.f("uq_artifacts_sha256")),
     )
     with op.batch_alter_table("artifacts", schema=None) as batch_op:
+        batch_op.create_index("ix_artifacts_filename", ["filename"], unique=False)
         batch_op.create_index(
             "ix_artifacts_nevra", ["name", "version", "release", "arch"], unique=False
         )
@@ -52,6 +57,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_packages")),
         sa.UniqueConstraint("name", name=op.f("uq_packages_name")),
+    )
+    op.create_table(
+        "repo_chunks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("artifact_ids", sa.JSON(), nullable=False),
+        sa.Column("blobs", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_repo_chunks")),
+        sa.UniqueConstraint("digest", name=op.f("uq_repo_chunks_digest")),
     )
     op.create_table(
         "users",
@@ -166,6 +181,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("comps_xml", sa.Text(), nullable=True),
+        sa.Column("modules_yaml", sa.Text(), nullable=True),
+        sa.Column("updateinfo_xml", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["project_id"],
@@ -316,6 +334,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "repository_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("repository_id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("href", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["repository_id"],
+            ["repositories.id"],
+            name=op.f("fk_repository_files_repository_id_repositories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_repository_files")),
+        sa.UniqueConstraint(
+            "repository_id", "sha256", name=op.f("uq_repository_files_repository_id")
+        ),
+    )
+    with op.batch_alter_table("repository_files", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_repository_files_repository_id"), ["repository_id"], unique=False
+        )
+
+    op.create_table(
         "repository_revisions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("repository_id", sa.Integer(), nullable=False),
@@ -326,6 +367,8 @@ def upgrade() -> None:
         sa.Column("files", sa.JSON(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.Column("package_count", sa.Integer(), nullable=False),
+        sa.Column("chunks", sa.JSON(), nullable=False),
+        sa.Column("timestamp", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["repository_id"],
@@ -552,6 +595,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_repository_revisions_repository_id"))
 
     op.drop_table("repository_revisions")
+    with op.batch_alter_table("repository_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_repository_files_repository_id"))
+
+    op.drop_table("repository_files")
     with op.batch_alter_table("import_revisions", schema=None) as batch_op:
         batch_op.drop_index("ix_import_revisions_project_package")
 
@@ -584,9 +631,11 @@ def downgrade() -> None:
     op.drop_table("tokens")
     op.drop_table("projects")
     op.drop_table("users")
+    op.drop_table("repo_chunks")
     op.drop_table("packages")
     with op.batch_alter_table("artifacts", schema=None) as batch_op:
         batch_op.drop_index("ix_artifacts_nevra")
+        batch_op.drop_index("ix_artifacts_filename")
 
     op.drop_table("artifacts")
     # ### end Alembic commands ###

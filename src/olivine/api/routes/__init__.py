@@ -1,0 +1,11 @@
+"""Routers of /api/v1. Capabilities add theirs to ROUTERS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from olivine.api.routes import auth, packages, projects, tasks
+
+    return [projects.router, packages.router, tasks.router, auth.router]

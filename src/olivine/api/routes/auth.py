@@ -1,0 +1,91 @@
+"""Users, tokens and roles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from olivine.api.deps import Caller, Svc, project_for, require_admin, require_user
+from olivine.api.schemas import MeOut, RoleIn, RoleOut, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
+from olivine.auth.policy import Action
+from olivine.auth.service import AuthService
+from olivine.db.models import Project
+from olivine.errors import Forbidden
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.get("/me", response_model=MeOut)
+def me(svc: Svc, who: Caller) -> MeOut:
+    roles: dict[str, str] = {}
+    if who.roles:
+        with svc.db.session() as s:
+            names = dict(s.query(Project.id, Project.name).all())
+        roles = {names[p]: r for p, r in who.roles if p in names}
+    return MeOut(name=who.name, admin=who.is_admin, anonymous=who.anonymous, roles=roles)
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(svc: Svc, who: Caller) -> list[UserOut]:
+    require_admin(who)
+    return [UserOut(name=u.name, admin=u.is_admin, created_at=u.created_at)
+            for u in AuthService(svc.db).list_users()]
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, svc: Svc, who: Caller) -> UserOut:
+    require_admin(who)
+    u = AuthService(svc.db).create_user(body.name, body.admin)
+    return UserOut(name=u.name, admin=u.is_admin, created_at=u.created_at)
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201)
+def create_token(body: TokenIn, svc: Svc, who: Caller) -> TokenCreated:
+    require_user(who)
+    user = body.user or who.name
+    if user != who.name:
+        require_admin(who)
+    tok = AuthService(svc.db).create_token(user, body.name)
+    return TokenCreated(id=tok.id, user=tok.user, token=tok.secret)
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+def list_tokens(svc: Svc, who: Caller, user: str | None = None) -> list[TokenOut]:
+    require_user(who)
+    if not who.is_admin:
+        if user not in (None, who.name):
+            raise Forbidden("only an administrator may list other users' tokens")
+        user = who.name
+    return [TokenOut(**t.__dict__) for t in AuthService(svc.db).list_tokens(user)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, svc: Svc, who: Caller) -> Response:
+    require_user(who)
+    auth = AuthService(svc.db)
+    if auth.token_owner(token_id) != who.name:
+        require_admin(who)
+    auth.revoke_token(token_id)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{project}/roles", response_model=list[RoleOut])
+def list_roles(project: str, svc: Svc, who: Caller) -> list[RoleOut]:
+    require_user(who)
+    project_for(svc, who, project, Action.MANAGE)
+    return [RoleOut(user=u, role=r) for u, r in AuthService(svc.db).roles_of(project)]
+
+
+@router.put("/projects/{project}/roles/{user}", response_model=RoleOut)
+def grant_role(project: str, user: str, body: RoleIn, svc: Svc, who: Caller) -> RoleOut:
+    require_user(who)
+    project_for(svc, who, project, Action.MANAGE)
+    AuthService(svc.db).grant(project, user, body.role, who.user_id)
+    return RoleOut(user=user, role=body.role)
+
+
+@router.delete("/projects/{project}/roles/{user}", status_code=204)
+def revoke_role(project: str, user: str, svc: Svc, who: Caller) -> Response:
+    require_user(who)
+    project_for(svc, who, project, Action.MANAGE)
+    AuthService(svc.db).revoke(project, user)
+    return Response(status_code=204)

@@ -1,0 +1,136 @@
+"""Tasks: list with filters and pagination, show with subtasks, logs (with follow), cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from olivine.api.deps import Caller, Svc, check, require_user
+from olivine.api.schemas import LogChunk, LogOut, Page, TaskOut
+from olivine.api.temporal import temporal
+from olivine.auth.policy import Action, Principal
+from olivine.errors import Conflict, Forbidden, NotFound
+from olivine.services import Services
+from olivine.tasks.queries import TaskFilter, TaskRow, get_task, list_tasks, project_of, root_workflow
+from olivine.tasks.service import STATES, TERMINAL
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+FOLLOW_POLL = 0.3
+
+
+def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
+    t = row.task
+    return TaskOut(
+        id=t.id, parent_id=t.parent_id, kind=t.kind, status=t.status, arch=t.arch,
+        project=row.project, package=row.package, submitter=row.submitter, summary=t.summary,
+        result=t.result, error=t.error, created_at=t.created_at, started_at=t.started_at,
+        finished_at=t.finished_at, children=children,
+    )
+
+
+def visible_task(svc: Services, who: Principal, task_id: int) -> TaskRow:
+    row = get_task(svc.db, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    project = project_of(svc.db, row.task)
+    if project is not None:
+        check(who, Action.READ, project)
+    elif not (who.is_admin or (who.user_id and row.task.submitter_id == who.user_id)):
+        if who.anonymous:
+            require_user(who)
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+@router.get("", response_model=Page[TaskOut])
+def tasks(
+    svc: Svc,
+    who: Caller,
+    project: str | None = None,
+    kind: str | None = Query(None, max_length=32),
+    status: str | None = None,
+    package: str | None = None,
+    submitter: str | None = None,
+    parent: int | None = None,
+    roots: bool = False,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> Page[TaskOut]:
+    if status is not None and status not in STATES:
+        from olivine.errors import ValidationFailed
+
+        raise ValidationFailed(f"status must be one of {', '.join(sorted(STATES))}")
+    f = TaskFilter(project, kind, status, package, submitter, parent, roots)
+    total, rows = list_tasks(svc.db, who, f, offset, limit)
+    return Page[TaskOut](items=[task_out(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+@router.get("/{task_id}", response_model=TaskOut)
+def show_task(task_id: int, svc: Svc, who: Caller) -> TaskOut:
+    row = visible_task(svc, who, task_id)
+    _, kids = list_tasks(svc.db, who, TaskFilter(parent_id=task_id), 0, 1000)
+    return task_out(row, [task_out(k) for k in reversed(kids)])
+
+
+@router.get("/{task_id}/logs", response_model=LogOut)
+async def task_logs(
+    task_id: int,
+    svc: Svc,
+    who: Caller,
+    after: int = Query(-1, ge=-1),
+    follow: bool = False,
+) -> LogOut | StreamingResponse:
+    await run_in_threadpool(visible_task, svc, who, task_id)
+    if follow:
+        return StreamingResponse(_follow(svc, task_id, after), media_type="text/plain")
+    chunks = await run_in_threadpool(svc.tasks.read_log, task_id, after)
+    status, _ = await run_in_threadpool(svc.tasks.status_of, task_id)
+    done = status in TERMINAL and len(chunks) < 1000
+    return LogOut(
+        task_id=task_id, status=status, done=done,
+        chunks=[LogChunk(seq=c.seq, text=c.text) for c in chunks],
+    )
+
+
+async def _follow(svc: Services, task_id: int, after: int) -> AsyncIterator[bytes]:
+    while True:
+        status, _ = await run_in_threadpool(svc.tasks.status_of, task_id)
+        chunks = await run_in_threadpool(svc.tasks.read_log, task_id, after)
+        for c in chunks:
+            after = c.seq
+            yield c.text.encode()
+        if status in TERMINAL and not chunks:
+            return
+        if not chunks:
+            await asyncio.sleep(FOLLOW_POLL)
+
+
+@router.post("/{task_id}/cancel", response_model=TaskOut)
+async def cancel_task(task_id: int, request: Request, svc: Svc, who: Caller) -> TaskOut:
+    require_user(who)
+    row = await run_in_threadpool(visible_task, svc, who, task_id)
+    if row.task.submitter_id != who.user_id:
+        project = project_of(svc.db, row.task)
+        if project is None and not who.is_admin:
+            raise Forbidden(f"only the submitter or an administrator may cancel task {task_id}")
+        if project is not None:
+            check(who, Action.CANCEL, project)
+    if row.task.status in TERMINAL:
+        raise Conflict(f"task {task_id} is already {row.task.status}")
+    _, wf_id = await run_in_threadpool(root_workflow, svc.db, task_id)
+    cancelled = False
+    if wf_id:
+        client = await temporal(request)
+        with contextlib.suppress(Exception):
+            await client.get_workflow_handle(wf_id).cancel()
+            cancelled = True
+    if not cancelled:
+        await run_in_threadpool(svc.tasks.finish, task_id, "canceled", error="cancelled")
+    refreshed = get_task(svc.db, task_id)
+    assert refreshed is not None
+    return task_out(refreshed)

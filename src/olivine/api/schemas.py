@@ -1,0 +1,133 @@
+"""Request and response bodies of /api/v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class ProjectOut(BaseModel):
+    name: str
+    public: bool
+    description: str = ""
+    arches: list[str]
+    dist: str
+    created_at: datetime
+    updated_at: datetime
+    spec: dict[str, Any] | None = None
+
+
+class ApplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str = Field(description="the project file, as YAML text", max_length=4_000_000)
+    filename: str = "project.yaml"
+    wait: bool = True
+
+
+class ApplyOut(BaseModel):
+    task_id: int
+    project: str
+    status: str
+    created: bool | None = None
+    changes: list[str] | None = None
+    error: str | None = None
+
+
+class PackageOut(BaseModel):
+    name: str
+    active: bool
+    settings: dict[str, Any]
+    latest_import: dict[str, Any] | None
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    parent_id: int | None
+    kind: str
+    status: str
+    arch: str | None
+    project: str | None = None
+    package: str | None = None
+    submitter: str | None = None
+    summary: str
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    children: list[TaskOut] | None = None
+
+
+class LogChunk(BaseModel):
+    seq: int
+    text: str
+
+
+class LogOut(BaseModel):
+    task_id: int
+    status: str
+    done: bool
+    chunks: list[LogChunk]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+    admin: bool = False
+
+
+class UserOut(BaseModel):
+    name: str
+    admin: bool
+    created_at: datetime
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str | None = None
+    name: str = Field("", max_length=128)
+
+
+class TokenCreated(BaseModel):
+    id: int
+    user: str
+    token: str = Field(description="shown once; store it now")
+
+
+class TokenOut(BaseModel):
+    id: int
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str
+
+
+class RoleOut(BaseModel):
+    user: str
+    role: str
+
+
+class MeOut(BaseModel):
+    name: str
+    admin: bool
+    anonymous: bool
+    roles: dict[str, str]

@@ -1,0 +1,49 @@
+"""The web application: API (/api/v1), repositories, objects, forge and UI, wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from olivine import __version__
+from olivine.api import errors
+from olivine.api.objects import router as objects_router
+from olivine.api.routes import routers
+from olivine.config import Settings
+from olivine.services import Services
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    svc = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if services is None:
+            svc.close()
+
+    app = FastAPI(
+        title="Olivine", version=__version__, lifespan=lifespan,
+        description="Build system for RPM distributions. Public read, authenticated actions.",
+    )
+    app.state.services = svc
+    errors.install(app)
+    for r in routers():
+        app.include_router(r)
+    app.include_router(objects_router)
+    for extra in _optional_routers():
+        app.include_router(extra)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    return app
+
+
+def _optional_routers() -> list:  # type: ignore[type-arg]
+    """Routers of capabilities that serve outside /api/v1 (repos, forge, web UI)."""
+    return []

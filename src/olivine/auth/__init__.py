@@ -1,0 +1,1 @@
+"""Users, API tokens, per-project roles and the permission policy."""

@@ -1,0 +1,1 @@
+"""Builder backends: `rpmbuild` (bubblewrap sandbox, default) and `mock` (config + command)."""

@@ -1,0 +1,80 @@
+"""`olivine login`, `user`, `token`, `role`."""
+
+from __future__ import annotations
+
+import typer
+
+from olivine.cli.client import Api, CliError
+from olivine.cli.context import save_login
+from olivine.cli.output import console, show
+from olivine.cli.state import STATE
+
+user_app = typer.Typer(help="Users (administrators only).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+role_app = typer.Typer(help="Roles in projects: manager, builder, member, guest.",
+                       no_args_is_help=True)
+
+
+def login(url: str = typer.Argument(..., help="the Olivine server"),
+          token: str = typer.Option(..., "--token", "-t", help="an API token")) -> None:
+    """Check a token against a server and remember both."""
+    STATE.url, STATE.token = url, token
+    me = Api(STATE).get("/api/v1/me")
+    if me["anonymous"]:
+        raise CliError("the server did not accept the token")
+    path = save_login(url.rstrip("/"), token)
+    console.print(f"logged in to {url} as {me['name']} (saved in {path})")
+
+
+@user_app.command("create")
+def user_create(name: str, admin: bool = typer.Option(False, "--admin")) -> None:
+    show(Api(STATE).post("/api/v1/users", json={"name": name, "admin": admin}), STATE.json)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    show(Api(STATE).get("/api/v1/users"), STATE.json, ["name", "admin", "created_at"])
+
+
+@token_app.command("create")
+def token_create(user: str = typer.Option(None, "--user", help="default: yourself"),
+                 name: str = typer.Option("", "--name")) -> None:
+    """Make a token; its secret is shown once."""
+    out = Api(STATE).post("/api/v1/tokens", json={"user": user, "name": name})
+    if STATE.json:
+        show(out, True)
+    else:
+        console.print(f"token {out['id']} for {out['user']} (shown once, keep it now):")
+        print(out["token"])
+
+
+@token_app.command("list")
+def token_list(user: str = typer.Option(None, "--user")) -> None:
+    params = {"user": user} if user else {}
+    rows = Api(STATE).get("/api/v1/tokens", params=params)
+    show(rows, STATE.json, ["id", "user", "name", "prefix", "created_at", "last_used_at", "revoked"])
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., metavar="ID")) -> None:
+    Api(STATE).delete(f"/api/v1/tokens/{token_id}")
+    if not STATE.json:
+        console.print(f"token {token_id} revoked")
+
+
+@role_app.command("grant")
+def role_grant(project: str, user: str, role: str) -> None:
+    out = Api(STATE).put(f"/api/v1/projects/{project}/roles/{user}", json={"role": role})
+    show(out, STATE.json) if STATE.json else console.print(f"{user} is {role} in {project}")
+
+
+@role_app.command("revoke")
+def role_revoke(project: str, user: str) -> None:
+    Api(STATE).delete(f"/api/v1/projects/{project}/roles/{user}")
+    if not STATE.json:
+        console.print(f"{user} has no role in {project} now")
+
+
+@role_app.command("list")
+def role_list(project: str) -> None:
+    show(Api(STATE).get(f"/api/v1/projects/{project}/roles"), STATE.json, ["user", "role"])

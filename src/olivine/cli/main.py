@@ -1,0 +1,64 @@
+"""The `olivine` command line. Global options (any position): --url, --token, --json."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from olivine.cli import admin, projects, tasks
+from olivine.cli.client import CliError
+from olivine.cli.state import extract_globals
+from olivine.errors import OlivineError
+
+app = typer.Typer(
+    name="olivine",
+    help="Olivine: build RPM distributions. Global options: --url URL, --token T, --json.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from olivine.cli import serve
+
+    app.command("up")(serve.up)
+    app.command("worker")(serve.worker)
+    app.command("login")(admin.login)
+    app.add_typer(admin.user_app, name="user")
+    app.add_typer(admin.token_app, name="token")
+    app.add_typer(admin.role_app, name="role")
+    app.add_typer(projects.project_app, name="project")
+    app.add_typer(projects.package_app, name="package")
+    app.add_typer(tasks.task_app, name="task")
+    for extra in _capability_commands():
+        extra(app)
+
+
+def _capability_commands() -> list:  # type: ignore[type-arg]
+    """Each capability's `register(app)`; capabilities add themselves here."""
+    return []
+
+
+def main() -> None:
+    argv = extract_globals(sys.argv[1:])
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except CliError as e:
+        print(f"olivine: {e}", file=sys.stderr)
+        sys.exit(1)
+    except OlivineError as e:
+        print(f"olivine: {e.message}", file=sys.stderr)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except Exception as e:
+        show = getattr(e, "show", None)  # Click's usage errors (typer vendors Click)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(e, "exit_code", 2))

@@ -1,0 +1,38 @@
+"""Printing: tables for people, JSON for machines (--json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def emit_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for c in columns:
+        t.add_column(c.upper())
+    for r in rows:
+        t.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in columns])
+    console.print(t)
+
+
+def show(data: Any, as_json: bool, columns: Sequence[str] | None = None) -> None:
+    if as_json:
+        emit_json(data)
+    elif isinstance(data, list) and columns:
+        table(data, columns)
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            if v is not None and not isinstance(v, (dict, list)):
+                console.print(f"[bold]{k}[/bold]: {v}")
+    else:
+        console.print(data)

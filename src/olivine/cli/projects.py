@@ -1,0 +1,82 @@
+"""`olivine project` and `olivine package list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from olivine.cli.client import Api, CliError
+from olivine.cli.output import console, show
+from olivine.cli.state import STATE
+
+project_app = typer.Typer(help="Projects (distributions).", no_args_is_help=True)
+package_app = typer.Typer(help="Packages of a project.", no_args_is_help=True)
+
+
+@project_app.command("apply")
+def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")) -> None:
+    """Declare a project and its catalog from a project file (idempotent)."""
+    try:
+        text = file.read_text()
+    except OSError as e:
+        raise CliError(f"cannot read {file}: {e.strerror}") from None
+    out = Api(STATE).post(
+        "/api/v1/projects/apply", json={"file": text, "filename": str(file), "wait": True}
+    )
+    if STATE.json:
+        show(out, True)
+    elif out["status"] == "succeeded":
+        verb = "created" if out["created"] else "applied"
+        console.print(f"project {out['project']} {verb} (task {out['task_id']})")
+        for change in out["changes"] or ["unchanged"]:
+            console.print(f"  {change}")
+    if out["status"] == "failed":
+        raise CliError(f"applying {file} failed (task {out['task_id']}): {out['error']}")
+    if out["status"] in ("pending", "running") and not STATE.json:
+        console.print(f"task {out['task_id']} is {out['status']}; follow it with "
+                      f"`olivine task logs {out['task_id']} --follow`")
+
+
+@project_app.command("list")
+def project_list() -> None:
+    show(Api(STATE).get("/api/v1/projects"), STATE.json,
+         ["name", "public", "arches", "dist", "updated_at"])
+
+
+@project_app.command("show")
+def project_show(project: str = typer.Argument(..., metavar="P")) -> None:
+    out = Api(STATE).get(f"/api/v1/projects/{project}")
+    if STATE.json:
+        show(out, True)
+        return
+    for k in ("name", "public", "arches", "dist", "created_at", "updated_at"):
+        console.print(f"[bold]{k}[/bold]: {out[k]}")
+    spec = out.get("spec") or {}
+    console.print(f"[bold]packages[/bold]: {len(spec.get('packages', []))}")
+    repos = ["all"] + [r["name"] for r in spec.get("repositories", [])]
+    console.print(f"[bold]repositories[/bold]: {', '.join(repos)}")
+
+
+@package_app.command("list")
+def package_list(
+    project: str = typer.Argument(..., metavar="P"),
+    name: str = typer.Option(None, "--name", help="glob"),
+    offset: int = typer.Option(0, "--offset"),
+    limit: int = typer.Option(100, "--limit"),
+) -> None:
+    params: dict[str, str | int] = {"offset": offset, "limit": limit}
+    if name:
+        params["name"] = name
+    page = Api(STATE).get(f"/api/v1/projects/{project}/packages", params=params)
+    if STATE.json:
+        show(page, True)
+        return
+    rows = [
+        {"name": p["name"], "active": p["active"],
+         "latest import": (p["latest_import"] or {}).get("nevr", "")}
+        for p in page["items"]
+    ]
+    show(rows, False, ["name", "active", "latest import"])
+    if page["total"] > offset + len(rows):
+        console.print(f"({page['total']} in all; --offset {offset + len(rows)} for more)")

@@ -1,0 +1,47 @@
+"""`olivine up` (everything on one machine) and `olivine worker` (one more worker process)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+
+from olivine.cli.state import STATE
+from olivine.config import load_settings
+
+
+def up(
+    host: str = typer.Option(None, "--host"),
+    port: int = typer.Option(None, "--port"),
+    demo: bool = typer.Option(False, "--demo", help="make, import, build and publish a demo project"),
+) -> None:
+    """Run everything: database migrations, Temporal dev server, workers, API and UI.
+
+    The data directory is --data-dir, or OLIVINE_DATA_DIR, or ./.olivine."""
+    from olivine.supervisor import run_up
+
+    overrides: dict[str, object] = {}
+    if STATE.data_dir:  # --data-dir (a global option) or OLIVINE_DATA_DIR
+        overrides["data_dir"] = Path(STATE.data_dir)
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    raise typer.Exit(run_up(settings, demo=demo))
+
+
+def worker(
+    arch: str = typer.Option(None, "--arch", help="build arch this worker serves (default: host)"),
+    queue: list[str] = typer.Option(None, "--queue", help="task queue(s); default: all for --arch"),
+) -> None:
+    """Start a worker against the same database, store and Temporal as the API."""
+    from olivine.worker import default_queues, run_worker
+
+    overrides: dict[str, object] = {"data_dir": Path(STATE.data_dir)} if STATE.data_dir else {}
+    settings = load_settings(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker(settings, list(queue) if queue else default_queues(arch)))

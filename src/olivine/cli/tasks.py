@@ -1,0 +1,101 @@
+"""`olivine task list | show | logs | cancel`, and waiting for a task (`--wait` elsewhere)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import typer
+
+from olivine.cli.client import Api, CliError
+from olivine.cli.output import console, show
+from olivine.cli.state import STATE
+
+task_app = typer.Typer(help="Tasks: every step of every job.", no_args_is_help=True)
+TERMINAL = {"succeeded", "failed", "canceled"}
+COLUMNS = ["id", "kind", "status", "project", "package", "arch", "submitter", "created_at"]
+
+
+@task_app.command("list")
+def task_list(
+    project: str = typer.Option(None, "--project", "-p"),
+    kind: str = typer.Option(None, "--kind"),
+    status: str = typer.Option(None, "--status"),
+    package: str = typer.Option(None, "--package"),
+    submitter: str = typer.Option(None, "--submitter"),
+    offset: int = typer.Option(0, "--offset"),
+    limit: int = typer.Option(50, "--limit"),
+) -> None:
+    params = {k: v for k, v in {
+        "project": project, "kind": kind, "status": status, "package": package,
+        "submitter": submitter, "offset": offset, "limit": limit,
+    }.items() if v is not None}
+    page = Api(STATE).get("/api/v1/tasks", params=params)
+    if STATE.json:
+        show(page, True)
+        return
+    show(page["items"], False, COLUMNS)
+    if page["total"] > offset + len(page["items"]):
+        console.print(f"({page['total']} in all; --offset {offset + len(page['items'])} for more)")
+
+
+@task_app.command("show")
+def task_show(task_id: int = typer.Argument(..., metavar="ID")) -> None:
+    t = Api(STATE).get(f"/api/v1/tasks/{task_id}")
+    if STATE.json:
+        show(t, True)
+        return
+    _print_tree(t, 0)
+    if t.get("error"):
+        console.print(f"[red]error[/red]: {t['error']}")
+
+
+def _print_tree(t: dict[str, Any], depth: int) -> None:
+    arch = f" [{t['arch']}]" if t.get("arch") else ""
+    what = " ".join(x for x in (t.get("project"), t.get("package")) if x)
+    console.print(f"{'  ' * depth}{t['id']} {t['kind']}{arch} {what} — {t['status']} {t['summary']}")
+    for child in t.get("children") or []:
+        _print_tree(child, depth + 1)
+
+
+@task_app.command("logs")
+def task_logs(
+    task_id: int = typer.Argument(..., metavar="ID"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="keep printing until the task ends"),
+) -> None:
+    api = Api(STATE)
+    if follow:
+        for text in api.stream(f"/api/v1/tasks/{task_id}/logs", params={"follow": "true"}):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        return
+    after = -1
+    while True:
+        out = api.get(f"/api/v1/tasks/{task_id}/logs", params={"after": after})
+        for c in out["chunks"]:
+            sys.stdout.write(c["text"])
+            after = c["seq"]
+        if out["done"] or not out["chunks"]:
+            break
+
+
+@task_app.command("cancel")
+def task_cancel(task_id: int = typer.Argument(..., metavar="ID")) -> None:
+    t = Api(STATE).post(f"/api/v1/tasks/{task_id}/cancel")
+    show(t, True) if STATE.json else console.print(f"task {task_id}: cancel requested ({t['status']})")
+
+
+def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
+    """Show progress until the task ends; CliError when it did not succeed."""
+    last = None
+    while True:
+        t: dict[str, Any] = api.get(f"/api/v1/tasks/{task_id}")
+        if t["status"] != last and not STATE.json:
+            console.print(f"task {task_id} {t['kind']}: {t['status']}")
+            last = t["status"]
+        if t["status"] in TERMINAL:
+            if t["status"] != "succeeded":
+                raise CliError(f"task {task_id} {t['status']}: {t.get('error') or 'no reason given'}")
+            return t
+        time.sleep(poll)

@@ -1,0 +1,159 @@
+"""Safe unpacking (tar, and the cpio payload of SRPMs) and reproducible tarballs.
+
+Every member is checked before anything is written: no absolute paths, no `..`, no device files,
+and links only to targets inside the tree. One bad member rejects the whole archive (the
+extraction directory is then removed by the caller's temporary directory).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from olivine.imports.errors import UnsafeArchive
+
+CHUNK = 1024 * 1024
+
+
+def safe_member_path(archive: str, name: str) -> str:
+    """The normalised relative path of a member, or UnsafeArchive."""
+    clean = name.removeprefix("./")
+    if not clean or clean == ".":
+        return ""
+    if clean.startswith("/") or posixpath.isabs(clean):
+        raise UnsafeArchive(f"{archive}: member {name!r} has an absolute path")
+    norm = posixpath.normpath(clean)
+    if norm == ".." or norm.startswith("../") or ".." in clean.split("/"):
+        raise UnsafeArchive(f"{archive}: member {name!r} leads out of the tree (..)")
+    return norm
+
+
+def check_link(archive: str, member: str, target: str) -> None:
+    """A symlink `member` -> `target` must resolve inside the tree."""
+    if target.startswith("/"):
+        raise UnsafeArchive(f"{archive}: link {member!r} points to absolute path {target!r}")
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(member), target))
+    if joined == ".." or joined.startswith("../"):
+        raise UnsafeArchive(f"{archive}: link {member!r} -> {target!r} leads out of the tree")
+
+
+def extract_tar(archive: str, fileobj: BinaryIO, dest: Path) -> list[str]:
+    """Extract a (possibly compressed) tar stream into dest after checking every member."""
+    dest.mkdir(parents=True, exist_ok=True)
+    names = []
+    with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+        for m in tar:
+            rel = safe_member_path(archive, m.name)
+            if not rel:
+                continue
+            if m.issym():
+                check_link(archive, rel, m.linkname)
+            elif m.islnk():
+                safe_member_path(archive, m.linkname)
+            elif not (m.isreg() or m.isdir()):
+                raise UnsafeArchive(f"{archive}: member {m.name!r} is a device or fifo")
+            m.name = rel
+            tar.extract(m, dest, filter="data")
+            names.append(rel)
+    return names
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise UnsafeArchive(f"truncated cpio archive (wanted {n} bytes, got {len(data)})")
+    return data
+
+
+def extract_cpio(archive: str, stream: BinaryIO, dest: Path) -> list[str]:
+    """Extract a cpio "newc" stream (what rpm2cpio writes) into dest.
+
+    Hand-written because neither the standard library nor rpm's Python bindings give a checked,
+    streaming cpio reader, and GNU cpio writes outside the tree unless told not to; the newc
+    format is a fixed 110-byte ASCII header, a name and the data, each padded to 4 bytes."""
+    dest.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    while True:
+        hdr = _read_exact(stream, 110)
+        if hdr[:6] not in (b"070701", b"070702"):
+            raise UnsafeArchive(f"{archive}: not a newc cpio archive")
+        fields = [int(hdr[6 + 8 * i : 14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = fields[1], fields[6], fields[11]
+        name = _read_exact(stream, namesize)[:-1].decode("utf-8", "surrogateescape")
+        _read_exact(stream, (-(110 + namesize)) % 4)
+        if name == "TRAILER!!!":
+            return names
+        _extract_cpio_member(archive, stream, dest, name, mode, size)
+        _read_exact(stream, (-size) % 4)
+        names.append(name.removeprefix("./"))
+
+
+def _extract_cpio_member(
+    archive: str, stream: BinaryIO, dest: Path, name: str, mode: int, size: int
+) -> None:
+    rel = safe_member_path(archive, name)
+    if stat.S_ISLNK(mode):
+        target = _read_exact(stream, size).decode("utf-8", "surrogateescape")
+        check_link(archive, rel, target)
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, dest / rel)
+        return
+    if stat.S_ISDIR(mode):
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        return
+    if not stat.S_ISREG(mode):
+        raise UnsafeArchive(f"{archive}: member {name!r} is not a regular file or directory")
+    out_path = dest / rel
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if out_path.is_symlink():
+        raise UnsafeArchive(f"{archive}: member {name!r} would write through a link")
+    with open(out_path, "wb") as out:
+        left = size
+        while left:
+            chunk = _read_exact(stream, min(CHUNK, left))
+            out.write(chunk)
+            left -= len(chunk)
+    os.chmod(out_path, 0o644 | (mode & 0o111))
+
+
+def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: BinaryIO) -> None:
+    """Write `files` (paths relative to root) as a .tar.gz under `prefix/`: sorted names, fixed
+    owner, mode and mtime, gzip without a timestamp, so the same tree gives the same bytes."""
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            dirs = sorted({p for f in files for p in _parents(f)})
+            for d in dirs:
+                tar.addfile(_info(f"{prefix}/{d}", tarfile.DIRTYPE, 0o755))
+            for rel in sorted(files):
+                path = root / rel
+                if path.is_symlink():
+                    info = _info(f"{prefix}/{rel}", tarfile.SYMTYPE, 0o777)
+                    info.linkname = os.readlink(path)
+                    tar.addfile(info)
+                    continue
+                exe = os.stat(path).st_mode & 0o111
+                info = _info(f"{prefix}/{rel}", tarfile.REGTYPE, 0o755 if exe else 0o644)
+                info.size = path.stat().st_size
+                with open(path, "rb") as f:
+                    tar.addfile(info, f)
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))] + [""]
+
+
+def _info(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name.rstrip("/"))
+    info.type = kind
+    info.mode = mode
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info

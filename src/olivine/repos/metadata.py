@@ -1,0 +1,117 @@
+"""Repository metadata files made of independently compressed members.
+
+primary/filelists/other.xml.gz are a header member, one member per chunk of packages, and a
+footer member, concatenated: a valid gzip (or zstd) stream that dnf, createrepo_c and libsolv
+read as one file. Chunk boundaries are content-defined over the sorted package list (a package
+ends a chunk when its sha256 says so), so adding or removing one package changes one chunk and
+every other chunk keeps its compressed bytes, cached in the object store by digest.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import zstandard
+
+from olivine.domain.repofilter import PackageRecord
+
+Compression = Literal["gz", "zstd"]
+KINDS = ("primary", "filelists", "other")
+CHUNK_AVERAGE = 64  # packages per chunk on average (about 100 KiB of primary XML)
+GZIP_LEVEL = 6
+ZSTD_LEVEL = 10
+SUFFIX = {"gz": ".gz", "zstd": ".zst"}
+
+_NS = {
+    "primary": 'metadata xmlns="http://linux.duke.edu/metadata/common" '
+    'xmlns:rpm="http://linux.duke.edu/metadata/rpm"',
+    "filelists": 'filelists xmlns="http://linux.duke.edu/metadata/filelists"',
+    "other": 'otherdata xmlns="http://linux.duke.edu/metadata/other"',
+}
+_ROOT = {"primary": "metadata", "filelists": "filelists", "other": "otherdata"}
+
+
+def header(kind: str, count: int) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{_NS[kind]} packages="{count}">\n'.encode()
+
+
+def footer(kind: str) -> bytes:
+    return f"</{_ROOT[kind]}>\n".encode()
+
+
+def compress(data: bytes, comp: Compression) -> bytes:
+    """One self-contained member; deterministic (gzip mtime 0), so content-addressable."""
+    if comp == "gz":
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
+
+
+def sort_key(r: PackageRecord) -> tuple[str, str, int, str, str, str]:
+    return (r.name, r.arch, r.epoch, r.version, r.release, r.sha256)
+
+
+def _ends_chunk(sha256: str) -> bool:
+    return int(sha256[:8], 16) % CHUNK_AVERAGE == 0
+
+
+def split_chunks(records: Iterable[PackageRecord]) -> list[list[PackageRecord]]:
+    """Sorted records cut after every package whose sha256 marks a boundary."""
+    chunks: list[list[PackageRecord]] = []
+    current: list[PackageRecord] = []
+    for r in sorted(records, key=sort_key):
+        current.append(r)
+        if _ends_chunk(r.sha256):
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def chunk_digest(members: Sequence[PackageRecord]) -> str:
+    h = hashlib.sha256(b"olivine-chunk-v1\n")
+    for r in members:
+        h.update(r.sha256.encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A stored member: compressed object and the digest/size of its plain text."""
+
+    sha256: str
+    size: int
+    open_sha256: str
+    open_size: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sha256": self.sha256,
+            "size": self.size,
+            "open_sha256": self.open_sha256,
+            "open_size": self.open_size,
+        }
+
+
+class ConcatReader:
+    """A read()-able stream over byte pieces (for ObjectStore.put_stream of a whole file)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            try:
+                self._buf += next(self._pieces)
+            except StopIteration:
+                break
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out

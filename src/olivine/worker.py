@@ -1,0 +1,59 @@
+"""The worker process: serves the task queues it is given until told to stop (SIGINT/SIGTERM)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.worker import Worker
+
+from olivine.config import Settings
+from olivine.services import Services
+from olivine.workflows.client import connect
+from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
+from olivine.workflows.registry import activities, workflows
+
+log = logging.getLogger("olivine.worker")
+
+
+def host_arch() -> str:
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
+
+
+def default_queues(arch: str | None = None) -> list[str]:
+    return [QUEUE, REPO_QUEUE, *queues_for_arch(arch or host_arch())]
+
+
+async def run_worker(settings: Settings, queues: list[str], max_concurrent: int = 8) -> None:
+    svc = Services.from_settings(settings)
+    client = await connect(settings, attempts=120)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=max_concurrent * len(queues)) as pool:
+        workers = []
+        for q in queues:
+            wfs = workflows() if q == QUEUE else []
+            acts = activities(svc, q)
+            if not wfs and not acts:
+                continue
+            workers.append(
+                Worker(
+                    client, task_queue=q, workflows=wfs, activities=acts,
+                    activity_executor=pool, max_concurrent_activities=max_concurrent,
+                )
+            )
+        log.info("worker serving %s", ", ".join(w.task_queue for w in workers))
+        runs = [asyncio.create_task(w.run()) for w in workers]
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *runs], return_when=asyncio.FIRST_COMPLETED)
+        for w in workers:
+            await w.shutdown()
+        for r in runs:
+            if r in done and r.exception():
+                raise r.exception()  # type: ignore[misc]
+    svc.close()

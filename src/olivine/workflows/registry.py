@@ -1,0 +1,28 @@
+"""Which workflows and activities each task queue serves. Capabilities add themselves here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from olivine.services import Services
+from olivine.workflows.common import QUEUE, REPO_QUEUE
+
+
+def workflows() -> list[type]:
+    from olivine.workflows.projects import ApplyProjectWorkflow
+
+    return [ApplyProjectWorkflow]
+
+
+def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
+    """Activities served on `queue` (orchestration, repo, or a build queue)."""
+    from olivine.workflows.projects import ProjectActivities
+    from olivine.workflows.tasks import TaskActivities
+
+    if queue == QUEUE:
+        t, p = TaskActivities(svc), ProjectActivities(svc)
+        return [t.task_start, t.task_finish, t.task_log, p.apply]
+    if queue == REPO_QUEUE:
+        return []
+    return []  # build queues: added by the build capability
