@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from olivine import __version__
@@ -26,7 +26,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             svc.close()
 
     app = FastAPI(
-        title="Olivine", version=__version__, lifespan=lifespan,
+        title="Olivine",
+        version=__version__,
+        lifespan=lifespan,
         description="Build system for RPM distributions. Public read, authenticated actions.",
     )
     app.state.services = svc
@@ -44,6 +46,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
-def _optional_routers() -> list:  # type: ignore[type-arg]
+def _optional_routers() -> list[APIRouter]:
     """Routers of capabilities that serve outside /api/v1 (repos, forge, web UI)."""
     return []

@@ -7,6 +7,7 @@ Temporal; a second start on the same data directory resumes with everything as i
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -68,7 +69,9 @@ class Children:
         self.logs = logs
         self.procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
 
-    def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, cmd: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop_all)
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -147,15 +150,32 @@ def run_up(settings: Settings, demo: bool = False) -> int:
                 raise ConfigError(
                     f"port {tport} for the Temporal dev server is in use; set OLIVINE_TEMPORAL_PORT"
                 )
-            proc = children.start("temporal", [
-                temporal_binary(), "server", "start-dev", "--headless",
-                "--db-filename", str(data / "temporal.db"), "--ip", "127.0.0.1",
-                "--port", str(tport), "--http-port", str(free_port()),
-                "--metrics-port", str(free_port()), "--log-level", "warn",
-            ])
+            proc = children.start(
+                "temporal",
+                [
+                    temporal_binary(),
+                    "server",
+                    "start-dev",
+                    "--headless",
+                    "--db-filename",
+                    str(data / "temporal.db"),
+                    "--ip",
+                    "127.0.0.1",
+                    "--port",
+                    str(tport),
+                    "--http-port",
+                    str(free_port()),
+                    "--metrics-port",
+                    str(free_port()),
+                    "--log-level",
+                    "warn",
+                ],
+            )
             wait_for_port("127.0.0.1", tport, 60, proc)
             env["OLIVINE_TEMPORAL_ADDRESS"] = f"127.0.0.1:{tport}"
-            settings = settings.model_copy(update={"temporal_address": env["OLIVINE_TEMPORAL_ADDRESS"]})
+            settings = settings.model_copy(
+                update={"temporal_address": env["OLIVINE_TEMPORAL_ADDRESS"]}
+            )
         children.start("worker", [sys.executable, "-m", "olivine.cli", "worker"], env=env)
         (data / "instance.json").write_text(
             json.dumps({"url": settings.base_url, "pid": os.getpid()})
@@ -166,17 +186,23 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             start_demo_in_background(settings)
         from olivine.app import create_app
 
-        print(f"olivine: serving {settings.base_url} (API {settings.base_url}/api/v1, "
-              f"data in {data}); Ctrl-C stops", flush=True)
-        server = uvicorn.Server(uvicorn.Config(
-            create_app(settings, svc), host=settings.host, port=settings.port,
-            log_level="warning", timeout_graceful_shutdown=5,
-        ))
+        print(
+            f"olivine: serving {settings.base_url} (API {settings.base_url}/api/v1, "
+            f"data in {data}); Ctrl-C stops",
+            flush=True,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, svc),
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                timeout_graceful_shutdown=5,
+            )
+        )
         _stop_on_signals()
-        try:
+        with contextlib.suppress(_Stop):
             server.run()
-        except _Stop:
-            pass
     finally:
         children.stop_all()
         (data / "instance.json").unlink(missing_ok=True)

@@ -43,8 +43,12 @@ async def run_worker(settings: Settings, queues: list[str], max_concurrent: int 
                 continue
             workers.append(
                 Worker(
-                    client, task_queue=q, workflows=wfs, activities=acts,
-                    activity_executor=pool, max_concurrent_activities=max_concurrent,
+                    client,
+                    task_queue=q,
+                    workflows=wfs,
+                    activities=acts,
+                    activity_executor=pool,
+                    max_concurrent_activities=max_concurrent,
                 )
             )
         log.info("worker serving %s", ", ".join(w.task_queue for w in workers))

@@ -48,8 +48,10 @@ async def principal(request: Request, svc: Svc) -> Principal:
     if cached is not None:
         return cached
     token = token_from(request)
-    who = ANONYMOUS if token is None else await run_in_threadpool(
-        AuthService(svc.db).authenticate, token
+    who = (
+        ANONYMOUS
+        if token is None
+        else await run_in_threadpool(AuthService(svc.db).authenticate, token)
     )
     request.state.principal = who
     return who

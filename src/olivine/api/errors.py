@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,10 +16,14 @@ log = logging.getLogger("olivine.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status_code=status, media_type=PROBLEM, headers=headers,
+        status_code=status,
+        media_type=PROBLEM,
+        headers=headers,
     )
 
 

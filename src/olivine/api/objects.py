@@ -15,7 +15,9 @@ router = APIRouter(tags=["objects"])
 
 @router.get("/objects/{sha256}")
 def get_object(
-    sha256: str, svc: Svc, e: int = Query(..., description="expiry (unix time)"),
+    sha256: str,
+    svc: Svc,
+    e: int = Query(..., description="expiry (unix time)"),
     s: str = Query(..., max_length=64, description="signature"),
 ) -> StreamingResponse:
     try:
@@ -28,6 +30,9 @@ def get_object(
     return StreamingResponse(
         svc.store.open(sha256),
         media_type="application/octet-stream",
-        headers={"Content-Length": str(info.size), "Cache-Control": "private, max-age=3600",
-                 "ETag": f'"{sha256}"'},
+        headers={
+            "Content-Length": str(info.size),
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{sha256}"',
+        },
     )

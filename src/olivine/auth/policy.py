@@ -7,13 +7,13 @@ everything. Anonymous visitors may read public projects and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 ROLES = ("guest", "member", "builder", "manager")
 RANK = {r: i for i, r in enumerate(ROLES)}
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     READ = "read"  # see the project, its packages, tasks, repos, logs
     SCRATCH_BUILD = "scratch-build"
     IMPORT = "import"

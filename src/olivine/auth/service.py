@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -83,7 +84,10 @@ class AuthService:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.session() as s:
             tok = Token(
-                user_id=user.id, name=name[:128], prefix=secret[:12], secret_hash=hash_secret(secret)
+                user_id=user.id,
+                name=name[:128],
+                prefix=secret[:12],
+                secret_hash=hash_secret(secret),
             )
             s.add(tok)
             s.flush()
@@ -96,16 +100,20 @@ class AuthService:
                 q = q.where(User.name == user_name)
             return [
                 TokenInfo(
-                    t.id, u, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at is not None
+                    t.id,
+                    u,
+                    t.name,
+                    t.prefix,
+                    t.created_at,
+                    t.last_used_at,
+                    t.revoked_at is not None,
                 )
                 for t, u in s.execute(q)
             ]
 
     def token_owner(self, token_id: int) -> str:
         with self.db.session() as s:
-            row = s.execute(
-                select(User.name).join(Token).where(Token.id == token_id)
-            ).one_or_none()
+            row = s.execute(select(User.name).join(Token).where(Token.id == token_id)).one_or_none()
             if row is None:
                 raise NotFound(f"token {token_id} does not exist")
             return str(row[0])
@@ -137,9 +145,10 @@ class AuthService:
             if last is None or (now - _aware(last)).total_seconds() > 60:
                 tok.last_used_at = now
             roles = tuple(
-                (p, r) for p, r in s.execute(select(Role.project_id, Role.role).where(
-                    Role.user_id == user.id
-                ))
+                (p, r)
+                for p, r in s.execute(
+                    select(Role.project_id, Role.role).where(Role.user_id == user.id)
+                )
             )
             return Principal(user.id, user.name, user.is_admin, roles)
 
@@ -170,8 +179,10 @@ class AuthService:
         with self.db.session() as s:
             pid = _project_id(s, project)
             rows = s.execute(
-                select(User.name, Role.role).join(User, User.id == Role.user_id)
-                .where(Role.project_id == pid).order_by(User.name)
+                select(User.name, Role.role)
+                .join(User, User.id == Role.user_id)
+                .where(Role.project_id == pid)
+                .order_by(User.name)
             )
             return [(u, r) for u, r in rows]
 
@@ -180,10 +191,8 @@ class AuthService:
         with self.db.session() as s:
             if s.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is not None:
                 return None
-        try:
+        with contextlib.suppress(Conflict):
             self.create_user(name, admin=True)
-        except Conflict:
-            pass
         return self.create_token(name, name="initial admin token")
 
 

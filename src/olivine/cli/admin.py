@@ -11,12 +11,15 @@ from olivine.cli.state import STATE
 
 user_app = typer.Typer(help="Users (administrators only).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-role_app = typer.Typer(help="Roles in projects: manager, builder, member, guest.",
-                       no_args_is_help=True)
+role_app = typer.Typer(
+    help="Roles in projects: manager, builder, member, guest.", no_args_is_help=True
+)
 
 
-def login(url: str = typer.Argument(..., help="the Olivine server"),
-          token: str = typer.Option(..., "--token", "-t", help="an API token")) -> None:
+def login(
+    url: str = typer.Argument(..., help="the Olivine server"),
+    token: str = typer.Option(..., "--token", "-t", help="an API token"),
+) -> None:
     """Check a token against a server and remember both."""
     STATE.url, STATE.token = url, token
     me = Api(STATE).get("/api/v1/me")
@@ -37,8 +40,10 @@ def user_list() -> None:
 
 
 @token_app.command("create")
-def token_create(user: str = typer.Option(None, "--user", help="default: yourself"),
-                 name: str = typer.Option("", "--name")) -> None:
+def token_create(
+    user: str = typer.Option(None, "--user", help="default: yourself"),
+    name: str = typer.Option("", "--name"),
+) -> None:
     """Make a token; its secret is shown once."""
     out = Api(STATE).post("/api/v1/tokens", json={"user": user, "name": name})
     if STATE.json:
@@ -52,7 +57,9 @@ def token_create(user: str = typer.Option(None, "--user", help="default: yoursel
 def token_list(user: str = typer.Option(None, "--user")) -> None:
     params = {"user": user} if user else {}
     rows = Api(STATE).get("/api/v1/tokens", params=params)
-    show(rows, STATE.json, ["id", "user", "name", "prefix", "created_at", "last_used_at", "revoked"])
+    show(
+        rows, STATE.json, ["id", "user", "name", "prefix", "created_at", "last_used_at", "revoked"]
+    )
 
 
 @token_app.command("revoke")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -36,7 +37,7 @@ def _register() -> None:
         extra(app)
 
 
-def _capability_commands() -> list:  # type: ignore[type-arg]
+def _capability_commands() -> list[Callable[[typer.Typer], None]]:
     """Each capability's `register(app)`; capabilities add themselves here."""
     return []
 

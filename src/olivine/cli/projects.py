@@ -34,14 +34,19 @@ def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")
     if out["status"] == "failed":
         raise CliError(f"applying {file} failed (task {out['task_id']}): {out['error']}")
     if out["status"] in ("pending", "running") and not STATE.json:
-        console.print(f"task {out['task_id']} is {out['status']}; follow it with "
-                      f"`olivine task logs {out['task_id']} --follow`")
+        console.print(
+            f"task {out['task_id']} is {out['status']}; follow it with "
+            f"`olivine task logs {out['task_id']} --follow`"
+        )
 
 
 @project_app.command("list")
 def project_list() -> None:
-    show(Api(STATE).get("/api/v1/projects"), STATE.json,
-         ["name", "public", "arches", "dist", "updated_at"])
+    show(
+        Api(STATE).get("/api/v1/projects"),
+        STATE.json,
+        ["name", "public", "arches", "dist", "updated_at"],
+    )
 
 
 @project_app.command("show")
@@ -73,8 +78,11 @@ def package_list(
         show(page, True)
         return
     rows = [
-        {"name": p["name"], "active": p["active"],
-         "latest import": (p["latest_import"] or {}).get("nevr", "")}
+        {
+            "name": p["name"],
+            "active": p["active"],
+            "latest import": (p["latest_import"] or {}).get("nevr", ""),
+        }
         for p in page["items"]
     ]
     show(rows, False, ["name", "active", "latest import"])

@@ -15,7 +15,9 @@ from olivine.config import load_settings
 def up(
     host: str = typer.Option(None, "--host"),
     port: int = typer.Option(None, "--port"),
-    demo: bool = typer.Option(False, "--demo", help="make, import, build and publish a demo project"),
+    demo: bool = typer.Option(
+        False, "--demo", help="make, import, build and publish a demo project"
+    ),
 ) -> None:
     """Run everything: database migrations, Temporal dev server, workers, API and UI.
 

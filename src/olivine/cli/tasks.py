@@ -27,10 +27,19 @@ def task_list(
     offset: int = typer.Option(0, "--offset"),
     limit: int = typer.Option(50, "--limit"),
 ) -> None:
-    params = {k: v for k, v in {
-        "project": project, "kind": kind, "status": status, "package": package,
-        "submitter": submitter, "offset": offset, "limit": limit,
-    }.items() if v is not None}
+    params = {
+        k: v
+        for k, v in {
+            "project": project,
+            "kind": kind,
+            "status": status,
+            "package": package,
+            "submitter": submitter,
+            "offset": offset,
+            "limit": limit,
+        }.items()
+        if v is not None
+    }
     page = Api(STATE).get("/api/v1/tasks", params=params)
     if STATE.json:
         show(page, True)
@@ -54,7 +63,9 @@ def task_show(task_id: int = typer.Argument(..., metavar="ID")) -> None:
 def _print_tree(t: dict[str, Any], depth: int) -> None:
     arch = f" [{t['arch']}]" if t.get("arch") else ""
     what = " ".join(x for x in (t.get("project"), t.get("package")) if x)
-    console.print(f"{'  ' * depth}{t['id']} {t['kind']}{arch} {what} — {t['status']} {t['summary']}")
+    console.print(
+        f"{'  ' * depth}{t['id']} {t['kind']}{arch} {what} — {t['status']} {t['summary']}"
+    )
     for child in t.get("children") or []:
         _print_tree(child, depth + 1)
 
@@ -83,7 +94,9 @@ def task_logs(
 @task_app.command("cancel")
 def task_cancel(task_id: int = typer.Argument(..., metavar="ID")) -> None:
     t = Api(STATE).post(f"/api/v1/tasks/{task_id}/cancel")
-    show(t, True) if STATE.json else console.print(f"task {task_id}: cancel requested ({t['status']})")
+    show(t, True) if STATE.json else console.print(
+        f"task {task_id}: cancel requested ({t['status']})"
+    )
 
 
 def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
@@ -96,6 +109,8 @@ def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
             last = t["status"]
         if t["status"] in TERMINAL:
             if t["status"] != "succeeded":
-                raise CliError(f"task {task_id} {t['status']}: {t.get('error') or 'no reason given'}")
+                raise CliError(
+                    f"task {task_id} {t['status']}: {t.get('error') or 'no reason given'}"
+                )
             return t
         time.sleep(poll)

@@ -49,7 +49,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 
 
 class Database:
-    """An engine and its session factory; `session()` is a unit of work that commits or rolls back."""
+    """An engine and its session factory; `session()` is a unit of work (commit or rollback)."""
 
     def __init__(self, url: str, pool_size: int = 5) -> None:
         self.url = url

@@ -162,9 +162,7 @@ def _debug_repo(
 
 def _source_repo(f: RepoFilter, recs: Sequence[PackageRecord]) -> list[PackageRecord]:
     return [
-        r
-        for r in recs
-        if r.is_source and f.package_allowed(r) and f.name_allowed(r.name, SOURCE)
+        r for r in recs if r.is_source and f.package_allowed(r) and f.name_allowed(r.name, SOURCE)
     ]
 
 

@@ -60,9 +60,12 @@ def _locate(node: yaml.Node, loc: Sequence[Any], key: bool) -> tuple[yaml.Node, 
                 if k.value == str(part):
                     child = k if key and i == len(loc) - 1 else v
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                child = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and part < len(node.value)
+        ):
+            child = node.value[part]
         if child is None:
             break
         node = child

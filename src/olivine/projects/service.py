@@ -56,7 +56,10 @@ class ProjectService:
             changes: list[str] = []
             if project is None:
                 project = Project(
-                    name=pf.name, public=pf.public, spec=spec, spec_sha256=digest,
+                    name=pf.name,
+                    public=pf.public,
+                    spec=spec,
+                    spec_sha256=digest,
                     created_by_id=actor_id,
                 )
                 s.add(project)
@@ -73,7 +76,7 @@ class ProjectService:
             changes += repo_changes
             return ApplyResult(pf.name, project.id, created, changes, changed_repos)
 
-    def list(self) -> list[Project]:
+    def all(self) -> list[Project]:
         with self.db.session() as s:
             rows = list(s.scalars(select(Project).order_by(Project.name)))
             s.expunge_all()
@@ -133,8 +136,9 @@ def _latest_import(s: Session, project_id: int, package_id: int) -> dict[str, An
         return None
     return {
         "id": rev.id,
-        "nevr": f"{rev.version}-{rev.release}" if not rev.epoch else
-        f"{rev.epoch}:{rev.version}-{rev.release}",
+        "nevr": f"{rev.version}-{rev.release}"
+        if not rev.epoch
+        else f"{rev.epoch}:{rev.version}-{rev.release}",
         "forge_commit": rev.forge_commit,
         "created_at": rev.created_at.isoformat(),
     }
@@ -151,7 +155,9 @@ def _spec_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
     changes: list[str] = []
-    wanted = {p.name: p.model_dump(mode="json", by_alias=True, exclude={"name"}) for p in pf.packages}
+    wanted = {
+        p.name: p.model_dump(mode="json", by_alias=True, exclude={"name"}) for p in pf.packages
+    }
     existing = {
         name: pp
         for name, pp in s.execute(
@@ -160,9 +166,12 @@ def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
             .where(ProjectPackage.project_id == project_id)
         ).tuples()
     }
-    known = {n: i for n, i in s.execute(select(Package.name, Package.id).where(
-        Package.name.in_(list(wanted))
-    )).tuples()}
+    known = {
+        n: i
+        for n, i in s.execute(
+            select(Package.name, Package.id).where(Package.name.in_(list(wanted)))
+        ).tuples()
+    }
     for name, settings in wanted.items():
         pp = existing.get(name)
         if pp is None:
@@ -185,7 +194,9 @@ def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
     return changes
 
 
-def _apply_repositories(s: Session, project_id: int, pf: ProjectFile) -> tuple[list[str], list[str]]:
+def _apply_repositories(
+    s: Session, project_id: int, pf: ProjectFile
+) -> tuple[list[str], list[str]]:
     changes: list[str] = []
     changed: list[str] = []
     wanted: dict[str, dict[str, Any]] = {ALL_REPO: {"name": ALL_REPO, "all": True}}

@@ -83,7 +83,9 @@ class ObjectStore(ABC):
                 out.write(chunk)
         if h.hexdigest() != sha256:
             tmp.unlink()
-            raise IntegrityFailure(f"object {sha256} is corrupt in the store (read {h.hexdigest()})")
+            raise IntegrityFailure(
+                f"object {sha256} is corrupt in the store (read {h.hexdigest()})"
+            )
         tmp.replace(dest)
         return dest
 

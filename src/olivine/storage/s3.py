@@ -75,9 +75,7 @@ class S3Store(ObjectStore):
                 )
             if self.exists(digest):
                 return PutResult(digest, reader.size, created=False)
-            self.client.copy(
-                {"Bucket": self.bucket, "Key": tmp_key}, self.bucket, self.key(digest)
-            )
+            self.client.copy({"Bucket": self.bucket, "Key": tmp_key}, self.bucket, self.key(digest))
             return PutResult(digest, reader.size, created=True)
         finally:
             self.client.delete_object(Bucket=self.bucket, Key=tmp_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from olivine.auth.policy import Principal
@@ -31,7 +31,10 @@ class TaskRow:
     submitter: str | None
 
 
-def _base() -> Select[tuple[Task, str | None, str | None, str | None]]:
+TaskSelect = Select[Task, str | None, str | None, str | None]
+
+
+def _base() -> TaskSelect:
     sub = aliased(User)
     return (
         select(Task, Project.name, Package.name, sub.name)
@@ -41,11 +44,14 @@ def _base() -> Select[tuple[Task, str | None, str | None, str | None]]:
     )
 
 
-def _visible(q: Select, who: Principal) -> Select:  # type: ignore[type-arg]
+def _visible(q: TaskSelect, who: Principal) -> TaskSelect:
     if who.is_admin:
         return q
     role_ids = [p for p, _ in who.roles]
-    conds = [Project.public.is_(True), Task.project_id.in_(role_ids) if role_ids else false()]
+    conds: list[ColumnElement[bool]] = [
+        Project.public.is_(True),
+        Task.project_id.in_(role_ids) if role_ids else false(),
+    ]
     if who.user_id is not None:
         conds.append(Task.submitter_id == who.user_id)
     return q.where(or_(*conds))
@@ -74,14 +80,14 @@ def list_tasks(
         total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
         rows = s.execute(q.order_by(Task.id.desc()).offset(offset).limit(limit)).all()
         s.expunge_all()
-        return total, [TaskRow(*r) for r in rows]
+        return total, [TaskRow(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def get_task(db: Database, task_id: int) -> TaskRow | None:
     with db.session() as s:
         row = s.execute(_base().where(Task.id == task_id)).one_or_none()
         s.expunge_all()
-        return TaskRow(*row) if row else None
+        return TaskRow(row[0], row[1], row[2], row[3]) if row else None
 
 
 def project_of(db: Database, task: Task) -> Project | None:

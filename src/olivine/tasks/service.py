@@ -112,9 +112,7 @@ class TaskService:
         for _ in range(20):
             try:
                 with self.db.session() as s:
-                    last = s.scalar(
-                        select(func.max(TaskLog.seq)).where(TaskLog.task_id == task_id)
-                    )
+                    last = s.scalar(select(func.max(TaskLog.seq)).where(TaskLog.task_id == task_id))
                     seq = 0 if last is None else last + 1
                     s.add(TaskLog(task_id=task_id, seq=seq, text=text))
                 return seq

@@ -35,7 +35,10 @@ async def start(
 
     try:
         return await client.start_workflow(
-            workflow, arg, id=workflow_id, task_queue=queue,
+            workflow,
+            arg,
+            id=workflow_id,
+            task_queue=queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:

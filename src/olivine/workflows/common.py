@@ -29,8 +29,14 @@ DEFAULT_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
     non_retryable_error_types=[
-        "ValidationFailed", "NotFound", "Conflict", "Forbidden", "IntegrityFailure", "OlivineError",
-        "UpstreamError", "BuildFailed",
+        "ValidationFailed",
+        "NotFound",
+        "Conflict",
+        "Forbidden",
+        "IntegrityFailure",
+        "OlivineError",
+        "UpstreamError",
+        "BuildFailed",
     ],
 )
 SHORT = timedelta(minutes=2)

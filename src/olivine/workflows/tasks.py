@@ -41,9 +41,7 @@ def error_message(err: BaseException) -> str:
     return str(cause or err)
 
 
-async def run_task(
-    task_id: int, body: Callable[[], Awaitable[dict[str, Any]]]
-) -> dict[str, Any]:
+async def run_task(task_id: int, body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     """Mark the task running, run `body`, and record its outcome (result, failure or cancel)."""
     opts: dict[str, Any] = {"start_to_close_timeout": SHORT, "retry_policy": DEFAULT_RETRY}
     await workflow.execute_activity("task_start", task_id, **opts)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from olivine.api.deps import Caller, Svc, project_for, require_admin, require_user
-from olivine.api.schemas import MeOut, RoleIn, RoleOut, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
+from olivine.api.schemas import (
+    MeOut,
+    RoleIn,
+    RoleOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
 from olivine.auth.policy import Action
 from olivine.auth.service import AuthService
 from olivine.db.models import Project
@@ -27,8 +36,10 @@ def me(svc: Svc, who: Caller) -> MeOut:
 @router.get("/users", response_model=list[UserOut])
 def list_users(svc: Svc, who: Caller) -> list[UserOut]:
     require_admin(who)
-    return [UserOut(name=u.name, admin=u.is_admin, created_at=u.created_at)
-            for u in AuthService(svc.db).list_users()]
+    return [
+        UserOut(name=u.name, admin=u.is_admin, created_at=u.created_at)
+        for u in AuthService(svc.db).list_users()
+    ]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

@@ -24,9 +24,14 @@ APPLY_WAIT_SECONDS = 60
 
 def project_out(p: Project, with_spec: bool = False) -> ProjectOut:
     return ProjectOut(
-        name=p.name, public=p.public, description=p.spec.get("description", ""),
-        arches=p.spec.get("arches", []), dist=p.spec.get("dist", ""),
-        created_at=p.created_at, updated_at=p.updated_at, spec=p.spec if with_spec else None,
+        name=p.name,
+        public=p.public,
+        description=p.spec.get("description", ""),
+        arches=p.spec.get("arches", []),
+        dist=p.spec.get("dist", ""),
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        spec=p.spec if with_spec else None,
     )
 
 
@@ -34,7 +39,7 @@ def project_out(p: Project, with_spec: bool = False) -> ProjectOut:
 def list_projects(svc: Svc, who: Caller) -> list[ProjectOut]:
     return [
         project_out(p)
-        for p in ProjectService(svc.db).list()
+        for p in ProjectService(svc.db).all()
         if allowed(who, Action.READ, p.id, p.public)
     ]
 
@@ -53,7 +58,9 @@ async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) 
     except NotFound:
         require_admin(who)  # creating a project is an administrator's act
     task_id = await run_in_threadpool(
-        svc.tasks.create, "project-apply", submitter_id=who.user_id,
+        svc.tasks.create,
+        "project-apply",
+        submitter_id=who.user_id,
         summary=f"apply project file {body.filename} for {pf.name}",
         params={"filename": body.filename},
         project_id=_existing_id(svc, pf.name),
@@ -62,8 +69,10 @@ async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) 
     await run_in_threadpool(svc.tasks.set_workflow, task_id, wf_id)
     client = await temporal(request)
     handle = await start(
-        client, "ApplyProject",
-        TaskInput(task_id, {"spec": pf.normalised(), "actor_id": who.user_id}), wf_id,
+        client,
+        "ApplyProject",
+        TaskInput(task_id, {"spec": pf.normalised(), "actor_id": who.user_id}),
+        wf_id,
     )
     if not body.wait:
         return ApplyOut(task_id=task_id, project=pf.name, status="pending")
@@ -75,7 +84,10 @@ async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) 
         task = await run_in_threadpool(svc.tasks.get, task_id)
         return ApplyOut(task_id=task_id, project=pf.name, status=task.status, error=task.error)
     return ApplyOut(
-        task_id=task_id, project=pf.name, status="succeeded", created=res["created"],
+        task_id=task_id,
+        project=pf.name,
+        status="succeeded",
+        created=res["created"],
         changes=res["changes"],
     )
 

@@ -16,7 +16,14 @@ from olivine.api.temporal import temporal
 from olivine.auth.policy import Action, Principal
 from olivine.errors import Conflict, Forbidden, NotFound
 from olivine.services import Services
-from olivine.tasks.queries import TaskFilter, TaskRow, get_task, list_tasks, project_of, root_workflow
+from olivine.tasks.queries import (
+    TaskFilter,
+    TaskRow,
+    get_task,
+    list_tasks,
+    project_of,
+    root_workflow,
+)
 from olivine.tasks.service import STATES, TERMINAL
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -26,10 +33,21 @@ FOLLOW_POLL = 0.3
 def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
     t = row.task
     return TaskOut(
-        id=t.id, parent_id=t.parent_id, kind=t.kind, status=t.status, arch=t.arch,
-        project=row.project, package=row.package, submitter=row.submitter, summary=t.summary,
-        result=t.result, error=t.error, created_at=t.created_at, started_at=t.started_at,
-        finished_at=t.finished_at, children=children,
+        id=t.id,
+        parent_id=t.parent_id,
+        kind=t.kind,
+        status=t.status,
+        arch=t.arch,
+        project=row.project,
+        package=row.package,
+        submitter=row.submitter,
+        summary=t.summary,
+        result=t.result,
+        error=t.error,
+        created_at=t.created_at,
+        started_at=t.started_at,
+        finished_at=t.finished_at,
+        children=children,
     )
 
 
@@ -92,7 +110,9 @@ async def task_logs(
     status, _ = await run_in_threadpool(svc.tasks.status_of, task_id)
     done = status in TERMINAL and len(chunks) < 1000
     return LogOut(
-        task_id=task_id, status=status, done=done,
+        task_id=task_id,
+        status=status,
+        done=done,
         chunks=[LogChunk(seq=c.seq, text=c.text) for c in chunks],
     )
 

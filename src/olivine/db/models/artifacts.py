@@ -1,4 +1,4 @@
-"""Artifacts: RPMs stored once in the object store (by sha256), with their metadata rendered once."""
+"""Artifacts: RPMs stored once in the object store (by sha256), metadata rendered once."""
 
 from __future__ import annotations
 

@@ -52,9 +52,7 @@ class PackageVersion(Base):
     """An EVR of a package in a project, as imported; builds and artifacts point back to it."""
 
     __tablename__ = "package_versions"
-    __table_args__ = (
-        UniqueConstraint("project_id", "package_id", "epoch", "version", "release"),
-    )
+    __table_args__ = (UniqueConstraint("project_id", "package_id", "epoch", "version", "release"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
