@@ -14,7 +14,7 @@ import stat
 import tarfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from olivine.imports.errors import UnsafeArchive
 
@@ -43,7 +43,7 @@ def check_link(archive: str, member: str, target: str) -> None:
         raise UnsafeArchive(f"{archive}: link {member!r} -> {target!r} leads out of the tree")
 
 
-def extract_tar(archive: str, fileobj: BinaryIO, dest: Path) -> list[str]:
+def extract_tar(archive: str, fileobj: IO[bytes], dest: Path) -> list[str]:
     """Extract a (possibly compressed) tar stream into dest after checking every member."""
     dest.mkdir(parents=True, exist_ok=True)
     names = []
@@ -54,24 +54,45 @@ def extract_tar(archive: str, fileobj: BinaryIO, dest: Path) -> list[str]:
                 continue
             if m.issym():
                 check_link(archive, rel, m.linkname)
+                _check_link_on_disk(archive, dest, rel, m.linkname)
             elif m.islnk():
                 safe_member_path(archive, m.linkname)
             elif not (m.isreg() or m.isdir()):
                 raise UnsafeArchive(f"{archive}: member {m.name!r} is a device or fifo")
+            _check_parent(archive, dest, rel)
             m.name = rel
-            tar.extract(m, dest, filter="data")
+            m.mode = (m.mode & 0o755) | (0o700 if m.isdir() else 0o600)
+            m.uid = m.gid = 0
+            tar.extract(m, dest, set_attrs=not m.issym())
             names.append(rel)
     return names
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
+def _check_parent(archive: str, dest: Path, rel: str) -> None:
+    """The member's directory, links resolved, must still be inside dest: a link to `.` followed
+    by a link to `..` passes each textual check but escapes on disk."""
+    parent = os.path.realpath(dest / rel).rsplit("/", 1)[0] if "/" in rel else str(dest)
+    root = os.path.realpath(dest)
+    if parent != root and not parent.startswith(root + "/"):
+        raise UnsafeArchive(f"{archive}: member {rel!r} resolves outside the tree through a link")
+
+
+def _check_link_on_disk(archive: str, dest: Path, rel: str, target: str) -> None:
+    root = os.path.realpath(dest)
+    parent = os.path.realpath((dest / rel).parent)
+    resolved = os.path.realpath(os.path.join(parent, target))
+    if resolved != root and not resolved.startswith(root + "/"):
+        raise UnsafeArchive(f"{archive}: link {rel!r} -> {target!r} leads out of the tree")
+
+
+def _read_exact(stream: IO[bytes], n: int) -> bytes:
     data = stream.read(n)
     if len(data) != n:
         raise UnsafeArchive(f"truncated cpio archive (wanted {n} bytes, got {len(data)})")
     return data
 
 
-def extract_cpio(archive: str, stream: BinaryIO, dest: Path) -> list[str]:
+def extract_cpio(archive: str, stream: IO[bytes], dest: Path) -> list[str]:
     """Extract a cpio "newc" stream (what rpm2cpio writes) into dest.
 
     Hand-written because neither the standard library nor rpm's Python bindings give a checked,
@@ -95,12 +116,14 @@ def extract_cpio(archive: str, stream: BinaryIO, dest: Path) -> list[str]:
 
 
 def _extract_cpio_member(
-    archive: str, stream: BinaryIO, dest: Path, name: str, mode: int, size: int
+    archive: str, stream: IO[bytes], dest: Path, name: str, mode: int, size: int
 ) -> None:
     rel = safe_member_path(archive, name)
+    _check_parent(archive, dest, rel)
     if stat.S_ISLNK(mode):
         target = _read_exact(stream, size).decode("utf-8", "surrogateescape")
         check_link(archive, rel, target)
+        _check_link_on_disk(archive, dest, rel, target)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         os.symlink(target, dest / rel)
         return
@@ -122,26 +145,28 @@ def _extract_cpio_member(
     os.chmod(out_path, 0o644 | (mode & 0o111))
 
 
-def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: BinaryIO) -> None:
+def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: IO[bytes]) -> None:
     """Write `files` (paths relative to root) as a .tar.gz under `prefix/`: sorted names, fixed
     owner, mode and mtime, gzip without a timestamp, so the same tree gives the same bytes."""
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            dirs = sorted({p for f in files for p in _parents(f)})
-            for d in dirs:
-                tar.addfile(_info(f"{prefix}/{d}", tarfile.DIRTYPE, 0o755))
-            for rel in sorted(files):
-                path = root / rel
-                if path.is_symlink():
-                    info = _info(f"{prefix}/{rel}", tarfile.SYMTYPE, 0o777)
-                    info.linkname = os.readlink(path)
-                    tar.addfile(info)
-                    continue
-                exe = os.stat(path).st_mode & 0o111
-                info = _info(f"{prefix}/{rel}", tarfile.REGTYPE, 0o755 if exe else 0o644)
-                info.size = path.stat().st_size
-                with open(path, "rb") as f:
-                    tar.addfile(info, f)
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        dirs = sorted({p for f in files for p in _parents(f)})
+        for d in dirs:
+            tar.addfile(_info(f"{prefix}/{d}", tarfile.DIRTYPE, 0o755))
+        for rel in sorted(files):
+            path = root / rel
+            if path.is_symlink():
+                info = _info(f"{prefix}/{rel}", tarfile.SYMTYPE, 0o777)
+                info.linkname = os.readlink(path)
+                tar.addfile(info)
+                continue
+            exe = os.stat(path).st_mode & 0o111
+            info = _info(f"{prefix}/{rel}", tarfile.REGTYPE, 0o755 if exe else 0o644)
+            info.size = path.stat().st_size
+            with open(path, "rb") as f:
+                tar.addfile(info, f)
 
 
 def _parents(rel: str) -> list[str]:

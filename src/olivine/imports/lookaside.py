@@ -12,9 +12,10 @@ import hashlib
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol, cast
 
 from olivine.errors import IntegrityFailure, ValidationFailed
+from olivine.imports.archive import safe_member_path
 from olivine.imports.errors import HashMismatch, LookasideMissing
 from olivine.imports.urls import ChunkReader, Missing, open_url
 from olivine.storage.interfaces import ObjectStore
@@ -41,6 +42,12 @@ class LookasideRef:
     @classmethod
     def of(cls, path: str, digest: str, hashtype: str | None = None) -> LookasideRef:
         kind = hashtype_of(digest)
+        try:
+            plain = path == safe_member_path("lookaside list", path) and bool(path)
+        except IntegrityFailure:
+            plain = False
+        if not plain:
+            raise ValidationFailed(f"lookaside path {path!r} is not a plain relative path")
         if hashtype and hashtype.lower() != kind:
             raise ValidationFailed(f"{path}: {hashtype} declared but {digest} is a {kind} hash")
         return cls(path, digest.lower(), kind)
@@ -83,7 +90,10 @@ class MemoryAliases:
 
 def fill_template(template: str, *, name: str, branch: str | None, ref: LookasideRef) -> str:
     return template.format(
-        name=name, branch=branch or "", hash=ref.digest, hashtype=ref.hashtype,
+        name=name,
+        branch=branch or "",
+        hash=ref.digest,
+        hashtype=ref.hashtype,
         filename=ref.filename,
     )
 
@@ -136,7 +146,8 @@ class Lookaside:
 
         expected = ref.digest if declared is None else None
         try:
-            put = self.store.put_stream(ChunkReader(hashed()), expected_sha256=expected)
+            reader = cast(BinaryIO, ChunkReader(hashed()))
+            put = self.store.put_stream(reader, expected_sha256=expected)
         except IntegrityFailure as e:
             raise HashMismatch(f"lookaside file {ref.describe()}: {e.message}") from None
         if declared is not None and declared.hexdigest() != ref.digest:

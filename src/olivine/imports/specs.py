@@ -60,7 +60,9 @@ def _macros(defines: Sequence[tuple[str, str]]) -> Iterator[None]:
             rpm.delMacro(name)
 
 
-def evaluate(spec: Path, defines: Sequence[tuple[str, str]], sourcedir: Path | None = None) -> SpecInfo:
+def evaluate(
+    spec: Path, defines: Sequence[tuple[str, str]], sourcedir: Path | None = None
+) -> SpecInfo:
     """Parse `spec` with `defines`; SpecError carries rpm's own message (with the line)."""
     if not spec.is_file():
         raise SpecError(f"spec file {spec.name} does not exist")

@@ -19,6 +19,7 @@ class UpstreamRequest:
     ref: str | None = None
     lookaside: str | None = None  # lookaside URL template (dist-git kinds)
     srpm: Path | None = None  # an uploaded SRPM (kind srpm)
+    defines: tuple[tuple[str, str], ...] = ()  # the project's macros (src-git evaluates Source0)
 
 
 @dataclass

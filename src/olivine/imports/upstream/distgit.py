@@ -20,6 +20,12 @@ def read(req: UpstreamRequest, work: Path) -> UpstreamTree:
     meta = root / metadata_name(req.name)
     refs = parse_metadata(meta.read_text(), meta.name) if meta.is_file() else []
     return UpstreamTree(
-        kind=req.kind, url=req.url, branch=req.branch, ref=picked.ref, commit=picked.commit,
-        root=root, lookaside=refs, commit_time=gitrepo.commit_time(repo, picked.commit),
+        kind=req.kind,
+        url=req.url,
+        branch=req.branch,
+        ref=picked.ref,
+        commit=picked.commit,
+        root=root,
+        lookaside=refs,
+        commit_time=gitrepo.commit_time(repo, picked.commit),
     )

@@ -44,8 +44,9 @@ class _Tag:
 
 def _import_tags(repo: Path, branch: str) -> list[_Tag]:
     fmt = "%(refname:lstrip=2)%00%(creatordate:unix)%00%(*objectname)%00%(objectname)"
-    out = git_text(["for-each-ref", f"--format={fmt}", f"refs/tags/imports/{branch}/"],
-                   git_dir=repo)
+    out = git_text(
+        ["for-each-ref", f"--format={fmt}", f"refs/tags/imports/{branch}/"], git_dir=repo
+    )
     tags = []
     for line in out.splitlines():
         name, date, peeled, obj = line.split("\x00")
@@ -64,8 +65,11 @@ def _newer(a: _Tag, b: _Tag) -> int:
 def pick(repo: Path, url: str, branch: str | None, ref: str | None) -> Pick:
     if ref:
         for cand in (ref, f"refs/tags/{ref}", f"refs/heads/{ref}"):
-            commit = git_text(["rev-parse", "--verify", "--quiet", f"{cand}^{{commit}}"],
-                              git_dir=repo, check=False)
+            commit = git_text(
+                ["rev-parse", "--verify", "--quiet", f"{cand}^{{commit}}"],
+                git_dir=repo,
+                check=False,
+            )
             if commit:
                 return Pick(ref, commit)
         raise UpstreamMissing(f"ref {ref} not found in upstream {url}")
@@ -75,8 +79,11 @@ def pick(repo: Path, url: str, branch: str | None, ref: str | None) -> Pick:
             best = max(tags, key=functools.cmp_to_key(_newer))
             return Pick(best.name, best.commit)
     head = branch or git_text(["symbolic-ref", "--short", "HEAD"], git_dir=repo)
-    commit = git_text(["rev-parse", "--verify", "--quiet", f"refs/heads/{head}^{{commit}}"],
-                      git_dir=repo, check=False)
+    commit = git_text(
+        ["rev-parse", "--verify", "--quiet", f"refs/heads/{head}^{{commit}}"],
+        git_dir=repo,
+        check=False,
+    )
     if not commit:
         raise UpstreamMissing(f"branch {head} not found in upstream {url} (and no import tags)")
     return Pick(head, commit)
@@ -87,7 +94,8 @@ def export_tree(repo: Path, commit: str, dest: Path, url: str) -> Path:
     is not trusted: a symlink out of the tree is refused)."""
     proc = subprocess.Popen(
         ["git", f"--git-dir={repo}", "archive", "--format=tar", commit],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     try:
