@@ -47,7 +47,10 @@ RUNTIME_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 RUNTIME_WHITELIST = frozenset({"libgnat", "wine", "lmms-libs", "valgrind", "openssl-ibmca"})
 RUNTIME_BLACKLIST = frozenset({"tomcat-native"})
-DEVEL_BLACKLIST = frozenset({"dmraid-devel", "kdeutils-devel", "mkinitrd-devel", "java-1.5.0-gcj-devel", "java-1.7.0-icedtea-devel", "php-devel", "java-11-openjdk-devel", "java-17-openjdk-devel"})  # fmt: skip
+DEVEL_BLACKLIST = frozenset(
+    {"dmraid-devel", "kdeutils-devel", "mkinitrd-devel", "php-devel", "java-11-openjdk-devel",
+     "java-17-openjdk-devel", "java-1.8.0-openjdk-devel"}
+)  # fmt: skip
 DEVEL_WHITELIST = frozenset({"perl-devel", "libgcc", "libstdc++-devel"})
 
 _SONAME = re.compile(r"^(.+\.so\.[A-Za-z0-9_.]+).*$")

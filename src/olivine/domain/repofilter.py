@@ -126,7 +126,11 @@ def _keep_newest(recs: list[PackageRecord], keep: int | None) -> list[PackageRec
     groups: dict[tuple[str, str], list[PackageRecord]] = defaultdict(list)
     for r in recs:
         groups[(r.name, r.arch)].append(r)
-    cmp = functools.cmp_to_key(lambda a, b: vercmp(a.evr, b.evr))
+
+    def by_evr(a: PackageRecord, b: PackageRecord) -> int:
+        return vercmp(a.evr, b.evr)
+
+    cmp = functools.cmp_to_key(by_evr)
     out: list[PackageRecord] = []
     for group in groups.values():
         out.extend(group if len(group) <= keep else sorted(group, key=cmp, reverse=True)[:keep])
@@ -139,9 +143,9 @@ def _arch_repo(f: RepoFilter, arch: str, recs: Sequence[PackageRecord]) -> list[
     for r in recs:
         if r.is_source or r.is_debug or not f.package_allowed(r):
             continue
-        if r.arch in (arch, "noarch") or (r.arch in compat and f.multilib_selects(r)):
-            if f.name_allowed(r.name, arch):
-                out.append(r)
+        carried = r.arch in (arch, "noarch") or (r.arch in compat and f.multilib_selects(r))
+        if carried and f.name_allowed(r.name, arch):
+            out.append(r)
     return out
 
 

@@ -47,7 +47,7 @@ def _render(db: Database, ids: Sequence[int]) -> dict[str, bytes]:
     cols = [Artifact.id, *(_XML_COLUMN[k] for k in KINDS)]
     with db.session() as s:
         rows = {r[0]: r[1:] for r in s.execute(select(*cols).where(Artifact.id.in_(ids)))}
-    return {k: "".join(rows[i][n] for i in ids).encode() for n, k in enumerate(KINDS)}
+    return {k: "".join(str(rows[i][n]) for i in ids).encode() for n, k in enumerate(KINDS)}
 
 
 def _store_blob(store: ObjectStore, plain: bytes, comp: Compression) -> Blob:
@@ -154,4 +154,6 @@ def extra_file(
     put = store.put_bytes(data)
     name = filename + (SUFFIX[comp] if comp else "")
     opened = hashlib.sha256(plain).hexdigest()
-    return MetaFile(mdtype, f"repodata/{put.sha256}-{name}", put.sha256, put.size, opened, len(plain))
+    return MetaFile(
+        mdtype, f"repodata/{put.sha256}-{name}", put.sha256, put.size, opened, len(plain)
+    )

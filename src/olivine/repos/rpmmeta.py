@@ -64,7 +64,9 @@ def source_name_of(name: str, arch: str, sourcerpm: str | None) -> str:
         return name
 
 
-def _files_and_provides(pkg: cr.Package, primary: str, filelists: str) -> tuple[list[str], list[str]]:
+def _files_and_provides(
+    pkg: cr.Package, primary: str, filelists: str
+) -> tuple[list[str], list[str]]:
     try:
         files = [f"{d}{n}" for (_t, d, n, *_rest) in pkg.files]
         provides = [p[0] for p in pkg.provides]

@@ -61,7 +61,10 @@ def sync_repositories(db: Database, project_id: int) -> tuple[list[str], list[Re
             raise NotFound(f"project id {project_id} does not exist")
         specs = {r["name"]: r for r in project.spec.get("repositories") or []}
         specs[ALL_REPO] = {"name": ALL_REPO}
-        rows = {r.name: r for r in s.scalars(select(Repository).where(Repository.project_id == project_id))}
+        rows = {
+            r.name: r
+            for r in s.scalars(select(Repository).where(Repository.project_id == project_id))
+        }
         for name, spec in specs.items():
             row = rows.get(name)
             if row is None:
@@ -81,7 +84,9 @@ def _plan(row: Repository, spec: dict[str, Any]) -> RepoPlan:
     filt = RepoFilter.all_repo() if row.name == ALL_REPO else RepoFilter.from_spec(spec)
     extras = {k: v for k, v in (("group", row.comps_xml), ("modules", row.modules_yaml),
                                 ("updateinfo", row.updateinfo_xml)) if v}  # fmt: skip
-    return RepoPlan(row.id, row.name, filt, spec.get("compress", "gz"), spec.get("retention"), extras)
+    return RepoPlan(
+        row.id, row.name, filt, spec.get("compress", "gz"), spec.get("retention"), extras
+    )
 
 
 def load_records(db: Database, project_id: int) -> list[PackageRecord]:
@@ -113,7 +118,9 @@ def heads(db: Database, repository_id: int) -> dict[str, HeadState]:
             chunk_ids = list(rev.chunks or [])
             for i in range(0, len(chunk_ids), 500):
                 part = chunk_ids[i : i + 500]
-                for (aids,) in s.execute(select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(part))):
+                for (aids,) in s.execute(
+                    select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(part))
+                ):
                     ids.update(aids)
             sig = str((rev.changes or {}).get("signature", ""))
             out[arch] = HeadState(rev.id, rev.number, rev.timestamp, sig, ids)

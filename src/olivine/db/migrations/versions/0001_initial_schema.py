@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:11:04.982504
+Create Date: 2026-11-25 22:14:55.429022
 """
 
 from collections.abc import Sequence
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_artifacts")),
         sa.UniqueConstraint("sha256", name=op.f("uq_artifacts_sha256")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("artifacts", schema=None) as batch_op:
         batch_op.create_index("ix_artifacts_filename", ["filename"], unique=False)
@@ -57,6 +58,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_packages")),
         sa.UniqueConstraint("name", name=op.f("uq_packages_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "repo_chunks",
@@ -67,6 +69,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repo_chunks")),
         sa.UniqueConstraint("digest", name=op.f("uq_repo_chunks_digest")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "users",
@@ -77,6 +80,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "projects",
@@ -93,6 +97,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
         sa.UniqueConstraint("name", name=op.f("uq_projects_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "tokens",
@@ -110,6 +115,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tokens")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_tokens_secret_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tokens_user_id"), ["user_id"], unique=False)
@@ -141,6 +147,7 @@ def upgrade() -> None:
             "release",
             name=op.f("uq_package_versions_project_id"),
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("package_versions", schema=None) as batch_op:
         batch_op.create_index(
@@ -168,6 +175,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "project_id", "package_id", name=op.f("uq_project_packages_project_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("project_packages", schema=None) as batch_op:
         batch_op.create_index(
@@ -193,6 +201,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repositories")),
         sa.UniqueConstraint("project_id", "name", name=op.f("uq_repositories_project_id")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "roles",
@@ -216,6 +225,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roles")),
         sa.UniqueConstraint("project_id", "user_id", name=op.f("uq_roles_project_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("roles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_roles_user_id"), ["user_id"], unique=False)
@@ -254,6 +264,7 @@ def upgrade() -> None:
             ["submitter_id"], ["users.id"], name=op.f("fk_tasks_submitter_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tasks_package_id"), ["package_id"], unique=False)
@@ -281,6 +292,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_batches_task_id_tasks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batches")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "import_revisions",
@@ -327,6 +339,7 @@ def upgrade() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_import_revisions_task_id_tasks")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_revisions")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("import_revisions", schema=None) as batch_op:
         batch_op.create_index(
@@ -350,6 +363,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "repository_id", "sha256", name=op.f("uq_repository_files_repository_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("repository_files", schema=None) as batch_op:
         batch_op.create_index(
@@ -383,6 +397,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "repository_id", "arch", "number", name=op.f("uq_repository_revisions_repository_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("repository_revisions", schema=None) as batch_op:
         batch_op.create_index(
@@ -400,6 +415,7 @@ def upgrade() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_task_logs_task_id_tasks"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_logs")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("task_logs", schema=None) as batch_op:
         batch_op.create_index("ix_task_logs_task_seq", ["task_id", "seq"], unique=True)
@@ -425,6 +441,7 @@ def upgrade() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_batch_items_task_id_tasks")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batch_items")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_batch_items_batch_id"), ["batch_id"], unique=False)
@@ -469,6 +486,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_builds_task_id_tasks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_builds")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("builds", schema=None) as batch_op:
         batch_op.create_index(
@@ -497,6 +515,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "repository_id", "arch", name=op.f("uq_repository_heads_repository_id")
         ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "build_roots",
@@ -516,6 +535,7 @@ def upgrade() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_build_roots_task_id_tasks")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_build_roots")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("build_roots", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_build_roots_build_id"), ["build_id"], unique=False)
@@ -555,6 +575,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "project_id", "artifact_id", name=op.f("uq_project_artifacts_project_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("project_artifacts", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,131 @@
+"""Lookups behind the repository URLs, with a short in-process cache (reads are hot and tiny).
+
+Each lookup is one SELECT; the cache keeps answers for `ttl` seconds (0 disables it), so a publish
+is visible to every API process within `ttl` seconds, and atomically: the head moves in one
+transaction and a cached repomd.xml only names immutable files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from olivine.db.base import Database
+from olivine.db.models import (
+    Artifact,
+    Project,
+    ProjectArtifact,
+    Repository,
+    RepositoryHead,
+    RepositoryRevision,
+)
+from olivine.db.models.repos import RepositoryFile
+from olivine.errors import NotFound
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    id: int
+    name: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class Repomd:
+    body: bytes
+    etag: str
+    last_modified: str
+    timestamp: int
+
+
+class TtlCache:
+    def __init__(self, ttl: float, max_items: int = 20000) -> None:
+        self.ttl, self.max_items = ttl, max_items
+        self._data: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        hit = self._data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if self.ttl > 0:
+            if len(self._data) >= self.max_items:
+                self._data.clear()
+            self._data[key] = (now + self.ttl, value)
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class RepoReader:
+    """The read side of repositories, as the HTTP routes use it."""
+
+    def __init__(self, db: Database, ttl: float = 1.0) -> None:
+        self.db = db
+        self.cache = TtlCache(ttl)
+
+    def project(self, name: str) -> ProjectRef:
+        return self.cache.get(("p", name), lambda: self._project(name))
+
+    def _project(self, name: str) -> ProjectRef:
+        with self.db.session() as s:
+            row = s.execute(select(Project.id, Project.public).where(Project.name == name)).first()
+        if row is None:
+            raise NotFound(f"project {name!r} does not exist")
+        return ProjectRef(row[0], name, bool(row[1]))
+
+    def repomd(self, project: ProjectRef, repo: str, arch: str) -> Repomd:
+        key = ("m", project.id, repo, arch)
+        return self.cache.get(key, lambda: self._repomd(project, repo, arch))
+
+    def _repomd(self, project: ProjectRef, repo: str, arch: str) -> Repomd:
+        q = (
+            select(RepositoryRevision.repomd_xml, RepositoryRevision.timestamp)
+            .join(RepositoryHead, RepositoryHead.revision_id == RepositoryRevision.id)
+            .join(Repository, Repository.id == RepositoryHead.repository_id)
+            .where(Repository.project_id == project.id, Repository.name == repo,
+                   RepositoryHead.arch == arch)
+        )  # fmt: skip
+        with self.db.session() as s:
+            row = s.execute(q).first()
+        if row is None:
+            raise NotFound(f"{project.name}/{repo}/{arch} has not been published")
+        body = row[0].encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return Repomd(body, etag, formatdate(row[1], usegmt=True), int(row[1]))
+
+    def metadata_file(self, project: ProjectRef, repo: str, sha256: str) -> bool:
+        key = ("f", project.id, repo, sha256)
+        return self.cache.get(key, lambda: self._has_file(project, repo, sha256))
+
+    def _has_file(self, project: ProjectRef, repo: str, sha256: str) -> bool:
+        q = (
+            select(RepositoryFile.id)
+            .join(Repository, Repository.id == RepositoryFile.repository_id)
+            .where(Repository.project_id == project.id, Repository.name == repo,
+                   RepositoryFile.sha256 == sha256)
+        )  # fmt: skip
+        with self.db.session() as s:
+            return s.execute(q).first() is not None
+
+    def package_sha256(self, project: ProjectRef, filename: str) -> str | None:
+        return self.cache.get(("r", project.id, filename), lambda: self._package(project, filename))
+
+    def _package(self, project: ProjectRef, filename: str) -> str | None:
+        q = (
+            select(Artifact.sha256)
+            .join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
+            .where(ProjectArtifact.project_id == project.id, Artifact.filename == filename)
+        )
+        with self.db.session() as s:
+            return s.scalar(q)
