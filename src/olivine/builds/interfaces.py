@@ -28,6 +28,7 @@ class StageResult:
     duration: float = 0.0
     log_lines: int = 0
     leftover_pids: tuple[int, ...] = field(default=())
+    provides: tuple[str, ...] = ()  # SRPM stage: what the binary packages will provide
 
     @property
     def ok(self) -> bool:

@@ -4,8 +4,10 @@ empty, so BuildRequires are checked by builds/resolve.py (libsolv) before the ar
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from olivine.builds.interfaces import CancelFn, Limits, LogFn, StageResult
@@ -14,6 +16,7 @@ from olivine.builds.reasons import failure_reason
 from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
 
 TOPDIR = f"{SANDBOX_HOME}/rpmbuild"
+PROVIDES_FILE = "provides.txt"
 _DIRS = ("SPECS", "SOURCES", "BUILD", "BUILDROOT", "RPMS", "SRPMS")
 
 
@@ -61,8 +64,17 @@ class RpmbuildBackend:
         shutil.copy2(spec, build / "rpmbuild" / "SPECS" / spec.name)
         for s in sources:
             _copy(s, build / "rpmbuild" / "SOURCES")
-        cmd = rpmbuild_command(["-bs", f"{TOPDIR}/SPECS/{spec.name}"], macros)
-        return self._run(
+        spec_in = f"{TOPDIR}/SPECS/{spec.name}"
+        # rpmspec lists what the binary packages will provide (for batch ordering); it runs in
+        # the sandbox too, since parsing a spec can run its %(...) shell expansions.
+        query = ["rpmspec", "-q", "--provides", *macros.rpmbuild_args(), spec_in]
+        cmd = [
+            "/bin/bash",
+            "-c",
+            f"{shlex.join(rpmbuild_command(['-bs', spec_in], macros))} && "
+            f"{shlex.join(query)} > {SANDBOX_HOME}/{PROVIDES_FILE}",
+        ]
+        res = self._run(
             build,
             cmd,
             None,
@@ -72,6 +84,11 @@ class RpmbuildBackend:
             limits,
             lambda: sorted((build / "rpmbuild" / "SRPMS").glob("*.src.rpm")),
         )
+        provides_file = build / PROVIDES_FILE
+        if res.ok and provides_file.is_file():
+            provides = tuple(line for line in provides_file.read_text().splitlines() if line)
+            return replace(res, provides=provides)
+        return res
 
     def build_arch(
         self,

@@ -1,0 +1,240 @@
+"""The build service: activity-sized steps the workflows call.
+
+- build_srpm: a checked-out source tree (SPECS/ + SOURCES/, or a flat tree) plus lookaside files
+  -> an SRPM and the arches to build.
+- build_arch: an SRPM and one arch -> binary RPM paths and the build-root record, or a one-line
+  reason.
+- dedup_noarch: keep each noarch subpackage once, from the first arch (as Koji does).
+- batch_order: the order of a batch from the SRPMs' BuildRequires.
+Results are files on local disk; storing and publishing them is the repos component's job."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from olivine.builds.backends.rpmbuild import RpmbuildBackend
+from olivine.builds.buildroot import unpack_rpms
+from olivine.builds.interfaces import Backend, CancelFn, Limits, LogFn
+from olivine.builds.macros import project_macros
+from olivine.builds.resolve import (
+    RepoSource,
+    UnresolvableBuildRequires,
+    resolve_buildroot,
+    unresolved_record,
+)
+from olivine.builds.rpminfo import SrpmInfo, rpm_info, srpm_info
+from olivine.domain.arches import plan_arches
+from olivine.domain.buildorder import BuildOrder, build_order
+from olivine.errors import ValidationFailed
+from olivine.projects.schema import ProjectFile
+
+_NOT_SOURCES = {".git", "sources", "SPECS"}
+
+
+@dataclass(frozen=True)
+class SrpmRequest:
+    project: ProjectFile
+    package: str
+    source_dir: Path  # the forge checkout
+    out_dir: Path
+    lookaside: tuple[Path, ...] = ()  # files fetched from the object store, put into SOURCES
+    limits: Limits = field(default_factory=Limits)
+    workdir: Path | None = None  # default: a temporary directory, removed afterwards
+
+
+@dataclass(frozen=True)
+class SrpmResult:
+    srpm: Path | None
+    info: SrpmInfo | None
+    arches: tuple[str, ...] = ()
+    noarch: bool = False
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    duration: float = 0.0
+    provides: tuple[str, ...] = ()  # what the binary packages will provide (rpmspec)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class ArchRequest:
+    project: ProjectFile
+    package: str
+    srpm: Path
+    arch: str
+    out_dir: Path
+    repos: tuple[RepoSource, ...] = ()  # the project's `all` first (project=True), then external
+    limits: Limits = field(default_factory=Limits)
+    workdir: Path | None = None
+
+
+@dataclass(frozen=True)
+class ArchResult:
+    arch: str
+    rpms: tuple[Path, ...] = ()
+    buildroot: tuple[dict[str, Any], ...] = ()
+    reason: str | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def find_spec(source_dir: Path) -> tuple[Path, list[Path]]:
+    """The spec and the source files of a dist-git (SPECS/ + SOURCES/) or flat tree."""
+    specs = sorted((source_dir / "SPECS").glob("*.spec")) or sorted(source_dir.glob("*.spec"))
+    if len(specs) != 1:
+        found = ", ".join(s.name for s in specs) or "none"
+        raise ValidationFailed(f"{source_dir}: expected one spec in SPECS/ (found {found})")
+    if (source_dir / "SOURCES").is_dir():
+        return specs[0], sorted((source_dir / "SOURCES").iterdir())
+    flat = [
+        p
+        for p in sorted(source_dir.iterdir())
+        if p != specs[0] and p.name not in _NOT_SOURCES and not p.name.startswith(".")
+    ]
+    return specs[0], flat
+
+
+def _workdir(given: Path | None) -> tuple[Path, bool]:
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        return given, False
+    return Path(tempfile.mkdtemp(prefix="olivine-build-")), True
+
+
+def _backend(project: ProjectFile) -> Backend:
+    if project.builder != "rpmbuild":
+        raise ValidationFailed(
+            f"builder '{project.builder}' cannot run on this worker: mock is not installed; "
+            "use `olivine mock-config` to build with mock elsewhere"
+        )
+    return RpmbuildBackend()
+
+
+def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) -> SrpmResult:
+    spec, sources = find_spec(req.source_dir)
+    macros = project_macros(req.project, req.package)
+    work, temporary = _workdir(req.workdir)
+    try:
+        log(f"SRPM of {req.package} from {spec.relative_to(req.source_dir)}")
+        res = _backend(req.project).build_srpm(
+            spec, [*sources, *req.lookaside], work, macros, log, cancelled, req.limits
+        )
+        if not res.ok:
+            return SrpmResult(None, None, reason=res.reason, duration=res.duration)
+        req.out_dir.mkdir(parents=True, exist_ok=True)
+        srpm = Path(shutil.copy2(res.outputs[0], req.out_dir / res.outputs[0].name))
+        info = srpm_info(srpm)
+        entry = req.project.package(req.package)
+        try:
+            plan = plan_arches(
+                req.project.arches,
+                exclusive=info.exclusive_arch,
+                exclude=info.exclude_arch,
+                build_archs=info.build_archs,
+                package_arches=entry.arches if entry else None,
+                package=req.package,
+            )
+        except ValidationFailed as e:
+            return SrpmResult(srpm, info, reason=e.message, duration=res.duration)
+        log(f"arches: {', '.join(plan.arches)}")
+        return SrpmResult(
+            srpm,
+            info,
+            plan.arches,
+            plan.noarch,
+            dict(plan.excluded),
+            duration=res.duration,
+            provides=res.provides,
+        )
+    finally:
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) -> ArchResult:
+    info = srpm_info(req.srpm)
+    macros = project_macros(req.project, req.package)
+    work, temporary = _workdir(req.workdir)
+    try:
+        usr = None
+        if req.project.buildroot.resolve:
+            try:
+                record = resolve_buildroot(
+                    info.build_requires, req.repos, req.project.buildroot.host_provides, req.arch
+                )
+            except UnresolvableBuildRequires as e:
+                log(e.message)
+                return ArchResult(req.arch, reason=e.message)
+            if record.rpms:
+                usr = unpack_rpms(record.rpms, work / "root")
+        else:
+            record = unresolved_record()
+        _log_buildroot(log, record.entries)
+        res = _backend(req.project).build_arch(
+            req.srpm, req.arch, work, macros, usr, log, cancelled, req.limits
+        )
+        if not res.ok:
+            return ArchResult(req.arch, (), record.entries, res.reason, res.duration)
+        dest = req.out_dir / req.arch
+        dest.mkdir(parents=True, exist_ok=True)
+        rpms = tuple(Path(shutil.copy2(p, dest / p.name)) for p in res.outputs)
+        return ArchResult(req.arch, rpms, record.entries, None, res.duration)
+    finally:
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _log_buildroot(log: LogFn, entries: Sequence[Mapping[str, Any]]) -> None:
+    log("Build root:")
+    for e in entries:
+        if e["kind"] == "rpm":
+            log(f"  {e['nevra']} sha256:{e['sha256']} ({e['repo']})")
+        elif e["kind"] == "host":
+            log(f"  {e['name']}: host {e['host_package']} {e['version'] or '(not installed)'}")
+        elif e["kind"] == "host-assumed":
+            log(f"  {e['capability']}: assumed from the host")
+        else:
+            log(f"  not resolved: {e.get('reason', '')}")
+
+
+def dedup_noarch(results: Sequence[ArchResult]) -> dict[str, tuple[Path, ...]]:
+    """Per arch, the RPMs to keep: a noarch subpackage built by several arches is kept once,
+    from the first arch in `results`' order (Koji's rule)."""
+    seen: set[str] = set()
+    kept: dict[str, tuple[Path, ...]] = {}
+    for r in results:
+        keep: list[Path] = []
+        for path in r.rpms:
+            if path.name.endswith(".noarch.rpm"):
+                if path.name in seen:
+                    continue
+                seen.add(path.name)
+            keep.append(path)
+        kept[r.arch] = tuple(keep)
+    return kept
+
+
+def batch_order(srpms: Sequence[SrpmResult]) -> BuildOrder:
+    """Order a batch by the BuildRequires of its SRPMs and what their binaries will provide."""
+    reqs = {r.info.name: r.info.build_requires for r in srpms if r.info}
+    prov = {r.info.name: [r.info.name, *r.provides] for r in srpms if r.info}
+    return build_order(reqs, prov)
+
+
+def rpms_provides(rpms: Sequence[Path]) -> list[str]:
+    """Every capability the given binary RPMs provide (names included)."""
+    out: list[str] = []
+    for p in rpms:
+        info = rpm_info(p)
+        out += [info.name, *info.provides]
+    return out
