@@ -158,15 +158,19 @@ def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: IO[b
         for rel in sorted(files):
             path = root / rel
             if path.is_symlink():
-                info = _info(f"{prefix}/{rel}", tarfile.SYMTYPE, 0o777)
+                info = _info(_join(prefix, rel), tarfile.SYMTYPE, 0o777)
                 info.linkname = os.readlink(path)
                 tar.addfile(info)
                 continue
             exe = os.stat(path).st_mode & 0o111
-            info = _info(f"{prefix}/{rel}", tarfile.REGTYPE, 0o755 if exe else 0o644)
+            info = _info(_join(prefix, rel), tarfile.REGTYPE, 0o755 if exe else 0o644)
             info.size = path.stat().st_size
             with open(path, "rb") as f:
                 tar.addfile(info, f)
+
+
+def _join(prefix: str, rel: str) -> str:
+    return "/".join(p for p in (prefix, rel) if p)
 
 
 def _parents(rel: str) -> list[str]:

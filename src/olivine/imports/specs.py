@@ -19,7 +19,7 @@ import rpm
 from olivine.domain.nevra import NEVR
 from olivine.imports.errors import SpecError
 
-_LOCK = threading.Lock()
+RPM_LOCK = threading.RLock()  # rpm macros and log sink are process-global
 SOURCE, PATCH = 1, 2
 
 
@@ -67,7 +67,7 @@ def evaluate(
     if not spec.is_file():
         raise SpecError(f"spec file {spec.name} does not exist")
     allm = [*defines, ("_sourcedir", str(sourcedir or spec.parent)), ("_specdir", str(spec.parent))]
-    with _LOCK, tempfile.TemporaryFile("w+") as log:
+    with RPM_LOCK, tempfile.TemporaryFile("w+") as log:
         rpm.setLogFile(log)
         try:
             with _macros(allm):
