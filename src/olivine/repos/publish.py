@@ -74,7 +74,7 @@ def _extra_files(store: ObjectStore, extras: dict[str, str], comp: Compression) 
         if mdtype == "group":  # dnf reads either; createrepo_c writes both, plain and compressed
             out.append(extra_file(store, "group", name, text, None))
             out.append(
-                extra_file(store, "group_" + ("gz" if comp == "gz" else "zck"), name, text, comp)
+                extra_file(store, "group_gz" if comp == "gz" else "group_zst", name, text, comp)
             )
         else:
             out.append(extra_file(store, mdtype, name, text, comp))

@@ -55,7 +55,7 @@ def _repo(s: Session, project: str, repo: str) -> Repository:
 
 def _head_ids(s: Session, repository_id: int) -> dict[str, int]:
     q = select(RepositoryHead.arch, RepositoryHead.revision_id)
-    return dict(s.execute(q.where(RepositoryHead.repository_id == repository_id)).tuples().all())
+    return dict(s.execute(q.where(RepositoryHead.repository_id == repository_id)).all())
 
 
 def list_repos(db: Database, project: str) -> list[RepoInfo]:
@@ -71,7 +71,7 @@ def list_repos(db: Database, project: str) -> list[RepoInfo]:
                 .join(RepositoryRevision, RepositoryRevision.id == RepositoryHead.revision_id)
                 .where(RepositoryHead.repository_id == r.id)
             )
-            out.append(RepoInfo(r.name, dict(s.execute(q).tuples().all()), r.active))
+            out.append(RepoInfo(r.name, dict(s.execute(q).all()), r.active))
         return out
 
 

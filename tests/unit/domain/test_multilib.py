@@ -19,7 +19,9 @@ def test_runtime_selects_plugin_directories_and_pam_modules() -> None:
 def test_runtime_skips_binaries_noarch_debug_and_kernels() -> None:
     assert not runtime_selects("tool", "i686", ["/usr/bin/tool", "/usr/libexec/x.so.1"], [])
     assert not runtime_selects("libfoo", "noarch", ["/usr/lib/libfoo.so.1"], ["libfoo.so.1"])
-    assert not runtime_selects("libfoo-debuginfo", "i686", ["/usr/lib/libfoo.so.1"], ["libfoo.so.1"])
+    assert not runtime_selects(
+        "libfoo-debuginfo", "i686", ["/usr/lib/libfoo.so.1"], ["libfoo.so.1"]
+    )
     assert not runtime_selects("kernel", "i686", ["/usr/lib/libk.so.1"], ["kernel", "libk.so.1"])
 
 
