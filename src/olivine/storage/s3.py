@@ -9,11 +9,22 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from olivine.errors import IntegrityFailure, NotFound
 from olivine.storage.interfaces import CHUNK, ObjectInfo, ObjectStore, PutResult, check_key
+
+
+# Bounded buffering: boto3 holds up to chunk size x concurrency of an upload in memory.
+TRANSFER = TransferConfig(
+    multipart_threshold=16 * 1024 * 1024,
+    multipart_chunksize=8 * 1024 * 1024,
+    max_concurrency=2,
+    use_threads=True,
+)
+TRANSFER.max_in_memory_upload_chunks = 3  # s3transfer's default of 10 would hold 80 MB
 
 
 class _HashingReader:
@@ -66,7 +77,7 @@ class S3Store(ObjectStore):
     def put_stream(self, stream: BinaryIO, expected_sha256: str | None = None) -> PutResult:
         tmp_key = f"tmp/{uuid.uuid4().hex}"
         reader = _HashingReader(stream)
-        self.client.upload_fileobj(reader, self.bucket, tmp_key)
+        self.client.upload_fileobj(reader, self.bucket, tmp_key, Config=TRANSFER)
         try:
             digest = reader.hash.hexdigest()
             if expected_sha256 and digest != expected_sha256:
