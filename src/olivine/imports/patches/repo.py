@@ -26,6 +26,7 @@ class PatchLayer:
     commit: str
     root: Path
     files: list[m.DirectiveFile] = field(default_factory=list)
+    commit_time: int = 0
 
 
 @dataclass
@@ -71,5 +72,6 @@ def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
         if not commit:
             continue
         root = gitrepo.export_tree(repo, commit, work / f"patches-{name}", url)
-        out.layers.append(PatchLayer(name, commit, root, read_directives(root)))
+        when = gitrepo.commit_time(repo, commit)
+        out.layers.append(PatchLayer(name, commit, root, read_directives(root), when))
     return out

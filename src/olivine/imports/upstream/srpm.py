@@ -66,7 +66,7 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
 def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
     path = fetch(req, work)
     digest = _sha256(path)
-    spec_name = _check_header(path, req.name)
+    spec_name, buildtime = _check_header(path, req.name)
     unpacked = work / "unpacked"
     with subprocess.Popen(
         ["rpm2cpio", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -92,11 +92,18 @@ def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
     store.put_file(path)  # kept so `import diff` can show this upstream again
     url = req.srpm.name if req.srpm is not None else req.url
     return UpstreamTree(
-        kind="srpm", url=url, branch=None, ref=path.name, commit=digest, root=root, blobs=blobs
+        kind="srpm",
+        url=url,
+        branch=None,
+        ref=path.name,
+        commit=digest,
+        root=root,
+        blobs=blobs,
+        commit_time=buildtime,
     )
 
 
-def _check_header(path: Path, name: str) -> str:
+def _check_header(path: Path, name: str) -> tuple[str, int]:
     """Read the header with rpm's bindings: a source package of this name; its spec's name."""
     ts = rpm.TransactionSet()
     ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
@@ -113,7 +120,7 @@ def _check_header(path: Path, name: str) -> str:
         raise ValidationFailed(f"{path.name} is a source RPM of {got}, not of {name}")
     for f in rpm.files(hdr):
         if f.fflags & rpm.RPMFILE_SPECFILE:
-            return str(f.name).lstrip("/")
+            return str(f.name).lstrip("/"), int(hdr["buildtime"] or 0)
     raise ValidationFailed(f"{path.name} holds no spec file")
 
 
