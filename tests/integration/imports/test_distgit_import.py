@@ -14,7 +14,7 @@ from olivine.db.base import Database
 from olivine.db.models import ImportRevision, PackageVersion
 from olivine.forge.local import LocalForge
 from olivine.imports import records
-from olivine.imports.service import run_import
+from olivine.imports.service import ProjectRef, run_import
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
     LOOKASIDE_TEMPLATE,
@@ -68,7 +68,7 @@ def distgit_upstream(tmp_path: Path, la_root: Path) -> Path:
     return repo
 
 
-def project_for(db: Database, tmp_path: Path, la_url: str, **extra: object):  # noqa: ANN201
+def project_for(db: Database, tmp_path: Path, la_url: str, **extra: object) -> ProjectRef:
     upstream = {
         "kind": "dist-git",
         "url": (tmp_path / "up").as_uri() + "/{name}.git",
@@ -135,7 +135,7 @@ def test_distgit_import_pins_everything(
 def test_branch_head_without_tags(
     tmp_path: Path, db: Database, fs_store: FsStore, lookaside: tuple[Path, str]
 ) -> None:
-    la_root, la_url = lookaside
+    _, la_url = lookaside
     repo = init_repo(tmp_path / "up" / "hello.git", branch="c9")
     head = commit(repo, {"SPECS/hello.spec": spec_text(sources=())})
     project = project_for(db, tmp_path, la_url)
