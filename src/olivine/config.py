@@ -124,8 +124,23 @@ class Settings(BaseSettings):
         return bytes.fromhex(path.read_text().strip())
 
 
+# OLIVINE_* variables that are not settings of the server: the CLI's and the test suite's.
+NOT_SETTINGS = {"OLIVINE_CONFIG", "OLIVINE_URL", "OLIVINE_TOKEN"}
+
+
+def _check_unknown_variables() -> None:
+    known = {f"OLIVINE_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
+    unknown = sorted(
+        k for k in os.environ
+        if k.startswith("OLIVINE_") and k not in known and not k.startswith("OLIVINE_TEST_")
+    )
+    if unknown:
+        raise ConfigError(f"unknown setting {', '.join(unknown)} (a typo?); see docs/settings.md")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build and validate the settings; a bad value is a ConfigError naming the variable."""
+    _check_unknown_variables()
     try:
         return Settings(**overrides)
     except ValidationError as e:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from olivine.config import load_settings
+from olivine.errors import ConfigError
+
+
+def test_defaults_and_derived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLIVINE_DATA_DIR", str(tmp_path))
+    s = load_settings()
+    assert s.db_url == f"sqlite:///{tmp_path / 'olivine.db'}"
+    assert s.base_url == "http://127.0.0.1:8080" and s.storage == "fs"
+    key = s.secret_key()
+    assert len(key) == 32 and s.secret_key() == key
+    assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "needle"),
+    [
+        ("OLIVINE_PORT", "eighty", "OLIVINE_PORT"),
+        ("OLIVINE_PORT", "70000", "OLIVINE_PORT"),
+        ("OLIVINE_STORAGE", "ftp", "OLIVINE_STORAGE"),
+        ("OLIVINE_DATABASE_URL", "mysql://x", "sqlite:// or postgresql://"),
+        ("OLIVINE_STORAGE", "s3", "OLIVINE_S3_BUCKET"),
+        ("OLIVINE_COLOUR", "blue", "OLIVINE_COLOUR"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, needle: str
+) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError, match=needle):
+        load_settings()
+
+
+def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "olivine.toml"
+    f.write_text('[olivine]\nport = 9000\nhost = "0.0.0.0"\n')
+    monkeypatch.setenv("OLIVINE_CONFIG", str(f))
+    monkeypatch.setenv("OLIVINE_HOST", "127.0.0.2")
+    s = load_settings()
+    assert s.port == 9000 and s.host == "127.0.0.2"  # environment wins over the file
+    f.write_text("port = [")
+    with pytest.raises(ConfigError, match="olivine.toml"):
+        load_settings()
+    monkeypatch.setenv("OLIVINE_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings()
