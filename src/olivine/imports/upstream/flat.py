@@ -70,7 +70,8 @@ def _autospec(spec: Path, target: Path) -> None:
     from rpmautospec.exc import SpecParseFailure
 
     try:
-        if not process_distgit(spec, target, enable_caching=False):
+        process_distgit(spec, target, enable_caching=False)
+        if not target.exists():  # the spec uses neither macro: nothing was written
             shutil.copy2(spec, target)
     except SpecParseFailure as e:
         raise SpecError(f"{spec.name}: rpmautospec could not process it: {e}") from None
