@@ -86,15 +86,14 @@ def read_rpm(path: Path, label: str) -> RpmMeta:
     """Header facts and rendered XML of the RPM at `path`; ValidationFailed if unreadable."""
     check_rpm_file(path, label)
     try:
-        probe = cr.package_from_rpm(str(path), checksum_type=cr.SHA256, changelog_limit=0)
+        pkg = cr.package_from_rpm(
+            str(path), checksum_type=cr.SHA256, changelog_limit=CHANGELOG_LIMIT
+        )
     except Exception as e:  # createrepo_c raises its own error type with the rpm reason
         raise ValidationFailed(f"{label}: cannot read the RPM header: {e}") from None
-    arch = "src" if probe.arch in ("src", "nosrc") else probe.arch
-    filename = f"{probe.name}-{probe.version}-{probe.release}.{arch}.rpm"
-    href = location_for(filename)
-    pkg = cr.package_from_rpm(
-        str(path), checksum_type=cr.SHA256, location_href=href, changelog_limit=CHANGELOG_LIMIT
-    )
+    arch = "src" if pkg.arch in ("src", "nosrc") else pkg.arch
+    filename = f"{pkg.name}-{pkg.version}-{pkg.release}.{arch}.rpm"
+    href = pkg.location_href = location_for(filename)
     primary, filelists = cr.xml_dump_primary(pkg), cr.xml_dump_filelists(pkg)
     files, provides = _files_and_provides(pkg, primary, filelists)
     ml = multilib.facts(pkg.name, arch, files, provides)

@@ -31,7 +31,8 @@ TOKEN = "s3cret-token"
 
 def _spec(name: str, version: str, release: str, files: int) -> str:
     install = "\n".join(
-        f"echo {name}-{version}-{i} > %{{buildroot}}/usr/share/{name}/f{i}.txt" for i in range(files)
+        f"echo {name}-{version}-{i} > %{{buildroot}}/usr/share/{name}/f{i}.txt"
+        for i in range(files)
     )
     return f"""Name: {name}
 Version: {version}

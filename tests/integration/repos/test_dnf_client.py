@@ -42,13 +42,19 @@ def test_install_upgrade_and_repoquery(
     dnf(url, "upgrade", "--refresh")
     assert installed(dnf) == ["hello-2.0-1"]
     q = dnf(url, "repoquery", "--qf", "%{name}-%{version}-%{release}.%{arch}")
-    assert sorted(q.stdout.split()) == ["hello-1.0-1.noarch", "hello-2.0-1.noarch", "tools-1.0-1.noarch"]
+    assert sorted(q.stdout.split()) == [
+        "hello-1.0-1.noarch",
+        "hello-2.0-1.noarch",
+        "tools-1.0-1.noarch",
+    ]
     files = dnf(url, "repoquery", "-l", "tools")
     assert "/usr/share/tools/f1.txt" in files.stdout
 
     r = httpx.get(url + "repodata/repomd.xml")
     etag = r.headers["etag"]
-    assert httpx.get(url + "repodata/repomd.xml", headers={"If-None-Match": etag}).status_code == 304
+    assert (
+        httpx.get(url + "repodata/repomd.xml", headers={"If-None-Match": etag}).status_code == 304
+    )
     rpm = httpx.get(url + "Packages/h/hello-2.0-1.noarch.rpm")
     assert rpm.status_code == 302 and "/objects/" in rpm.headers["location"]
     repo_file = httpx.get(f"{served.url}/repos/el9/BaseOS.repo").text
