@@ -46,14 +46,26 @@ class PatchSet:
         return sum(f.count() for la in self.layers for f in la.files)
 
 
-def read_directives(root: Path) -> list[m.DirectiveFile]:
+def read_directives(root: Path, skip: dict[str, str] | None = None) -> list[m.DirectiveFile]:
+    """The directive files under root, except those identical to `skip`'s (path -> text)."""
     paths = sorted({p for g in GLOBS for p in root.glob(g) if p.is_file()})
     out = []
     for p in paths:
         rel = p.relative_to(root).as_posix()
         text = p.read_text()
+        if skip and skip.get(rel) == text:
+            continue
         out.append(load_cfg(rel, text) if p.suffix == ".cfg" else load_yaml(rel, text))
     return out
+
+
+def _texts(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for g in GLOBS
+        for p in root.glob(g)
+        if p.is_file()
+    }
 
 
 def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
@@ -63,6 +75,7 @@ def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
     except UpstreamMissing:
         return None
     out = PatchSet(url)
+    common: dict[str, str] = {}
     for name in dict.fromkeys((COMMON_BRANCH, branch)):
         commit = git_text(
             ["rev-parse", "--verify", "--quiet", f"refs/heads/{name}^{{commit}}"],
@@ -73,5 +86,9 @@ def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
             continue
         root = gitrepo.export_tree(repo, commit, work / f"patches-{name}", url)
         when = gitrepo.commit_time(repo, commit)
-        out.layers.append(PatchLayer(name, commit, root, read_directives(root), when))
+        # a branch made from main carries main's files too: those are applied once, as common
+        files = read_directives(root, skip=common)
+        out.layers.append(PatchLayer(name, commit, root, files, when))
+        if name == COMMON_BRANCH:
+            common = _texts(root)
     return out

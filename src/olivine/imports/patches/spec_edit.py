@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from specfile import Specfile
+from specfile.sections import Section
 from specfile.tags import Comments, Tag
 
 from olivine.imports.errors import DirectiveError
@@ -65,7 +66,7 @@ def _file_op(spec: Specfile, op: m.SpecFile, spec_name: str) -> None:
             entries.remove_numbered(number)
     if op.kind == "patch" and op.add and op.add_to_prep:
         with spec.sections() as sections:
-            sections.prep.append(f"%patch -P{number} -p{op.strip}")
+            _section_append(sections.prep, f"%patch -P{number} -p{op.strip}")
     if op.kind == "patch" and not op.add:
         _drop_patch_lines(spec, number)
 
@@ -143,10 +144,7 @@ def _append(spec: Specfile, ap: m.Append, spec_name: str) -> None:
             section = sections.get(ap.field[1:]) if ap.field[1:] in sections else None
             if section is None:
                 raise _fail("append", ap.origin, f"{spec_name} has no {ap.field} section")
-            while section and not section[-1].strip():
-                section.pop()
-            section.append(ap.value)
-            section.append("")
+            _section_append(section, ap.value)
         return
     with spec.tags() as tags:
         matching = [t for t in tags if t.name.lower() == ap.field.lower()]
@@ -154,6 +152,14 @@ def _append(spec: Specfile, ap: m.Append, spec_name: str) -> None:
             raise _fail("append", ap.origin, f"{spec_name} has no {ap.field} field")
         for tag in matching:
             tag.value = tag.value + ap.value
+
+
+def _section_append(section: Section, line: str) -> None:
+    """Add a line after the section's last non-blank line (its trailing blank lines stay)."""
+    at = len(section)
+    while at and not section[at - 1].strip():
+        at -= 1
+    section.insert(at, line)
 
 
 def _new_field(spec: Specfile, nf: m.NewField) -> None:
