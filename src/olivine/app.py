@@ -48,4 +48,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
 def _optional_routers() -> list[APIRouter]:
     """Routers of capabilities that serve outside /api/v1 (repos, forge, web UI)."""
-    return []
+    from olivine.api.gitserve import router as git_router
+
+    return [git_router]

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from olivine.config import Settings
 from olivine.db.base import Database
+from olivine.forge.interfaces import Forge
 from olivine.storage.interfaces import ObjectStore
 from olivine.tasks.service import TaskService
 
@@ -33,6 +34,12 @@ class Services:
     @cached_property
     def tasks(self) -> TaskService:
         return TaskService(self.db)
+
+    @cached_property
+    def forge(self) -> Forge:
+        from olivine.forge.service import open_forge
+
+        return open_forge(self.settings)
 
     def close(self) -> None:
         self.db.dispose()

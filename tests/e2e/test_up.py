@@ -34,7 +34,10 @@ def _env(data: Path) -> dict[str, str]:
 def olivine_up(data: Path, port: int) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     proc = subprocess.Popen(
         [OLIVINE, "up", "--data-dir", str(data), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(data),
     )
     lines: list[str] = []
     assert proc.stdout is not None
@@ -69,8 +72,11 @@ def _wait_healthy(port: int) -> None:
 
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [OLIVINE, "--data-dir", str(data), *args], capture_output=True, text=True,
-        env=_env(data), timeout=120,
+        [OLIVINE, "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        env=_env(data),
+        timeout=120,
     )
 
 
@@ -91,7 +97,10 @@ def test_up_apply_stop_resume(tmp_path: Path) -> None:
 
         second = subprocess.run(
             [OLIVINE, "up", "--data-dir", str(data), "--port", str(free_port())],
-            capture_output=True, text=True, env=_env(data), timeout=60,
+            capture_output=True,
+            text=True,
+            env=_env(data),
+            timeout=60,
         )
         assert second.returncode != 0 and "another `olivine up` is running" in second.stderr
 

@@ -27,10 +27,26 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     db = tmp_path_factory.mktemp("temporal") / "temporal.db"
     proc = subprocess.Popen(
-        [temporal_binary(), "server", "start-dev", "--headless", "--db-filename", str(db),
-         "--ip", "127.0.0.1", "--port", str(port), "--http-port", str(free_port()),
-         "--metrics-port", str(free_port()), "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--db-filename",
+            str(db),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--http-port",
+            str(free_port()),
+            "--metrics-port",
+            str(free_port()),
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_for_port("127.0.0.1", port, 60, proc)
     yield f"127.0.0.1:{port}"
@@ -43,7 +59,8 @@ def stack_settings(
     db_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     return Settings(
-        data_dir=tmp_path_factory.mktemp("data"), database_url=db_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=db_url,
         temporal_address=temporal_address,
     )
 
@@ -116,3 +133,23 @@ packages:
 
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def live_url(stack: Stack) -> Iterator[str]:
+    """The real app served by uvicorn on a loopback port (for git, dnf and browsers)."""
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(stack.client.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from tests.integration.conftest import Stack, project_yaml
 
 from olivine.auth.service import AuthService
-from tests.integration.conftest import Stack, project_yaml
 
 WHO = ("anonymous", "outsider", "guest", "member", "builder", "manager", "admin")
 ANY = set(WHO)
@@ -42,7 +42,8 @@ def world(stack: Stack) -> World:
     tokens: dict[str, str | None] = {"anonymous": None, "admin": stack.admin_token}
     for project, public in (("pub", True), ("priv", False)):
         r = stack.client.post(
-            "/api/v1/projects/apply", headers=stack.as_(stack.admin_token),
+            "/api/v1/projects/apply",
+            headers=stack.as_(stack.admin_token),
             json={"file": project_yaml(project, public), "filename": f"{project}.yaml"},
         )
         assert r.status_code == 200 and r.json()["status"] == "succeeded", r.text
@@ -92,8 +93,12 @@ CASES: list[Case] = [
     ("POST", "apply existing project", _apply("pub", True), MANAGERS),
     ("POST", "apply new project", _apply("newproj", True), ADMIN),
     ("GET", "roles", _get("/api/v1/projects/pub/roles"), MANAGERS),
-    ("PUT", "grant role", lambda w: ("/api/v1/projects/pub/roles/outsider",
-                                     {"json": {"role": "guest"}}), MANAGERS),
+    (
+        "PUT",
+        "grant role",
+        lambda w: ("/api/v1/projects/pub/roles/outsider", {"json": {"role": "guest"}}),
+        MANAGERS,
+    ),
     ("GET", "users", _get("/api/v1/users"), ADMIN),
     ("POST", "create user", lambda w: ("/api/v1/users", {"json": {"name": "newbie"}}), ADMIN),
     ("POST", "own token", lambda w: ("/api/v1/tokens", {"json": {"name": "ci"}}), USERS),
@@ -104,7 +109,10 @@ CASES: list[Case] = [
 
 @pytest.mark.parametrize(("method", "what", "target", "allowed"), CASES, ids=[c[1] for c in CASES])
 def test_auth_matrix(
-    world: World, method: str, what: str, target: Callable[[World], tuple[str, dict[str, object]]],
+    world: World,
+    method: str,
+    what: str,
+    target: Callable[[World], tuple[str, dict[str, object]]],
     allowed: set[str],
 ) -> None:
     outcome = {}

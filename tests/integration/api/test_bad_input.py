@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from tests.integration.conftest import Stack, project_yaml
 
 from olivine.projects.service import ProjectService
-from tests.integration.conftest import Stack, project_yaml
 
 
 def _problem(r, status: int) -> str:  # type: ignore[no-untyped-def]
@@ -90,7 +90,8 @@ def test_malformed_project_files_are_rejected_with_position(
     stack: Stack, text: str, needle: str
 ) -> None:
     r = stack.client.post(
-        "/api/v1/projects/apply", json={"file": text, "filename": "p.yaml"},
+        "/api/v1/projects/apply",
+        json={"file": text, "filename": "p.yaml"},
         headers=stack.as_(stack.admin_token),
     )
     detail = _problem(r, 422)
@@ -103,14 +104,17 @@ def test_bad_json_bodies(stack: Stack) -> None:
     h = stack.as_(stack.admin_token)
     assert "file" in _problem(stack.client.post("/api/v1/projects/apply", json={}, headers=h), 422)
     r = stack.client.post(
-        "/api/v1/projects/apply", content=b"{not json", headers={**h, "content-type": "application/json"}
+        "/api/v1/projects/apply",
+        content=b"{not json",
+        headers={**h, "content-type": "application/json"},
     )
     _problem(r, 422)
     assert "role" in _problem(
         stack.client.put("/api/v1/projects/x/roles/y", json={"rank": 1}, headers=h), 422
     )
-    assert "name" in _problem(stack.client.post("/api/v1/users", json={"name": "Bad Name!"},
-                                                 headers=h), 422)
+    assert "name" in _problem(
+        stack.client.post("/api/v1/users", json={"name": "Bad Name!"}, headers=h), 422
+    )
 
 
 def test_duplicate_user_is_409(stack: Stack) -> None:
@@ -141,9 +145,14 @@ def test_apply_is_idempotent_and_reports_changes(stack: Stack) -> None:
     assert again.json()["changes"] == []
     changed = project_yaml().replace("  - name: hello\n", "  - name: zsh\n")
     out = stack.client.post("/api/v1/projects/apply", json={"file": changed}, headers=h).json()
-    assert set(out["changes"]) == {"added package zsh", "removed package hello (its history is kept)"}
+    assert set(out["changes"]) == {
+        "added package zsh",
+        "removed package hello (its history is kept)",
+    }
     task = stack.client.get(f"/api/v1/tasks/{out['task_id']}").json()
-    assert task["status"] == "succeeded" and task["project"] == "el9" and task["submitter"] == "admin"
+    assert (
+        task["status"] == "succeeded" and task["project"] == "el9" and task["submitter"] == "admin"
+    )
     log = stack.client.get(f"/api/v1/tasks/{out['task_id']}/logs").json()
     assert "added package zsh" in "".join(c["text"] for c in log["chunks"]) and log["done"]
     pkgs = stack.client.get("/api/v1/projects/el9/packages?limit=1").json()

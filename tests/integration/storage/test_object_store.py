@@ -29,7 +29,8 @@ def moto_url() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [exe, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -55,8 +56,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     return S3Store(
-        f"b{os.urandom(4).hex()}", endpoint_url=url, access_key_id="testing",
-        secret_access_key="testing", create_bucket=True,
+        f"b{os.urandom(4).hex()}",
+        endpoint_url=url,
+        access_key_id="testing",
+        secret_access_key="testing",
+        create_bucket=True,
     )
 
 

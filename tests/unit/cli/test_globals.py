@@ -31,5 +31,6 @@ def test_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OLIVINE_TOKEN", "env-token")
     assert ctx.resolve() == ("http://env:1", "env-token")
     assert CliContext(url="http://flag:2", token="flag", data_dir=str(data)).resolve() == (
-        "http://flag:2", "flag",
+        "http://flag:2",
+        "flag",
     )
