@@ -57,6 +57,7 @@ class SandboxResult:
     cancelled: bool = False
     log_truncated: bool = False
     leftover: tuple[int, ...] = ()  # pids still alive after the kill (should stay empty)
+    marker: str = ""  # the OLIVINE_SANDBOX value of this run (see sandbox_pids)
 
     @property
     def ok(self) -> bool:
@@ -221,6 +222,7 @@ def run_sandboxed(
         cancelled=stop == "cancel",
         log_truncated=stop == "log",
         leftover=tuple(leftover),
+        marker=marker,
     )
 
 

@@ -64,7 +64,8 @@ def run_git(
     )
     if check and proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
-        detail = err[-1] if err else f"exit {proc.returncode}"
+        fatal = [ln for ln in err if ln.startswith(("fatal:", "error:"))]
+        detail = (fatal or err or [f"exit {proc.returncode}"])[0]
         cls = UpstreamError if upstream else GitError
         raise cls(f"git {' '.join(args[:3])}: {detail}")
     return proc.stdout

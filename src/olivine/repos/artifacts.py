@@ -50,6 +50,7 @@ def _artifact_row(sha256: str, size: int, meta: RpmMeta) -> Artifact:
         release=meta.release,
         arch=meta.arch,
         sourcerpm=meta.sourcerpm,
+        source_name=meta.source_name,
         license=meta.license,
         summary=meta.summary,
         buildtime=meta.buildtime,

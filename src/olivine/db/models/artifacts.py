@@ -17,6 +17,7 @@ class Artifact(Base):
     __table_args__ = (
         Index("ix_artifacts_nevra", "name", "version", "release", "arch"),
         Index("ix_artifacts_filename", "filename"),
+        Index("ix_artifacts_source_name", "source_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +30,7 @@ class Artifact(Base):
     release: Mapped[str] = mapped_column(String(255))
     arch: Mapped[str] = mapped_column(String(32))  # 'src' for SRPMs
     sourcerpm: Mapped[str | None] = mapped_column(String(512))
+    source_name: Mapped[str] = mapped_column(String(255), default="")  # name of the SRPM
     license: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     buildtime: Mapped[int | None] = mapped_column(BigInteger)

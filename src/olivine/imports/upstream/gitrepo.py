@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from olivine.domain.nevra import parse_nvr, vercmp
-from olivine.errors import ValidationFailed
+from olivine.errors import UpstreamError, ValidationFailed
 from olivine.forge.gitcli import GitError, git_text, run_git
 from olivine.imports.archive import extract_tar
 from olivine.imports.errors import UpstreamMissing
@@ -29,8 +29,8 @@ def clone(url: str, dest: Path) -> Path:
     """A full bare clone (history is needed for %autorelease and for tags)."""
     try:
         run_git(["clone", "--quiet", "--bare", "--", url, str(dest)], upstream=True)
-    except GitError as e:
-        raise UpstreamMissing(f"upstream repository {url} cannot be cloned: {e.message}") from None
+    except (GitError, UpstreamError) as e:
+        raise UpstreamMissing(f"repository {url} cannot be cloned: {e.message}") from None
     return dest
 
 
