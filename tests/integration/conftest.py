@@ -4,6 +4,7 @@ Olivine worker in a thread, on the test database; `api` is an HTTP client of the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -75,10 +76,8 @@ def worker(stack_settings: Settings) -> Iterator[None]:
         asyncio.set_event_loop(loop)
         task = loop.create_task(run_worker(stack_settings, default_queues(), install_signals=False))
         ready.set()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from olivine.errors import IntegrityFailure, NotFound
 from olivine.storage.interfaces import CHUNK, ObjectInfo, ObjectStore, PutResult, check_key
 
-
 # Bounded buffering: boto3 holds up to chunk size x concurrency of an upload in memory.
 TRANSFER = TransferConfig(
     multipart_threshold=16 * 1024 * 1024,

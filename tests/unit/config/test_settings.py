@@ -45,7 +45,7 @@ def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert s.port == 9000 and s.host == "127.0.0.2"  # environment wins over the file
     f.write_text("port = [")
-    with pytest.raises(ConfigError, match="olivine.toml"):
+    with pytest.raises(ConfigError, match=r"olivine\.toml"):
         load_settings()
     monkeypatch.setenv("OLIVINE_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
