@@ -14,12 +14,23 @@ from olivine.db.models import ImportRevision
 from olivine.errors import NotFound, OlivineError
 from olivine.forge.local import LocalForge
 from olivine.imports.errors import (
-    DirectiveError, HashMismatch, LookasideMissing, SpecError, UnsafeArchive, UpstreamMissing,
+    DirectiveError,
+    HashMismatch,
+    LookasideMissing,
+    SpecError,
+    UnsafeArchive,
+    UpstreamMissing,
 )
 from olivine.imports.service import ProjectRef, run_import
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
-    LOOKASIDE_TEMPLATE, commit, init_repo, make_project, put_lookaside, serve_dir, spec_text,
+    LOOKASIDE_TEMPLATE,
+    commit,
+    init_repo,
+    make_project,
+    put_lookaside,
+    serve_dir,
+    spec_text,
 )
 
 
@@ -47,13 +58,18 @@ def test_hash_mismatch(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
     (la / "hello/c9/sha256" / good).write_bytes(b"tampered content")
     distgit(tmp_path, {".hello.metadata": f"{good} SOURCES/hello-1.0.tar.gz\n"})
     forge = LocalForge(tmp_path / "forge")
-    with serve_dir(la) as url, pytest.raises(HashMismatch, match=f"SOURCES/hello-1.0.tar.gz.*{good}"):
+    with (
+        serve_dir(la) as url,
+        pytest.raises(HashMismatch, match=f"SOURCES/hello-1.0.tar.gz.*{good}"),
+    ):
         run_import(db, fs_store, forge, proj(db, tmp_path, url), "hello")
     untouched(db, forge)
     assert not fs_store.exists(hashlib.sha256(b"tampered content").hexdigest())
 
 
-def test_missing_lookaside_names_file_and_hash(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
+def test_missing_lookaside_names_file_and_hash(
+    tmp_path: Path, db: Database, fs_store: FsStore
+) -> None:
     sha = hashlib.sha256(b"never published").hexdigest()
     distgit(tmp_path, {".hello.metadata": f"{sha} SOURCES/hello-1.0.tar.xz\n"})
     forge = LocalForge(tmp_path / "forge")
@@ -67,12 +83,14 @@ def test_missing_lookaside_names_file_and_hash(tmp_path: Path, db: Database, fs_
 def test_unparsable_spec(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
     distgit(tmp_path, {"SPECS/hello.spec": "Name: hello\nVersion 1.0\n"})
     forge = LocalForge(tmp_path / "forge")
-    with pytest.raises(SpecError, match="hello.spec does not parse: error: line 2"):
+    with pytest.raises(SpecError, match=r"hello\.spec does not parse: error: line 2"):
         run_import(db, fs_store, forge, proj(db, tmp_path), "hello")
     untouched(db, forge)
 
 
-def test_missing_upstream_branch_ref_and_package(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
+def test_missing_upstream_branch_ref_and_package(
+    tmp_path: Path, db: Database, fs_store: FsStore
+) -> None:
     forge = LocalForge(tmp_path / "forge")
     project = proj(db, tmp_path)
     with pytest.raises(UpstreamMissing, match="cannot be cloned"):
@@ -82,8 +100,15 @@ def test_missing_upstream_branch_ref_and_package(tmp_path: Path, db: Database, f
         run_import(db, fs_store, forge, project, "hello", ref="nope")
     with pytest.raises(NotFound, match="not in the catalog"):
         run_import(db, fs_store, forge, project, "bash")
-    other = make_project(db, name="el9x", upstream={
-        "kind": "dist-git", "url": (tmp_path / "up").as_uri() + "/{name}.git", "branch": "c99"})
+    other = make_project(
+        db,
+        name="el9x",
+        upstream={
+            "kind": "dist-git",
+            "url": (tmp_path / "up").as_uri() + "/{name}.git",
+            "branch": "c99",
+        },
+    )
     with pytest.raises(UpstreamMissing, match="branch c99 not found"):
         run_import(db, fs_store, forge, other, "hello")
     untouched(db, forge)
@@ -107,7 +132,7 @@ def test_bad_srpm(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
     bogus.write_bytes(b"not an rpm at all")
     with pytest.raises(OlivineError, match="not a readable RPM"):
         run_import(db, fs_store, forge, project, "hello", srpm=bogus)
-    with pytest.raises(UpstreamMissing, match="SRPM file:///none/hello.src.rpm not found"):
+    with pytest.raises(UpstreamMissing, match=r"SRPM file:///none/hello\.src\.rpm not found"):
         run_import(db, fs_store, forge, project, "hello")
     untouched(db, forge)
 
