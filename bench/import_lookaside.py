@@ -52,6 +52,8 @@ def reference(blob: Path, work: Path) -> tuple[float, str]:
 
 def child(args: argparse.Namespace) -> None:
     """Set up an upstream naming the blob, then time run_import alone."""
+    from tests.integration.imports.helpers import commit, init_repo, serve_dir
+
     from olivine.db.base import Database
     from olivine.db.migrate import upgrade
     from olivine.db.models import Project
@@ -59,7 +61,6 @@ def child(args: argparse.Namespace) -> None:
     from olivine.imports.service import ProjectRef, run_import
     from olivine.projects.schema import ProjectFile
     from olivine.storage.fs import FsStore
-    from tests.integration.imports.helpers import commit, init_repo, serve_dir
 
     work, blob, sha = Path(args.work), Path(args.blob), args.sha256
     la = work / "la" / "big" / "c9" / "sha256"
