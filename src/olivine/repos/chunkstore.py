@@ -1,13 +1,16 @@
-"""Chunk blobs in the object store, reused across revisions and repos, and whole-file assembly."""
+"""Chunk blobs in the object store, shared by every revision and repo that holds the same run of
+packages, and the assembly of whole metadata files from them."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from olivine.db.base import Database
 from olivine.db.models import Artifact
@@ -23,91 +26,157 @@ from olivine.repos.metadata import (
     compress,
     footer,
     header,
+    sort_key,
 )
 from olivine.storage.interfaces import ObjectStore
 
-_XML_COLUMN = {"primary": Artifact.primary_xml, "filelists": Artifact.filelists_xml,
-               "other": Artifact.other_xml}  # fmt: skip
+BATCH_IDS = 4000  # artifacts whose XML is read per query when building many chunks
+WORKERS = 2  # zlib, sha256 and file writes release the GIL: chunks compress in parallel
 
-
-@dataclass(frozen=True)
-class ChunkRef:
-    id: int
-    digest: str
-    artifact_ids: list[int]
-    blobs: dict[str, Blob]  # "<kind>.<comp>" -> blob
+Key = tuple[Any, ...]
 
 
 def blob_key(kind: str, comp: Compression) -> str:
     return f"{kind}.{comp}"
 
 
-def _render(db: Database, ids: Sequence[int]) -> dict[str, bytes]:
-    """The plain XML of one chunk per kind, in member order, from the rows rendered at ingest."""
-    cols = [Artifact.id, *(_XML_COLUMN[k] for k in KINDS)]
-    with db.session() as s:
-        rows = {r[0]: r[1:] for r in s.execute(select(*cols).where(Artifact.id.in_(ids)))}
-    return {k: "".join(str(rows[i][n]) for i in ids).encode() for n, k in enumerate(KINDS)}
+@dataclass(frozen=True)
+class ChunkEntry:
+    """One chunk of a revision: its row, its key range (for splicing) and its blobs."""
+
+    id: int
+    digest: str
+    count: int
+    first: Key
+    last: Key
+    blobs: dict[str, Blob]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "digest": self.digest,
+            "n": self.count,
+            "first": list(self.first),
+            "last": list(self.last),
+            "blobs": {
+                k: [b.sha256, b.size, b.open_sha256, b.open_size] for k, b in self.blobs.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChunkEntry:
+        blobs = {k: Blob(*v) for k, v in d["blobs"].items()}
+        return cls(d["id"], d["digest"], d["n"], tuple(d["first"]), tuple(d["last"]), blobs)
 
 
-def _store_blob(store: ObjectStore, plain: bytes, comp: Compression) -> Blob:
-    packed = compress(plain, comp)
-    put = store.put_bytes(packed)
-    opened = store.put_bytes(plain)  # kept so a whole file's open-checksum needs no inflating
-    return Blob(put.sha256, put.size, opened.sha256, opened.size)
+def _xml_rows(db: Database, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    cols = (Artifact.id, Artifact.primary_xml, Artifact.filelists_xml, Artifact.other_xml)
+    with db.engine.connect() as c:
+        return {
+            r[0]: (r[1], r[2], r[3]) for r in c.execute(select(*cols).where(Artifact.id.in_(ids)))
+        }
 
 
-def _load(db: Database, digests: Sequence[str]) -> dict[str, RepoChunk]:
-    found: dict[str, RepoChunk] = {}
+def _build(
+    store: ObjectStore,
+    members: Sequence[PackageRecord],
+    xml: dict[int, tuple[str, str, str]],
+    comp: Compression,
+) -> dict[str, Blob]:
+    out = {}
+    for n, kind in enumerate(KINDS):
+        plain = "".join(xml[r.id][n] for r in members).encode()
+        put = store.put_bytes(compress(plain, comp))
+        opened = store.put_bytes(plain)  # kept so a whole file's open-checksum needs no inflating
+        out[blob_key(kind, comp)] = Blob(put.sha256, put.size, opened.sha256, opened.size)
+    return out
+
+
+def _known(db: Database, digests: Sequence[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    found: dict[str, tuple[int, dict[str, Any]]] = {}
     unique = list(dict.fromkeys(digests))
-    with db.session() as s:
+    q = select(RepoChunk.digest, RepoChunk.id, RepoChunk.blobs)
+    with db.engine.connect() as c:
         for i in range(0, len(unique), 500):
-            part = unique[i : i + 500]
-            for row in s.scalars(select(RepoChunk).where(RepoChunk.digest.in_(part))):
-                found[row.digest] = row
+            for d, cid, blobs in c.execute(q.where(RepoChunk.digest.in_(unique[i : i + 500]))):
+                found[d] = (cid, blobs)
     return found
 
 
-def _save(db: Database, digest: str, ids: list[int], blobs: dict[str, dict[str, object]]) -> int:
+def _save(db: Database, made: list[tuple[str, list[int], dict[str, Blob]]]) -> dict[str, int]:
+    """Insert (or complete) chunk rows; a row made meanwhile by another publisher is kept."""
+    rows: list[dict[str, Any]] = [
+        {"digest": d, "artifact_ids": ids, "blobs": {k: b.as_dict() for k, b in blobs.items()}}
+        for d, ids, blobs in made
+    ]
+    ins = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(
+        RepoChunk
+    )
+    digests = [r["digest"] for r in rows]
+    mine = [(r["digest"], r["blobs"]) for r in rows]
     with db.session() as s:
-        row = s.scalar(select(RepoChunk).where(RepoChunk.digest == digest))
-        if row is None:
-            row = RepoChunk(digest=digest, artifact_ids=ids, blobs=blobs)
-            s.add(row)
-            try:
-                s.flush()
-            except IntegrityError:  # made at the same moment by another project's publisher
-                s.rollback()
-                return _save(db, digest, ids, blobs)
-        else:
-            row.blobs = {**row.blobs, **blobs}
-        return row.id
+        s.execute(ins.on_conflict_do_nothing(index_elements=["digest"]), rows)
+        ids: dict[str, int] = {}
+        for row in s.scalars(select(RepoChunk).where(RepoChunk.digest.in_(digests))):
+            ids[row.digest] = row.id
+            wanted: dict[str, Any] = next(b for d, b in mine if d == row.digest)
+            if any(k not in row.blobs for k in wanted):
+                row.blobs = {**row.blobs, **wanted}
+        return ids
 
 
-def _to_ref(row_id: int, digest: str, ids: list[int], blobs: dict[str, object]) -> ChunkRef:
-    return ChunkRef(row_id, digest, ids, {k: Blob(**v) for k, v in blobs.items()})  # type: ignore[arg-type]
+def _batches(todo: list[int], chunks: Sequence[Sequence[PackageRecord]]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    size = 0
+    for i in todo:
+        batch.append(i)
+        size += len(chunks[i])
+        if size >= BATCH_IDS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def ensure_chunks(
     db: Database, store: ObjectStore, chunks: Sequence[Sequence[PackageRecord]], comp: Compression
-) -> list[ChunkRef]:
-    """ChunkRefs for these chunks, making (only) the blobs that are not stored yet."""
+) -> list[ChunkEntry]:
+    """Entries for these chunks, rendering and compressing only the ones not stored yet."""
     digests = [chunk_digest(c) for c in chunks]
-    known = _load(db, digests)
+    known = _known(db, digests)
     wanted = [blob_key(k, comp) for k in KINDS]
-    refs: list[ChunkRef] = []
-    for members, digest in zip(chunks, digests, strict=True):
-        row = known.get(digest)
-        if row is not None and all(w in row.blobs for w in wanted):
-            refs.append(_to_ref(row.id, digest, list(row.artifact_ids), row.blobs))
-            continue
-        ids = [r.id for r in members]
-        plain = _render(db, ids)
-        blobs = {blob_key(k, comp): _store_blob(store, plain[k], comp).as_dict() for k in KINDS}
-        row_id = _save(db, digest, ids, blobs)
-        merged = {**(row.blobs if row is not None else {}), **blobs}
-        refs.append(_to_ref(row_id, digest, ids, merged))
-    return refs
+    ids: dict[str, int] = {}
+    blobs: dict[str, dict[str, Blob]] = {}
+    todo = []
+    for i, d in enumerate(digests):
+        row = known.get(d)
+        if row is not None and all(w in row[1] for w in wanted):
+            ids[d], blobs[d] = row[0], {k: Blob(**v) for k, v in row[1].items()}
+        elif d not in blobs:
+            blobs[d] = {}
+            todo.append(i)
+    pool = ThreadPoolExecutor(WORKERS) if len(todo) > 2 else None
+    try:
+        for batch in _batches(todo, chunks):
+            xml = _xml_rows(db, [r.id for i in batch for r in chunks[i]])
+            jobs = [(store, chunks[i], xml, comp) for i in batch]
+            built = (
+                list(pool.map(lambda j: _build(*j), jobs)) if pool else [_build(*j) for j in jobs]
+            )
+            made = [
+                (digests[i], [r.id for r in chunks[i]], b)
+                for i, b in zip(batch, built, strict=True)
+            ]
+            ids.update(_save(db, made))
+            for i, b in zip(batch, built, strict=True):
+                blobs[digests[i]] = b
+    finally:
+        if pool:
+            pool.shutdown()
+    return [
+        ChunkEntry(ids[d], d, len(c), sort_key(c[0]), sort_key(c[-1]), blobs[d])
+        for c, d in zip(chunks, digests, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -121,26 +190,25 @@ class MetaFile:
 
 
 def assemble(
-    store: ObjectStore, kind: str, refs: Sequence[ChunkRef], count: int, comp: Compression
+    store: ObjectStore, kind: str, entries: Sequence[ChunkEntry], count: int, comp: Compression
 ) -> MetaFile:
     """Write the whole <kind>.xml.<gz|zst> (header, chunk members, footer) as one object."""
     key = blob_key(kind, comp)
     head, foot = header(kind, count), footer(kind)
-    head_packed, foot_packed = compress(head, comp), compress(foot, comp)
 
     def packed() -> Iterator[bytes]:
-        yield head_packed
-        for ref in refs:
-            yield from store.open(ref.blobs[key].sha256)
-        yield foot_packed
+        yield compress(head, comp)
+        for e in entries:
+            yield from store.open(e.blobs[key].sha256)
+        yield compress(foot, comp)
 
     put = store.put_stream(ConcatReader(packed()))  # type: ignore[arg-type]
     opened = hashlib.sha256(head)
-    for ref in refs:
-        for piece in store.open(ref.blobs[key].open_sha256):
+    for e in entries:
+        for piece in store.open(e.blobs[key].open_sha256):
             opened.update(piece)
     opened.update(foot)
-    open_size = len(head) + len(foot) + sum(r.blobs[key].open_size for r in refs)
+    open_size = len(head) + len(foot) + sum(e.blobs[key].open_size for e in entries)
     href = f"repodata/{put.sha256}-{kind}.xml{SUFFIX[comp]}"
     return MetaFile(kind, href, put.sha256, put.size, opened.hexdigest(), open_size)
 
@@ -154,6 +222,5 @@ def extra_file(
     put = store.put_bytes(data)
     name = filename + (SUFFIX[comp] if comp else "")
     opened = hashlib.sha256(plain).hexdigest()
-    return MetaFile(
-        mdtype, f"repodata/{put.sha256}-{name}", put.sha256, put.size, opened, len(plain)
-    )
+    href = f"repodata/{put.sha256}-{name}"
+    return MetaFile(mdtype, href, put.sha256, put.size, opened, len(plain))

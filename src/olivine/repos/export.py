@@ -39,7 +39,9 @@ def write_repo_tree(
         if packages:
             ids: list[int] = []
             for (aids,) in s.execute(
-                select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(rev.chunks))
+                select(RepoChunk.artifact_ids).where(
+                    RepoChunk.id.in_([e["id"] for e in rev.chunks])
+                )
             ):
                 ids.extend(aids)
             q = select(Artifact.sha256, Artifact.location_href).where(Artifact.id.in_(ids))

@@ -54,7 +54,7 @@ def sort_key(r: PackageRecord) -> tuple[str, str, int, str, str, str]:
     return (r.name, r.arch, r.epoch, r.version, r.release, r.sha256)
 
 
-def _ends_chunk(sha256: str) -> bool:
+def ends_chunk(sha256: str) -> bool:
     return int(sha256[:8], 16) % CHUNK_AVERAGE == 0
 
 
@@ -64,7 +64,7 @@ def split_chunks(records: Iterable[PackageRecord]) -> list[list[PackageRecord]]:
     current: list[PackageRecord] = []
     for r in sorted(records, key=sort_key):
         current.append(r)
-        if _ends_chunk(r.sha256):
+        if ends_chunk(r.sha256):
             chunks.append(current)
             current = []
     if current:
@@ -102,16 +102,19 @@ class ConcatReader:
 
     def __init__(self, pieces: Iterator[bytes]) -> None:
         self._pieces = pieces
-        self._buf = b""
+        self._rest = b""
 
     def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            try:
-                self._buf += next(self._pieces)
-            except StopIteration:
+        parts, size = [self._rest], len(self._rest)
+        while n < 0 or size < n:
+            piece = next(self._pieces, None)
+            if piece is None:
                 break
-        if n < 0:
-            out, self._buf = self._buf, b""
+            parts.append(piece)
+            size += len(piece)
+        data = b"".join(parts)
+        if 0 <= n < len(data):
+            data, self._rest = data[:n], data[n:]
         else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
+            self._rest = b""
+        return data

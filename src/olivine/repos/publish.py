@@ -1,15 +1,19 @@
 """Publishing: a new immutable revision of every repo/arch whose content changed.
 
-A revision is made by swapping packages in and out at the level of chunks: the package set of a
-repo/arch is cut into content-defined chunks, chunks already stored are reused as they are, and
-only new chunks are rendered (from the XML rendered once per RPM at ingest) and compressed. The
-head moves in one transaction, after every file it names is in the object store, so a reader
-always sees either the old revision or the new one.
+Two ways to the new package set of a repo/arch, with the same result:
+- full: select from every package of the project, cut into chunks (first publish, a changed
+  filter, or no hint of what changed);
+- incremental: given the artifacts that entered or left the project, select again only among the
+  packages of their source packages and splice that into the current revision (splice.py).
+Chunks already stored are reused; new ones are rendered from the XML made once per RPM at
+ingest. The head moves in one transaction after every file it names is stored, so a reader sees
+either the old revision or the new one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,16 +26,20 @@ from olivine.db.models import RepositoryHead, RepositoryRevision
 from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
 from olivine.domain.repofilter import select as select_packages
-from olivine.repos.chunkstore import (
-    ChunkRef,
-    MetaFile,
-    assemble,
-    ensure_chunks,
-    extra_file,
-)
-from olivine.repos.metadata import KINDS, Compression, chunk_digest, split_chunks
+from olivine.repos.chunkstore import ChunkEntry, MetaFile, assemble, ensure_chunks, extra_file
+from olivine.repos.metadata import KINDS, Compression, split_chunks
 from olivine.repos.repomd import render_repomd
-from olivine.repos.state import HeadState, RepoPlan, heads, load_records, sync_repositories
+from olivine.repos.splice import splice
+from olivine.repos.state import (
+    HeadState,
+    RepoPlan,
+    chunk_members,
+    heads,
+    load_records,
+    records_by_ids,
+    records_of_sources,
+    sync_repositories,
+)
 from olivine.storage.interfaces import ObjectStore
 
 Log = Callable[[str], None]
@@ -58,12 +66,34 @@ class PublishResult:
     seconds: float = 0.0
 
 
-def _signature(comp: str, digests: Sequence[str], extras: dict[str, str]) -> str:
-    h = hashlib.sha256(f"v1 {comp}\n".encode())
-    for d in digests:
-        h.update(d.encode())
-    for k in sorted(extras):
-        h.update(f"\n{k} {hashlib.sha256(extras[k].encode()).hexdigest()}".encode())
+@dataclass(frozen=True)
+class NewContent:
+    entries: list[ChunkEntry]
+    added: list[int]
+    removed: list[int]
+
+
+def _comp(plan: RepoPlan) -> Compression:
+    return "zstd" if plan.compress == "zstd" else "gz"
+
+
+def _spec_hash(plan: RepoPlan, arches: Sequence[str]) -> str:
+    extras = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in plan.extras.items()}
+    body = {
+        "filter": repr(plan.filter),
+        "comp": _comp(plan),
+        "extras": extras,
+        "arches": list(arches),
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _signature(plan: RepoPlan, entries: Sequence[ChunkEntry]) -> str:
+    """Of the content only (a filter change that selects the same packages changes nothing)."""
+    extras = sorted((k, hashlib.sha256(v.encode()).hexdigest()) for k, v in plan.extras.items())
+    h = hashlib.sha256(f"{_comp(plan)} {extras}".encode())
+    for e in entries:
+        h.update(e.digest.encode())
     return h.hexdigest()
 
 
@@ -73,96 +103,11 @@ def _extra_files(store: ObjectStore, extras: dict[str, str], comp: Compression) 
         name = EXTRA_NAMES[mdtype]
         if mdtype == "group":  # dnf reads either; createrepo_c writes both, plain and compressed
             out.append(extra_file(store, "group", name, text, None))
-            out.append(
-                extra_file(store, "group_gz" if comp == "gz" else "group_zst", name, text, comp)
-            )
+            packed = "group_gz" if comp == "gz" else "group_zst"
+            out.append(extra_file(store, packed, name, text, comp))
         else:
             out.append(extra_file(store, mdtype, name, text, comp))
     return out
-
-
-class _Publisher:
-    def __init__(self, db: Database, store: ObjectStore, log: Log, task_id: int | None) -> None:
-        self.db, self.store, self.log, self.task_id = db, store, log, task_id
-        self._files: dict[tuple[str, str, int, tuple[str, ...]], MetaFile] = {}
-
-    def files_for(self, refs: Sequence[ChunkRef], count: int, comp: Compression) -> list[MetaFile]:
-        out = []
-        digests = tuple(r.digest for r in refs)
-        for kind in KINDS:
-            key = (kind, comp, count, digests)
-            if key not in self._files:  # the same package set in two repos: assemble once
-                self._files[key] = assemble(self.store, kind, refs, count, comp)
-            out.append(self._files[key])
-        return out
-
-    def publish_arch(
-        self, plan: RepoPlan, arch: str, recs: list[PackageRecord], head: HeadState | None
-    ) -> RevisionMade | None:
-        comp: Compression = "zstd" if plan.compress == "zstd" else "gz"
-        chunks = split_chunks(recs)
-        signature = _signature(comp, [chunk_digest(c) for c in chunks], plan.extras)
-        if head is not None and head.signature == signature:
-            return None
-        refs = ensure_chunks(self.db, self.store, chunks, comp)
-        files = self.files_for(refs, len(recs), comp) + _extra_files(self.store, plan.extras, comp)
-        timestamp = max(int(time.time()), head.timestamp + 1 if head else 0)
-        ids = {r.id for r in recs}
-        old = head.artifact_ids if head else set()
-        added, removed = sorted(ids - old), sorted(old - ids)
-        changes: dict[str, object] = {"signature": signature, "added": added, "removed": removed}
-        rev = self._commit(plan, arch, refs, files, timestamp, len(recs), changes)
-        self.log(f"{plan.name}/{arch}: revision {rev.number}, {len(recs)} packages "
-                 f"(+{len(added)} -{len(removed)})")  # fmt: skip
-        return RevisionMade(
-            plan.name, arch, rev.number, rev.id, len(recs), len(added), len(removed)
-        )
-
-    def _commit(
-        self,
-        plan: RepoPlan,
-        arch: str,
-        refs: Sequence[ChunkRef],
-        files: Sequence[MetaFile],
-        timestamp: int,
-        count: int,
-        changes: dict[str, object],
-    ) -> RepositoryRevision:
-        rid = plan.repository_id
-        with self.db.session() as s:
-            last = s.scalar(
-                select(func.max(RepositoryRevision.number)).where(
-                    RepositoryRevision.repository_id == rid, RepositoryRevision.arch == arch
-                )
-            )
-            rev = RepositoryRevision(
-                repository_id=rid,
-                arch=arch,
-                number=(last or 0) + 1,
-                task_id=self.task_id,
-                repomd_xml=render_repomd(files, timestamp),
-                files=[f.__dict__ for f in files],
-                changes=changes,
-                package_count=count,
-                chunks=[r.id for r in refs],
-                timestamp=timestamp,
-            )
-            s.add(rev)
-            s.flush()
-            known = set(
-                s.scalars(
-                    select(RepositoryFile.sha256).where(
-                        RepositoryFile.repository_id == rid,
-                        RepositoryFile.sha256.in_([f.sha256 for f in files]),
-                    )
-                )
-            )
-            for f in files:
-                if f.sha256 not in known:
-                    known.add(f.sha256)
-                    s.add(RepositoryFile(repository_id=rid, sha256=f.sha256, href=f.href))
-            move_head(s, rid, arch, rev.id)
-            return rev
 
 
 def move_head(s: Session, repository_id: int, arch: str, revision_id: int) -> None:
@@ -177,29 +122,165 @@ def move_head(s: Session, repository_id: int, arch: str, revision_id: int) -> No
         head.revision_id, head.updated_at = revision_id, utcnow()
 
 
+class _Publisher:
+    def __init__(self, db: Database, store: ObjectStore, log: Log, task_id: int | None) -> None:
+        self.db, self.store, self.log, self.task_id = db, store, log, task_id
+        self._files: dict[tuple[str, str, int, tuple[str, ...]], MetaFile] = {}
+
+    def full(
+        self, recs: list[PackageRecord], head: HeadState | None, comp: Compression
+    ) -> NewContent:
+        entries = ensure_chunks(self.db, self.store, split_chunks(recs), comp)
+        old = set(chunk_members(self.db, [e.id for e in head.entries])) if head else set()
+        new = {r.id for r in recs}
+        return NewContent(entries, sorted(new - old), sorted(old - new))
+
+    def files_for(self, entries: Sequence[ChunkEntry], comp: Compression) -> list[MetaFile]:
+        count = sum(e.count for e in entries)
+        digests = tuple(e.digest for e in entries)
+        out = []
+        for kind in KINDS:
+            key = (kind, comp, count, digests)
+            if key not in self._files:  # the same package set in two repos: assemble once
+                self._files[key] = assemble(self.store, kind, entries, count, comp)
+            out.append(self._files[key])
+        return out
+
+    def commit(
+        self, plan: RepoPlan, arch: str, spec: str, content: NewContent, head: HeadState | None
+    ) -> RevisionMade | None:
+        comp = _comp(plan)
+        signature = _signature(plan, content.entries)
+        if head is not None and head.signature == signature:
+            return None
+        files = self.files_for(content.entries, comp) + _extra_files(self.store, plan.extras, comp)
+        timestamp = max(int(time.time()), head.timestamp + 1 if head else 0)
+        count = sum(e.count for e in content.entries)
+        changes: dict[str, object] = {
+            "signature": signature,
+            "spec": spec,
+            "added": content.added,
+            "removed": content.removed,
+        }
+        with self.db.session() as s:
+            rev = self._insert(
+                s, plan.repository_id, arch, files, timestamp, count, changes, content
+            )
+            number, rev_id = rev.number, rev.id
+        self.log(
+            f"{plan.name}/{arch}: revision {number}, {count} packages "
+            f"(+{len(content.added)} -{len(content.removed)})"
+        )
+        return RevisionMade(
+            plan.name, arch, number, rev_id, count, len(content.added), len(content.removed)
+        )
+
+    def _insert(
+        self,
+        s: Session,
+        rid: int,
+        arch: str,
+        files: Sequence[MetaFile],
+        timestamp: int,
+        count: int,
+        changes: dict[str, object],
+        content: NewContent,
+    ) -> RepositoryRevision:
+        last = s.scalar(
+            select(func.max(RepositoryRevision.number)).where(
+                RepositoryRevision.repository_id == rid, RepositoryRevision.arch == arch
+            )
+        )
+        rev = RepositoryRevision(
+            repository_id=rid,
+            arch=arch,
+            number=(last or 0) + 1,
+            task_id=self.task_id,
+            repomd_xml=render_repomd(files, timestamp),
+            files=[f.__dict__ for f in files],
+            changes=changes,
+            package_count=count,
+            chunks=[e.to_json() for e in content.entries],
+            timestamp=timestamp,
+        )
+        s.add(rev)
+        s.flush()
+        known = set(
+            s.scalars(
+                select(RepositoryFile.sha256).where(
+                    RepositoryFile.repository_id == rid,
+                    RepositoryFile.sha256.in_([f.sha256 for f in files]),
+                )
+            )
+        )
+        for f in files:
+            if f.sha256 not in known:
+                known.add(f.sha256)
+                s.add(RepositoryFile(repository_id=rid, sha256=f.sha256, href=f.href))
+        move_head(s, rid, arch, rev.id)
+        return rev
+
+
+@dataclass
+class _Changed:
+    """What the incremental path needs: the source packages touched and their packages now."""
+
+    names: set[str]
+    records: list[PackageRecord]
+
+
+def _changed(db: Database, project_id: int, artifact_ids: Sequence[int]) -> _Changed:
+    touched = records_by_ids(db, list(artifact_ids))
+    sources = {r.source_name for r in touched}
+    records = records_of_sources(db, project_id, sources)
+    return _Changed({r.name for r in touched} | {r.name for r in records}, records)
+
+
 def publish_project(
     db: Database,
     store: ObjectStore,
     project_id: int,
     repos: Sequence[str] | None = None,
+    changed: Sequence[int] | None = None,
     log: Log | None = None,
     task_id: int | None = None,
 ) -> PublishResult:
-    """Make a new revision of every repo/arch of the project (or of `repos`) that changed."""
+    """Make a new revision of every repo/arch of the project (or of `repos`) that changed.
+
+    `changed`: ids of artifacts that entered or left the project since the last publish; with
+    it, repos whose filters did not change are updated by splicing (no full re-selection).
+    """
     from olivine.repos.revisions import prune
 
     started = time.perf_counter()
     log = log or (lambda _m: None)
     arches, plans = sync_repositories(db, project_id)
-    recs = load_records(db, project_id)
+    hint = _changed(db, project_id, changed) if changed is not None else None
+    everything: list[PackageRecord] | None = None
     result = PublishResult(project_id)
     pub = _Publisher(db, store, log, task_id)
     for plan in plans:
         if repos is not None and plan.name not in repos:
             continue
         current = heads(db, plan.repository_id)
-        for arch, pkgs in select_packages(plan.filter, arches, recs).items():
-            made = pub.publish_arch(plan, arch, pkgs, current.get(arch))
+        spec = _spec_hash(plan, arches)
+        incremental = hint is not None and all(
+            a in current and current[a].spec == spec for a in _repo_arches(arches)
+        )
+        if incremental:
+            assert hint is not None
+            selected = select_packages(plan.filter, arches, hint.records)
+        else:
+            everything = everything if everything is not None else load_records(db, project_id)
+            selected = select_packages(plan.filter, arches, everything)
+        for arch, pkgs in selected.items():
+            head = current.get(arch)
+            if incremental and head is not None and hint is not None:
+                sp = splice(db, store, head.entries, hint.names, pkgs, _comp(plan))
+                content = NewContent(sp.entries, sp.added, sp.removed)
+            else:
+                content = pub.full(pkgs, head, _comp(plan))
+            made = pub.commit(plan, arch, spec, content, head)
             if made is None:
                 result.unchanged.append(f"{plan.name}/{arch}")
                 continue
@@ -208,3 +289,9 @@ def publish_project(
                 prune(db, plan.repository_id, arch, plan.retention)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _repo_arches(arches: Sequence[str]) -> list[str]:
+    from olivine.domain.repofilter import repo_arches
+
+    return repo_arches(arches)

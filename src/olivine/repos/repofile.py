@@ -26,7 +26,10 @@ def repo_file_text(
         if gpgkey:
             lines.append(f"gpgkey={base}/{path}/RPM-GPG-KEY")
         if not public:
-            lines += ["# private project: an API token as the password", "username=token",
-                      "password=<your token>"]  # fmt: skip
+            lines += [
+                "# private project: an API token as the password",
+                "username=token",
+                "password=<your token>",
+            ]
         out.append("\n".join(lines))
     return "\n\n".join(out) + "\n"

@@ -117,16 +117,18 @@ def _revision(s: Session, repository_id: int, arch: str, number: int) -> Reposit
 
 def _members(s: Session, rev: RepositoryRevision) -> set[int]:
     ids: set[int] = set()
-    for (aids,) in s.execute(select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(rev.chunks))):
+    chunk_ids = [e["id"] for e in rev.chunks]
+    for (aids,) in s.execute(select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(chunk_ids))):
         ids.update(aids)
     return ids
 
 
 def _nevras(s: Session, ids: set[int]) -> list[str]:
     rows = s.execute(
-        select(Artifact.name, Artifact.epoch, Artifact.version, Artifact.release, Artifact.arch)
-        .where(Artifact.id.in_(ids))
-    ).all()  # fmt: skip
+        select(
+            Artifact.name, Artifact.epoch, Artifact.version, Artifact.release, Artifact.arch
+        ).where(Artifact.id.in_(ids))
+    ).all()
     return sorted(f"{n}-{f'{e}:' if e else ''}{v}-{r}.{a}" for n, e, v, r, a in rows)
 
 

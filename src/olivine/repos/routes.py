@@ -76,12 +76,14 @@ def _private(ref: ProjectRef, headers: dict[str, str]) -> dict[str, str]:
 
 
 @router.get("/repos/{project}/{repo}/{arch}/repodata/repomd.xml")
-def repomd(project: str, repo: str, arch: str, request: Request,
-           ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip
+def repomd(
+    project: str, repo: str, arch: str, request: Request, ctx: RepoContext = Depends(repo_context)
+) -> Response:
     ref = _project(ctx, request, project)
     md = ctx.reader.repomd(ref, repo, arch)
-    headers = _private(ref, {"ETag": md.etag, "Last-Modified": md.last_modified,
-                             "Cache-Control": "no-cache"})  # fmt: skip
+    headers = _private(
+        ref, {"ETag": md.etag, "Last-Modified": md.last_modified, "Cache-Control": "no-cache"}
+    )
     inm = request.headers.get("if-none-match")
     if inm is not None and md.etag in inm:
         return Response(status_code=304, headers=headers)
@@ -91,8 +93,14 @@ def repomd(project: str, repo: str, arch: str, request: Request,
 
 
 @router.get("/repos/{project}/{repo}/{arch}/repodata/{name}")
-def repodata_file(project: str, repo: str, arch: str, name: str, request: Request,
-                  ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip
+def repodata_file(
+    project: str,
+    repo: str,
+    arch: str,
+    name: str,
+    request: Request,
+    ctx: RepoContext = Depends(repo_context),
+) -> Response:
     ref = _project(ctx, request, project)
     sha = name.split("-", 1)[0]
     try:
@@ -117,8 +125,14 @@ def _media(name: str) -> str:
 
 
 @router.get("/repos/{project}/{repo}/{arch}/Packages/{path:path}")
-def package(project: str, repo: str, arch: str, path: str, request: Request,
-            ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip
+def package(
+    project: str,
+    repo: str,
+    arch: str,
+    path: str,
+    request: Request,
+    ctx: RepoContext = Depends(repo_context),
+) -> Response:
     ref = _project(ctx, request, project)
     filename = path.rsplit("/", 1)[-1]
     sha = ctx.reader.package_sha256(ref, filename) if filename.endswith(".rpm") else None
@@ -128,8 +142,9 @@ def package(project: str, repo: str, arch: str, path: str, request: Request,
 
 
 @router.get("/repos/{project}/{repo}.repo", response_class=PlainTextResponse)
-def repo_file(project: str, repo: str, request: Request,
-              ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip
+def repo_file(
+    project: str, repo: str, request: Request, ctx: RepoContext = Depends(repo_context)
+) -> Response:
     ref = _project(ctx, request, project)
     text = repo_file_text(ctx.base_url, project, repo, public=ref.public)
     return PlainTextResponse(text)

@@ -93,9 +93,12 @@ class RepoReader:
             select(RepositoryRevision.repomd_xml, RepositoryRevision.timestamp)
             .join(RepositoryHead, RepositoryHead.revision_id == RepositoryRevision.id)
             .join(Repository, Repository.id == RepositoryHead.repository_id)
-            .where(Repository.project_id == project.id, Repository.name == repo,
-                   RepositoryHead.arch == arch)
-        )  # fmt: skip
+            .where(
+                Repository.project_id == project.id,
+                Repository.name == repo,
+                RepositoryHead.arch == arch,
+            )
+        )
         with self.db.session() as s:
             row = s.execute(q).first()
         if row is None:
@@ -112,9 +115,12 @@ class RepoReader:
         q = (
             select(RepositoryFile.id)
             .join(Repository, Repository.id == RepositoryFile.repository_id)
-            .where(Repository.project_id == project.id, Repository.name == repo,
-                   RepositoryFile.sha256 == sha256)
-        )  # fmt: skip
+            .where(
+                Repository.project_id == project.id,
+                Repository.name == repo,
+                RepositoryFile.sha256 == sha256,
+            )
+        )
         with self.db.session() as s:
             return s.execute(q).first() is not None
 

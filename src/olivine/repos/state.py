@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from olivine.db.models import (
 from olivine.db.models.repos import RepoChunk
 from olivine.domain.repofilter import ALL_REPO, PackageRecord, RepoFilter
 from olivine.errors import NotFound
-from olivine.repos.rpmmeta import source_name_of
+from olivine.repos.chunkstore import ChunkEntry
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class HeadState:
     revision_id: int
     number: int
     timestamp: int
-    signature: str
-    artifact_ids: set[int]
+    signature: str  # of the content: compression, chunk digests, extra files
+    spec: str  # of what decided the content: filters, compression, extra files
+    entries: list[ChunkEntry]
 
 
 def project_by_name(s: Session, name: str) -> Project:
@@ -82,30 +84,84 @@ def sync_repositories(db: Database, project_id: int) -> tuple[list[str], list[Re
 
 def _plan(row: Repository, spec: dict[str, Any]) -> RepoPlan:
     filt = RepoFilter.all_repo() if row.name == ALL_REPO else RepoFilter.from_spec(spec)
-    extras = {k: v for k, v in (("group", row.comps_xml), ("modules", row.modules_yaml),
-                                ("updateinfo", row.updateinfo_xml)) if v}  # fmt: skip
+    extras = {
+        k: v
+        for k, v in (
+            ("group", row.comps_xml),
+            ("modules", row.modules_yaml),
+            ("updateinfo", row.updateinfo_xml),
+        )
+        if v
+    }
     return RepoPlan(
         row.id, row.name, filt, spec.get("compress", "gz"), spec.get("retention"), extras
     )
 
 
-def load_records(db: Database, project_id: int) -> list[PackageRecord]:
-    """Every RPM of the project, with only the columns filtering needs."""
-    cols = (Artifact.id, Artifact.name, Artifact.epoch, Artifact.version, Artifact.release,
-            Artifact.arch, Artifact.sourcerpm, Artifact.multilib_runtime, Artifact.multilib_devel,
-            Artifact.sha256)  # fmt: skip
-    q = select(*cols).join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
-    q = q.where(ProjectArtifact.project_id == project_id)
-    with db.session() as s:
-        rows = s.execute(q).all()
+_COLS = (
+    Artifact.id,
+    Artifact.name,
+    Artifact.epoch,
+    Artifact.version,
+    Artifact.release,
+    Artifact.arch,
+    Artifact.source_name,
+    Artifact.multilib_runtime,
+    Artifact.multilib_devel,
+    Artifact.sha256,
+)
+
+
+def _records(db: Database, q: Any) -> list[PackageRecord]:
+    with db.engine.connect() as c:  # plain Core rows: 20,000 of them load in a few ms
+        rows = c.execute(q).all()
     return [
-        PackageRecord(i, n, e, v, r, a, source_name_of(n, a, srpm), bool(mr), bool(md), sha)
-        for (i, n, e, v, r, a, srpm, mr, md, sha) in rows
+        PackageRecord(i, n, e, v, r, a, src or n, bool(mr), bool(md), sha)
+        for (i, n, e, v, r, a, src, mr, md, sha) in rows
     ]
 
 
+def _in_project(project_id: int) -> Any:
+    q = select(*_COLS).join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
+    return q.where(ProjectArtifact.project_id == project_id)
+
+
+def load_records(db: Database, project_id: int) -> list[PackageRecord]:
+    """Every RPM of the project, with only the columns filtering needs."""
+    return _records(db, _in_project(project_id))
+
+
+def records_of_sources(db: Database, project_id: int, sources: set[str]) -> list[PackageRecord]:
+    """The project's RPMs built from these source packages (every version)."""
+    out: list[PackageRecord] = []
+    names = sorted(sources)
+    for i in range(0, len(names), 500):
+        out += _records(
+            db, _in_project(project_id).where(Artifact.source_name.in_(names[i : i + 500]))
+        )
+    return out
+
+
+def records_by_ids(db: Database, ids: Sequence[int]) -> list[PackageRecord]:
+    out: list[PackageRecord] = []
+    for i in range(0, len(ids), 1000):
+        out += _records(db, select(*_COLS).where(Artifact.id.in_(ids[i : i + 1000])))
+    return out
+
+
+def chunk_members(db: Database, chunk_ids: Sequence[int]) -> list[int]:
+    """Artifact ids of these chunks, in chunk order."""
+    by_id: dict[int, list[int]] = {}
+    with db.engine.connect() as c:
+        for i in range(0, len(chunk_ids), 500):
+            q = select(RepoChunk.id, RepoChunk.artifact_ids)
+            for cid, aids in c.execute(q.where(RepoChunk.id.in_(chunk_ids[i : i + 500]))):
+                by_id[cid] = aids
+    return [a for cid in chunk_ids for a in by_id[cid]]
+
+
 def heads(db: Database, repository_id: int) -> dict[str, HeadState]:
-    """The current revision of each arch of a repository, with the packages it holds."""
+    """The current revision of each arch of a repository."""
     q = (
         select(RepositoryHead.arch, RepositoryRevision)
         .join(RepositoryRevision, RepositoryRevision.id == RepositoryHead.revision_id)
@@ -114,14 +170,14 @@ def heads(db: Database, repository_id: int) -> dict[str, HeadState]:
     out: dict[str, HeadState] = {}
     with db.session() as s:
         for arch, rev in s.execute(q).all():
-            ids: set[int] = set()
-            chunk_ids = list(rev.chunks or [])
-            for i in range(0, len(chunk_ids), 500):
-                part = chunk_ids[i : i + 500]
-                for (aids,) in s.execute(
-                    select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(part))
-                ):
-                    ids.update(aids)
-            sig = str((rev.changes or {}).get("signature", ""))
-            out[arch] = HeadState(rev.id, rev.number, rev.timestamp, sig, ids)
+            changes = rev.changes or {}
+            entries = [ChunkEntry.from_json(e) for e in rev.chunks or [] if isinstance(e, dict)]
+            out[arch] = HeadState(
+                rev.id,
+                rev.number,
+                rev.timestamp,
+                str(changes.get("signature", "")),
+                str(changes.get("spec", "")),
+                entries,
+            )
     return out
