@@ -76,10 +76,11 @@ class Builder:
         arch: str = "x86_64",
         repos: tuple[RepoSource, ...] = (),
         cancelled: Callable[[], bool] | None = None,
+        log: Log | None = None,
         **kw: object,
     ) -> tuple[ArchResult, Log]:
         assert srpm.srpm is not None and srpm.info is not None, srpm.reason
-        log = Log()
+        log = log or Log()
         req = ArchRequest(
             self.proj,
             srpm.info.name,

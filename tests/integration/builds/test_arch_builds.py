@@ -10,7 +10,7 @@ import pytest
 from olivine.builds.rpminfo import rpm_info
 from olivine.builds.service import ArchResult, dedup_noarch
 
-from .conftest import Builder, project, spec, write_spec
+from .conftest import Builder, Log, project, spec, write_spec
 
 SCRIPT_PKG = """%install
 mkdir -p %{buildroot}%{_bindir}
@@ -67,9 +67,13 @@ def test_resolution_off_skips_build_requires(tmp_path: Path) -> None:
     tree = write_spec(
         tmp_path / "src",
         "needy",
-        spec("needy", header="BuildRequires: nope\nBuildArch: noarch", sections=SCRIPT_PKG,
-             files="%{_bindir}/hi"),
-    )  # fmt: skip
+        spec(
+            "needy",
+            header="BuildRequires: nope\nBuildArch: noarch",
+            sections=SCRIPT_PKG,
+            files="%{_bindir}/hi",
+        ),
+    )
     srpm, _ = b.srpm(tree)
     res, _ = b.arch(srpm, arch="noarch")
     assert res.ok, res.reason
@@ -107,9 +111,7 @@ def test_i686_build_without_multilib_gcc_packages_an_i686_rpm(
     assert res.rpms[0].name == "hi-1.0-1.el9.i686.rpm"
 
 
-def test_noarch_subpackage_kept_once_from_the_first_arch(
-    builder: Builder, tmp_path: Path
-) -> None:
+def test_noarch_subpackage_kept_once_from_the_first_arch(builder: Builder, tmp_path: Path) -> None:
     body = spec(
         "mixed",
         header="%package common\nSummary: common\nBuildArch: noarch\n"
@@ -140,18 +142,15 @@ def test_cancel_during_build_stops_rpmbuild(builder: Builder, tmp_path: Path) ->
         spec("slow", sections="%build\necho building\nsleep 600\n\n%install\n"),
     )
     srpm, _ = builder.srpm(tree)
-    lines: list[str] = []
-
-    def cancelled() -> bool:
-        return "building" in lines
-
-    res, log = builder.arch(srpm, cancelled=lambda: cancelled() or "building" in log_lines())
+    log = Log()
+    res, _ = builder.arch(srpm, cancelled=lambda: "building" in log.lines, log=log)
     assert res.reason == "cancelled"
     assert res.duration < 30
+    assert not any(b"sleep\x00600" in _cmdline(p) for p in Path("/proc").iterdir())
 
 
-_current: list[str] = []
-
-
-def log_lines() -> list[str]:
-    return _current
+def _cmdline(p: Path) -> bytes:
+    try:
+        return (p / "cmdline").read_bytes()
+    except OSError:
+        return b""

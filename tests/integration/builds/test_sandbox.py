@@ -56,10 +56,21 @@ def test_sandbox_cannot_reach_network_data_dir_database_or_other_builds(tmp_path
             _probe("write-tmp", "touch /tmp/ok /var/tmp/ok"),
             _probe("compiler", "gcc --version"),
         ]
-        res, log = _run(tmp_path, "\n".join(probes))
+        _, log = _run(tmp_path, "\n".join(probes))
     out = dict(line.split(": ", 1) for line in log.lines if ": " in line)
-    for what in ("loopback", "postgres-tcp", "internet", "data-dir", "other-build", "pg-socket",
-                 "run", "home", "write-usr", "write-etc", "write-root"):  # fmt: skip
+    for what in (
+        "loopback",
+        "postgres-tcp",
+        "internet",
+        "data-dir",
+        "other-build",
+        "pg-socket",
+        "run",
+        "home",
+        "write-usr",
+        "write-etc",
+        "write-root",
+    ):
         assert out[what] == "blocked", what
     for what in ("write-build", "write-tmp", "compiler"):
         assert out[what] == "REACHED", what
@@ -97,9 +108,7 @@ def test_cancel_kills_every_process_of_the_build(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert sandbox_pids(res.marker) == []
     alive = [
-        p.name
-        for p in Path("/proc").iterdir()
-        if p.name.isdigit() and tag.encode() in _cmdline(p)
+        p.name for p in Path("/proc").iterdir() if p.name.isdigit() and tag.encode() in _cmdline(p)
     ]
     assert alive == []
 
