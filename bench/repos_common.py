@@ -12,13 +12,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repos_corpus import CACHE, make_corpus  # noqa: E402
+from repos_corpus import CACHE, make_corpus
 
-from olivine.db.base import Database  # noqa: E402
-from olivine.db.migrate import upgrade  # noqa: E402
-from olivine.db.models import Project  # noqa: E402
-from olivine.repos.artifacts import ingest_rpm  # noqa: E402
-from olivine.storage.fs import FsStore  # noqa: E402
+from olivine.db.base import Database
+from olivine.db.migrate import upgrade
+from olivine.db.models import Project
+from olivine.repos.artifacts import ingest_rpm
+from olivine.storage.fs import FsStore
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATION = ROOT / "src/olivine/db/migrations/versions/0001_initial_schema.py"

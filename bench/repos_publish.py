@@ -78,9 +78,9 @@ def main() -> None:
         for i in range(a.repeat):
             new_rpm = extra if i == 0 else _variant(extra, work, i)
             started = time.perf_counter()
-            ingest_rpm(db, store, new_rpm, 1)
+            new = ingest_rpm(db, store, new_rpm, 1)
             t_pub = time.perf_counter()
-            made = publish_project(db, store, 1, repos=["BaseOS"])
+            made = publish_project(db, store, 1, repos=["BaseOS"], changed=[new.artifact_id])
             md = reader.repomd(ref, "BaseOS", "x86_64")  # what the next request is answered with
             done = time.perf_counter()
             assert made.revisions and str(made.revisions[0].number).isdigit() and md.body

@@ -21,7 +21,7 @@ from olivine.domain.repofilter import PackageRecord
 
 Compression = Literal["gz", "zstd"]
 KINDS = ("primary", "filelists", "other")
-CHUNK_AVERAGE = 64  # packages per chunk on average (about 100 KiB of primary XML)
+CHUNK_AVERAGE = 256  # packages per chunk on average (a few hundred KiB of XML per member)
 GZIP_LEVEL = 6
 ZSTD_LEVEL = 10
 SUFFIX = {"gz": ".gz", "zstd": ".zst"}

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -138,13 +139,14 @@ class _Publisher:
     def files_for(self, entries: Sequence[ChunkEntry], comp: Compression) -> list[MetaFile]:
         count = sum(e.count for e in entries)
         digests = tuple(e.digest for e in entries)
-        out = []
-        for kind in KINDS:
-            key = (kind, comp, count, digests)
-            if key not in self._files:  # the same package set in two repos: assemble once
-                self._files[key] = assemble(self.store, kind, entries, count, comp)
-            out.append(self._files[key])
-        return out
+        todo = [k for k in KINDS if (k, comp, count, digests) not in self._files]
+        # the same package set in two repos is assembled once; the three files in parallel
+        # (reading, hashing and compressing release the GIL)
+        with ThreadPoolExecutor(len(todo) or 1) as pool:
+            made = pool.map(lambda k: assemble(self.store, k, entries, count, comp), todo)
+            for kind, f in zip(todo, made, strict=True):
+                self._files[(kind, comp, count, digests)] = f
+        return [self._files[(k, comp, count, digests)] for k in KINDS]
 
     def commit(
         self, plan: RepoPlan, arch: str, spec: str, content: NewContent, head: HeadState | None

@@ -135,10 +135,13 @@ def records_of_sources(db: Database, project_id: int, sources: set[str]) -> list
     """The project's RPMs built from these source packages (every version)."""
     out: list[PackageRecord] = []
     names = sorted(sources)
+    linked = select(ProjectArtifact.id).where(
+        ProjectArtifact.artifact_id == Artifact.id, ProjectArtifact.project_id == project_id
+    )
     for i in range(0, len(names), 500):
-        out += _records(
-            db, _in_project(project_id).where(Artifact.source_name.in_(names[i : i + 500]))
-        )
+        # by the source_name index first, then the project link (not a scan of the project)
+        q = select(*_COLS).where(Artifact.source_name.in_(names[i : i + 500]), linked.exists())
+        out += _records(db, q)
     return out
 
 
