@@ -39,7 +39,9 @@ def _register() -> None:
 
 def _capability_commands() -> list[Callable[[typer.Typer], None]]:
     """Each capability's `register(app)`; capabilities add themselves here."""
-    return []
+    from olivine.cli import imports
+
+    return [imports.register]
 
 
 def main() -> None:

@@ -197,7 +197,9 @@ def _finish_tree(
 ) -> NEVR:
     """Write the lookaside list (sha256, the store's key) and evaluate the NEVR."""
     lines = [f"{b.sha256} {path}\n" for path, b in sorted(blobs.items())]
-    (tree.root / metadata_name(package)).write_text("".join(lines))
+    meta = tree.root / metadata_name(package)
+    if lines or meta.exists():
+        meta.write_text("".join(lines))
     if (tree.root / "sources").is_file() and req.kind == "dist-git-flat":
         (tree.root / "sources").unlink()
     module = find_modulemd(tree.root, package)

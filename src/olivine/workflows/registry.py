@@ -10,19 +10,22 @@ from olivine.workflows.common import QUEUE, REPO_QUEUE
 
 
 def workflows() -> list[type]:
+    from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
 
-    return [ApplyProjectWorkflow]
+    return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow]
 
 
 def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
     """Activities served on `queue` (orchestration, repo, or a build queue)."""
+    from olivine.workflows.imports import ImportActivities
     from olivine.workflows.projects import ProjectActivities
     from olivine.workflows.tasks import TaskActivities
 
     if queue == QUEUE:
         t, p = TaskActivities(svc), ProjectActivities(svc)
-        return [t.task_start, t.task_finish, t.task_log, p.apply]
+        imp = ImportActivities(svc)
+        return [t.task_start, t.task_finish, t.task_log, p.apply, *imp.all()]
     if queue == REPO_QUEUE:
         return []
     return []  # build queues: added by the build capability

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from olivine.api.routes import auth, packages, projects, tasks
+    from olivine.api.routes import auth, imports, packages, projects, tasks
 
-    return [projects.router, packages.router, tasks.router, auth.router]
+    return [projects.router, packages.router, tasks.router, auth.router, imports.router]
