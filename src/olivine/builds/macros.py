@@ -1,8 +1,8 @@
 """The macros a project's builds run with.
 
 Debian's rpm knows nothing of the distribution being built (TOOLCHAIN.md): no %dist, %rhel,
-%vendor or automatic debuginfo, /bin/sh is dash. An Enterprise Linux buildroot gets these from
-redhat-release and redhat-rpm-config; here the builder supplies them:
+%vendor or automatic debuginfo, and /bin/sh is dash, not bash. An Enterprise Linux buildroot
+gets these from redhat-release and redhat-rpm-config; here the builder supplies them:
 - el:     %rhel N and %elN 1 (what RHEL's own macros.dist defines; %centos/%centos_ver are left
           undefined on purpose: a rebuild should take the RHEL branches of a spec)
 - fedora: %fedora N and %fcN 1
@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from olivine.projects.schema import ProjectFile
 
 HOST_MACROS: tuple[tuple[str, str], ...] = (
-    ("_buildshell", "/bin/bash"),
+    # EL's /bin/sh is bash, which runs in POSIX mode when called as sh: the same here (plain
+    # bash differs, e.g. it rejects `> $f` when $f holds spaces; Debian's dash lacks bash-isms).
+    ("_buildshell", "/bin/bash --posix"),
     ("rpmmacrodir", "/usr/lib/rpm/macros.d"),
     ("_build_id_links", "none"),
 )

@@ -23,7 +23,7 @@ def test_el_project_defines_dist_vendor_and_rhel_macros() -> None:
     assert m.value("packager") == "Build <b@example.org>"
     assert m.value("distribution") == "O 9"
     args = m.rpmbuild_args()
-    assert args[:2] == ["--define", "_buildshell /bin/bash"]
+    assert args[:2] == ["--define", "_buildshell /bin/bash --posix"]
     assert "_build_id_links none" in args
     assert m.env["LC_ALL"] == "C"
 
