@@ -14,6 +14,8 @@ from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from olivine.errors import OlivineError
+    from olivine.forge.gitcli import GitError
     from olivine.imports import batches
     from olivine.imports.service import ProjectRef, run_import
     from olivine.projects.schema import ProjectFile
@@ -68,9 +70,12 @@ class ImportActivities:
                 )
             log.line(f"import {result.status}: {result.nevr} at {result.forge_commit}")
             return result.to_dict()
-        except Exception as e:
-            log.line(f"import failed: {getattr(e, 'message', e)}")
-            raise
+        except OlivineError as e:
+            log.line(f"import failed: {e.message}")
+            if isinstance(e, GitError):
+                raise  # the forge's git failed: worth a retry
+            # a domain error (its subclasses are not in DEFAULT_RETRY's list by name): final
+            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
         finally:
             log.close()
 
