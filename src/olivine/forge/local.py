@@ -136,7 +136,10 @@ class LocalForge(Forge):
 
     def list_files(self, project: str, package: str, rev: str) -> list[str]:
         gd = self._git_dir(project, package)
-        out = run_git(["ls-tree", "-r", "-z", "--name-only", rev], git_dir=gd)
+        try:
+            out = run_git(["ls-tree", "-r", "-z", "--name-only", rev], git_dir=gd)
+        except GitError:
+            raise NotFound(f"revision {rev} not found in {repo_name(project, package)}") from None
         return sorted(p.decode() for p in out.split(b"\x00") if p)
 
     def read_file(self, project: str, package: str, rev: str, path: str) -> bytes:
@@ -151,7 +154,12 @@ class LocalForge(Forge):
         dest.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), "GIT_WORK_TREE": str(dest)}
-            run_git(["read-tree", rev], git_dir=gd, env=env)
+            try:
+                run_git(["read-tree", rev], git_dir=gd, env=env)
+            except GitError:
+                raise NotFound(
+                    f"revision {rev} not found in {repo_name(project, package)}"
+                ) from None
             run_git(["checkout-index", "--all", "--force"], git_dir=gd, env=env, cwd=dest)
         return dest
 

@@ -5,12 +5,16 @@ git credential helper configured for the user running Olivine."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from olivine.errors import Conflict
+from olivine.errors import Conflict, NotFound, UpstreamError
 from olivine.forge.gitcli import GitError, run_git
-from olivine.forge.interfaces import CommitResult, check_part
+from olivine.forge.interfaces import CommitInfo, CommitResult, TagInfo, check_part
 from olivine.forge.local import LocalForge
+
+T = TypeVar("T")
 
 
 class RemoteForge(LocalForge):
@@ -44,12 +48,52 @@ class RemoteForge(LocalForge):
                 git_dir=gd,
                 upstream=True,
             )
-        except GitError:
+        except (GitError, UpstreamError):
             return False
         return True
 
     def exists(self, project: str, package: str) -> bool:
-        return super().exists(project, package) or self._sync(project, package)
+        return self._sync(project, package)
+
+    # Reads come from the cache; a revision it lacks (another worker imported it) is fetched.
+    def commit_info(self, project: str, package: str, rev: str) -> CommitInfo:
+        return self._read(
+            lambda: super(RemoteForge, self).commit_info(project, package, rev), project, package
+        )
+
+    def list_files(self, project: str, package: str, rev: str) -> list[str]:
+        return self._read(
+            lambda: super(RemoteForge, self).list_files(project, package, rev), project, package
+        )
+
+    def read_file(self, project: str, package: str, rev: str, path: str) -> bytes:
+        return self._read(
+            lambda: super(RemoteForge, self).read_file(project, package, rev, path),
+            project,
+            package,
+        )
+
+    def export(self, project: str, package: str, rev: str, dest: Path) -> Path:
+        return self._read(
+            lambda: super(RemoteForge, self).export(project, package, rev, dest), project, package
+        )
+
+    def tag_info(self, project: str, package: str, tag: str) -> TagInfo | None:
+        found = (
+            super().tag_info(project, package, tag) if super().exists(project, package) else None
+        )
+        if found is None and self._sync(project, package):
+            found = super().tag_info(project, package, tag)
+        return found
+
+    def _read(self, fn: Callable[[], T], project: str, package: str) -> T:
+        if super().exists(project, package):
+            try:
+                return fn()
+            except NotFound:
+                pass
+        self._sync(project, package)
+        return fn()
 
     def head(self, project: str, package: str, branch: str) -> str | None:
         self._sync(project, package)

@@ -101,3 +101,15 @@ def test_remote_forge_pushes_atomically(tmp_path: Path) -> None:
     # a second cache sees the host's state
     other = RemoteForge(forge.url_template, tmp_path / "cache2")
     assert other.head("p", "x", "r9") == res.commit
+    # another worker's cache, already made, reads a commit it has not seen yet
+    later = forge.commit_tree("p", "x", "r9", _tree(tmp_path / "b", {"f": "2"}), "m2", tag="t2")
+    assert other.read_file("p", "x", later.commit, "f") == b"2"
+    assert other.tag_info("p", "x", "t2").commit == later.commit  # type: ignore[union-attr]
+    assert RemoteForge(forge.url_template, tmp_path / "c3").exists("p", "nope") is False
+    # a push the host refuses leaves the host as it was
+    (host / "p/rpms/x.git/hooks/pre-receive").write_text("#!/bin/sh\nexit 1\n")
+    (host / "p/rpms/x.git/hooks/pre-receive").chmod(0o755)
+    with pytest.raises(Conflict, match="push to"):
+        forge.commit_tree("p", "x", "r9", _tree(tmp_path / "c", {"f": "3"}), "m3", tag="t3")
+    assert other.head("p", "x", "r9") == later.commit
+    assert forge.head("p", "x", "r9") == later.commit  # the cache was put back
