@@ -25,6 +25,7 @@ def build() -> FastAPI:
     errors.install(app)
     app.include_router(routes.router)
     routes.set_repo_context(lambda: ctx)
+    app.add_middleware(routes.RepoServingMiddleware, context=routes.repo_context)
     return app
 
 

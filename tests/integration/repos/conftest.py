@@ -99,12 +99,15 @@ def _authorize(request: Request, project: ProjectRef) -> None:
     raise Unauthenticated(f"project {project.name} is private")
 
 
-def make_app(db: Database, store: FsStore, base_url: str, ttl: float) -> FastAPI:
+def make_app(db: Database, store: FsStore, base_url: str, ttl: float, fast: bool = True) -> FastAPI:
+    """The repo routes as the app wires them: router, and (fast) the ASGI fast path."""
     app = FastAPI()
     errors.install(app)
     ctx = routes.RepoContext(db, store, base_url, authorize=_authorize, head_ttl=ttl)
     app.include_router(routes.router)
     app.dependency_overrides[routes.repo_context] = lambda: ctx
+    if fast:
+        app.add_middleware(routes.RepoServingMiddleware, context=lambda: ctx)
 
     @app.get("/objects/{sha256}")
     def objects(sha256: str, e: int = Query(...), s: str = Query(...)) -> StreamingResponse:

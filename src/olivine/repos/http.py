@@ -1,0 +1,136 @@
+"""What each repository URL answers, as plain data (Reply), shared by the FastAPI routes and the
+ASGI fast path (asgi.py), so there is one implementation of the URL contract:
+
+    /repos/<project>/<repo>.repo                        a .repo file for dnf
+    /repos/<project>/<repo>/<arch>/repodata/repomd.xml   ETag / Last-Modified / 304
+    /repos/<project>/<repo>/<arch>/repodata/<sha256>-*  immutable: cached forever or redirected
+    /repos/<project>/<repo>/<arch>/Packages/<l>/<file>  302 to the object store
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from olivine.db.base import Database
+from olivine.errors import NotFound
+from olivine.repos.repofile import repo_file_text
+from olivine.repos.serving import ProjectRef, RepoReader
+from olivine.storage.interfaces import ObjectStore, check_key
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+# the app's check for private projects: raises Unauthenticated/Forbidden (gets the request)
+Authorize = Callable[[Any, ProjectRef], None]
+
+
+def _private_projects_hidden(_request: Any, project: ProjectRef) -> None:
+    raise NotFound(f"project {project.name!r} does not exist")
+
+
+@dataclass
+class RepoContext:
+    """What the repository URLs need; the app makes one and plugs it in (routes.py)."""
+
+    db: Database
+    store: ObjectStore
+    base_url: str
+    authorize: Authorize = _private_projects_hidden  # called for private projects only
+    head_ttl: float = 1.0  # seconds a repomd.xml may be served from memory after a publish
+    reader: RepoReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = RepoReader(self.db, self.head_ttl)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    media_type: str | None = None
+    file: Path | None = None
+
+
+def _media(name: str) -> str:
+    if name.endswith(".gz"):
+        return "application/gzip"
+    if name.endswith(".zst"):
+        return "application/zstd"
+    return "application/xml" if name.endswith(".xml") else "application/octet-stream"
+
+
+def _project(ctx: RepoContext, name: str, request: Callable[[], Any]) -> ProjectRef:
+    ref = ctx.reader.project(name)
+    if not ref.public:  # public projects are readable by anyone (DESIGN.md "Auth")
+        ctx.authorize(request(), ref)
+    return ref
+
+
+def _cache(ref: ProjectRef, value: str) -> str:
+    return value if ref.public else "private, " + value
+
+
+def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
+           headers: Mapping[str, str]) -> Reply:  # fmt: skip
+    md = ctx.reader.repomd(ref, repo, arch)
+    out = {
+        "ETag": md.etag,
+        "Last-Modified": md.last_modified,
+        "Cache-Control": _cache(ref, "no-cache"),
+    }
+    inm = headers.get("if-none-match")
+    if (inm is not None and md.etag in inm) or (
+        inm is None and headers.get("if-modified-since") == md.last_modified
+    ):
+        return Reply(304, out)
+    return Reply(200, out, md.body, "application/xml")
+
+
+def metadata_file(ctx: RepoContext, ref: ProjectRef, repo: str, name: str) -> Reply:
+    sha = name.split("-", 1)[0]
+    try:
+        check_key(sha)
+    except Exception:
+        raise NotFound(f"no metadata file {name} in {ref.name}/{repo}") from None
+    if not ctx.reader.metadata_file(ref, repo, sha):
+        raise NotFound(f"no metadata file {name} in {ref.name}/{repo}")
+    headers = {"Cache-Control": _cache(ref, IMMUTABLE)}
+    path = getattr(ctx.store, "path", None)
+    if path is not None:  # local store: the immutable file itself
+        return Reply(200, headers, media_type=_media(name), file=path(sha))
+    headers["Location"] = ctx.store.url_for(sha, name)
+    return Reply(302, headers)
+
+
+def package(ctx: RepoContext, ref: ProjectRef, repo: str, filename: str) -> Reply:
+    sha = ctx.reader.package_sha256(ref, filename) if filename.endswith(".rpm") else None
+    if sha is None:
+        raise NotFound(f"no package {filename} in {ref.name}/{repo}")
+    return Reply(302, {"Location": ctx.store.url_for(sha, filename), "Cache-Control": "no-store"})
+
+
+def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
+            request: Callable[[], Any]) -> Reply | None:  # fmt: skip
+    """The reply for a GET of `path`, or None when the path is not one of ours."""
+    parts = path.split("/")  # "", "repos", project, repo[.repo], arch, kind, ...
+    if len(parts) < 4 or parts[1] != "repos":
+        return None
+    if len(parts) == 4 and parts[3].endswith(".repo"):
+        ref = _project(ctx, parts[2], request)
+        text = repo_file_text(ctx.base_url, ref.name, parts[3][: -len(".repo")], public=ref.public)
+        return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, text.encode(), "text/plain")
+    if len(parts) < 7:
+        return None
+    project, repo, _arch, kind = parts[2:6]
+    if kind == "repodata" and len(parts) == 7:
+        ref = _project(ctx, project, request)
+        if parts[6] == "repomd.xml":
+            return repomd(ctx, ref, repo, parts[4], headers)
+        if "-" in parts[6]:
+            return metadata_file(ctx, ref, repo, parts[6])
+        return None  # repomd.xml.asc, RPM-GPG-KEY ...: whoever else serves them
+    if kind == "Packages":
+        return package(ctx, _project(ctx, project, request), repo, parts[-1])
+    return None

@@ -1,0 +1,70 @@
+"""The repository URLs through the FastAPI router alone and through the ASGI fast path."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from olivine.db.base import Database
+from olivine.repos.artifacts import ingest_rpm
+from olivine.repos.publish import publish_project
+from olivine.storage.fs import FsStore
+from tests.integration.repos.conftest import TOKEN, make_app
+from tests.unit.repos.helpers import make_project, pulp_rpms
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["router", "fast-path"])
+def test_repo_urls(db: Database, fs_store: FsStore, fast: bool) -> None:
+    pid = make_project(db, repositories=[{"name": "BaseOS"}])
+    for rpm in pulp_rpms("bear", "cat"):
+        ingest_rpm(db, fs_store, rpm, pid)
+    publish_project(db, fs_store, pid)
+    client = TestClient(make_app(db, fs_store, "http://olivine.test", ttl=0, fast=fast))
+    base = "/repos/el9/BaseOS/x86_64"
+    md = client.get(f"{base}/repodata/repomd.xml")
+    assert md.status_code == 200 and md.headers["content-type"].startswith("application/xml")
+    assert (
+        client.get(
+            f"{base}/repodata/repomd.xml", headers={"If-None-Match": md.headers["etag"]}
+        ).status_code
+        == 304
+    )
+    href = md.text.split('location href="')[1].split('"')[0]
+    f = client.get(f"{base}/{href}")
+    assert (
+        f.status_code == 200
+        and "immutable" in f.headers["cache-control"]
+        and f.content[:2] == b"\x1f\x8b"
+    )
+    bad = client.get(f"{base}/repodata/{'0' * 64}-primary.xml.gz")
+    assert bad.status_code == 404 and bad.headers["content-type"] == "application/problem+json"
+    rpm = client.get(f"{base}/Packages/b/bear-4.1-1.noarch.rpm", follow_redirects=False)
+    assert rpm.status_code == 302 and rpm.headers["location"].startswith(
+        "http://127.0.0.1:8080/objects/"
+    )
+    assert (
+        client.get(f"{base}/Packages/z/zebra-1-1.noarch.rpm", follow_redirects=False).status_code
+        == 404
+    )
+    assert client.get("/repos/el9/Nope/x86_64/repodata/repomd.xml").status_code == 404
+    assert client.get("/repos/nope/BaseOS/x86_64/repodata/repomd.xml").status_code == 404
+    text = client.get("/repos/el9/BaseOS.repo").text
+    assert (
+        "[el9-BaseOS]" in text and "baseurl=http://olivine.test/repos/el9/BaseOS/$basearch/" in text
+    )
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["router", "fast-path"])
+def test_private_project(db: Database, fs_store: FsStore, fast: bool) -> None:
+    pid = make_project(db, "hidden", public=False, repositories=[{"name": "BaseOS"}])
+    ingest_rpm(db, fs_store, pulp_rpms("bear")[0], pid)
+    publish_project(db, fs_store, pid)
+    client = TestClient(make_app(db, fs_store, "http://olivine.test", ttl=0, fast=fast))
+    url = "/repos/hidden/BaseOS/x86_64/repodata/repomd.xml"
+    anon = client.get(url)
+    assert anon.status_code == 401 and "Basic" in anon.headers["www-authenticate"]
+    assert client.get(url, auth=("token", "wrong")).status_code == 403
+    ok = client.get(url, auth=("token", TOKEN))
+    assert ok.status_code == 200 and ok.headers["cache-control"].startswith("private")
+    assert client.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert "username=" in client.get("/repos/hidden/BaseOS.repo", auth=("t", TOKEN)).text
