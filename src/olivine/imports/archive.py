@@ -152,10 +152,11 @@ def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: IO[b
         gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        dirs = sorted({p for f in files for p in _parents(f)})
-        for d in dirs:
-            tar.addfile(_info(f"{prefix}/{d}", tarfile.DIRTYPE, 0o755))
-        for rel in sorted(files):
+        names = sorted(files)
+        for d in sorted({p for f in names for p in _parents(f)}):
+            if prefix or d:
+                tar.addfile(_info(_join(prefix, d), tarfile.DIRTYPE, 0o755))
+        for rel in names:
             path = root / rel
             if path.is_symlink():
                 info = _info(_join(prefix, rel), tarfile.SYMTYPE, 0o777)

@@ -237,3 +237,77 @@ def test_cfg_errors_have_lines() -> None:
         load_cfg("ROCKY/CFG/a.cfg", 'delete {\n  file: "x"\n  fle: "y"\n}\n')
     df = load_cfg("a.cfg", 'delete { file: "a" }\n\ndelete {\n  file: "b"\n}\n')
     assert [str(d.origin) for d in df.delete] == ["a.cfg:1", "a.cfg:3"]
+
+
+CFG_MORE = """\
+replace {
+  file: "SOURCES/logo.txt"
+  with_lookaside: "%(sha)s"
+}
+add {
+  lookaside: "%(sha)s"
+  name: "artwork.bin"
+}
+lookaside {
+  file: "SOURCES/README"
+  file: "SOURCES/0002-keep.patch"
+  tar: true
+  archive_name: "docs.tar.gz"
+}
+lookaside {
+  file: "files/README.olivine"
+  from_patch_tree: true
+}
+spec_change {
+  file {
+    name: "hello-1.0.tar.gz"
+    type: Source
+    delete: true
+  }
+  search_and_replace {
+    starts_with: true
+    find: "%%setup"
+    replace: "%%autosetup"
+    n: 1
+  }
+  search_and_replace {
+    ends_with: true
+    find: "Red Hat."
+    replace: "Olivine."
+    n: -1
+  }
+  append {
+    field: "%%build"
+    value: "echo built"
+  }
+}
+"""
+
+
+def test_lookaside_kinds_and_line_modes(tmp_path: Path, fs_store: FsStore) -> None:
+    ws = workspace(tmp_path, fs_store)
+    put = fs_store.put_bytes(b"olivine artwork")
+    apply_file(ws, load_cfg("PATCHES/more.cfg", CFG_MORE % {"sha": put.sha256}))
+    t = ws.tree
+    assert ws.blobs["SOURCES/logo.txt"].sha256 == put.sha256
+    assert not (t / "SOURCES/logo.txt").exists()
+    assert ws.blobs["SOURCES/artwork.bin"].sha256 == put.sha256
+    docs = ws.blobs["SOURCES/docs.tar.gz"]
+    assert not (t / "SOURCES/README").exists() and not (t / "SOURCES/0002-keep.patch").exists()
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(fs_store.get_bytes(docs.sha256))) as tar:
+        assert sorted(tar.getnames()) == ["SOURCES", "SOURCES/0002-keep.patch", "SOURCES/README"]
+    assert "SOURCES/README.olivine" in ws.blobs
+    assert (ws.patch_root / "files/README.olivine").exists()  # the patch repo is not touched
+    spec = (t / "SPECS/hello.spec").read_text()
+    assert "hello-1.0.tar.gz" not in spec
+    assert "%autosetup -q" in spec and "Hello, built by Olivine." in spec
+    assert "%build\necho built\n" in spec
+
+
+def test_missing_lookaside_object_is_a_directive_error(tmp_path: Path, fs_store: FsStore) -> None:
+    ws = workspace(tmp_path, fs_store)
+    with pytest.raises(DirectiveError, match=r"add \(a.yaml:2\): lookaside object 0+ is not"):
+        apply_file(ws, load_yaml("a.yaml", f"add:\n  - {{lookaside: '{'0' * 64}', name: x}}\n"))
