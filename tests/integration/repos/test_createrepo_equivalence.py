@@ -95,6 +95,7 @@ def compare(db: Database, served: Served, dnf: Dnf, name: str, rpms: list[Path],
     ours = repoquery(dnf, [f"{base}/x86_64/", f"{base}/x86_64-debug/", f"{base}/source/"])
     theirs = repoquery(dnf, [f"file://{ref}"])
     assert ours == theirs
+    assert any("\nfiles: /" in r for r in ours)  # the fields really were compared
     return len(ours)
 
 
