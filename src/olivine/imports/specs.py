@@ -49,6 +49,12 @@ def rpm_defines(
     return out
 
 
+def reset_macros() -> None:
+    """Drop what a parsed spec defined (%global, %define stay in rpm's global macro context and
+    would leak into the next spec) by reloading rpm's configuration. Call with RPM_LOCK held."""
+    rpm.reloadConfig()
+
+
 @contextmanager
 def _macros(defines: Sequence[tuple[str, str]]) -> Iterator[None]:
     for name, value in defines:
@@ -84,6 +90,7 @@ def evaluate(
             raise SpecError(f"spec file {spec.name} does not parse: {detail}") from None
         finally:
             rpm.setLogFile(sys.stderr)
+            reset_macros()
     nevr = NEVR(
         _text(hdr["name"]), int(hdr["epoch"] or 0), _text(hdr["version"]), _text(hdr["release"])
     )

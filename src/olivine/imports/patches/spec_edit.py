@@ -15,7 +15,7 @@ from specfile.tags import Comments, Tag
 
 from olivine.imports.errors import DirectiveError
 from olivine.imports.patches import model as m
-from olivine.imports.specs import RPM_LOCK
+from olivine.imports.specs import RPM_LOCK, reset_macros
 
 
 def apply_spec_changes(
@@ -26,23 +26,32 @@ def apply_spec_changes(
     when: datetime,
 ) -> None:
     with RPM_LOCK:
-        spec = Specfile(
-            spec_path,
-            sourcedir=spec_path.parent.parent / "SOURCES",
-            macros=list(defines),
-            autosave=False,
-        )
-        for op in df.spec_file:
-            _file_op(spec, op, spec_path.name)
-        for sr in df.search_and_replace:
-            _search_replace(spec, sr, spec_path.name)
-        for ap in df.append:
-            _append(spec, ap, spec_path.name)
-        for nf in df.new_field:
-            _new_field(spec, nf)
-        for cl in df.changelog:
-            _changelog(spec, cl, when, spec_path.name)
-        spec.save()
+        try:
+            _edit(spec_path, df, defines, when)
+        finally:
+            reset_macros()  # specfile parses with rpm: drop what the spec defined
+
+
+def _edit(
+    spec_path: Path, df: m.DirectiveFile, defines: Sequence[tuple[str, str]], when: datetime
+) -> None:
+    spec = Specfile(
+        spec_path,
+        sourcedir=spec_path.parent.parent / "SOURCES",
+        macros=list(defines),
+        autosave=False,
+    )
+    for op in df.spec_file:
+        _file_op(spec, op, spec_path.name)
+    for sr in df.search_and_replace:
+        _search_replace(spec, sr, spec_path.name)
+    for ap in df.append:
+        _append(spec, ap, spec_path.name)
+    for nf in df.new_field:
+        _new_field(spec, nf)
+    for cl in df.changelog:
+        _changelog(spec, cl, when, spec_path.name)
+    spec.save()
 
 
 def _fail(kind: str, d: m.Origin, problem: str) -> DirectiveError:

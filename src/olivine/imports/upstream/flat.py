@@ -9,6 +9,7 @@ from pathlib import Path
 
 from olivine.forge.gitcli import run_git
 from olivine.imports.errors import SpecError, UpstreamMissing
+from olivine.imports.specs import RPM_LOCK, reset_macros
 from olivine.imports.upstream import gitrepo
 from olivine.imports.upstream.base import UpstreamRequest, UpstreamTree, parse_sources_file
 
@@ -70,7 +71,11 @@ def _autospec(spec: Path, target: Path) -> None:
     from rpmautospec.exc import SpecParseFailure
 
     try:
-        process_distgit(spec, target, enable_caching=False)
+        with RPM_LOCK:  # rpmautospec parses the spec with rpm: the same process-global state
+            try:
+                process_distgit(spec, target, enable_caching=False)
+            finally:
+                reset_macros()
         if not target.exists():  # the spec uses neither macro: nothing was written
             shutil.copy2(spec, target)
     except SpecParseFailure as e:
