@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from olivine.db.base import Database
-from olivine.db.models import Project, Repository
+from olivine.db.models import Project
 from tests.conftest import FIXTURES
 
 PULP = FIXTURES / "pulp-fixtures" / "rpm" / "assets"
@@ -30,13 +30,6 @@ def set_spec(db: Database, project_id: int, **spec: Any) -> None:
         p = s.get(Project, project_id)
         assert p is not None
         p.spec = {**p.spec, **spec}
-
-
-def set_extras(db: Database, project_id: int, repo: str, **extras: str) -> None:
-    with db.session() as s:
-        r = s.query(Repository).filter_by(project_id=project_id, name=repo).one()
-        for k, v in extras.items():
-            setattr(r, k, v)
 
 
 def pulp_rpms(*names: str) -> list[Path]:

@@ -10,14 +10,15 @@ from sqlalchemy import func, select
 
 from olivine.db.base import Database
 from olivine.db.models.repos import RepoChunk
-from olivine.errors import NotFound
+from olivine.errors import NotFound, ValidationFailed
 from olivine.repos import metadata
 from olivine.repos.artifacts import ingest_rpm
 from olivine.repos.export import write_repo_tree
 from olivine.repos.publish import publish_project
 from olivine.repos.revisions import diff_revisions, list_repos, list_revisions, rollback
+from olivine.repos.service import set_repo_extras
 from olivine.storage.fs import FsStore
-from tests.unit.repos.helpers import PULP, make_project, pulp_rpms, set_extras, set_spec
+from tests.unit.repos.helpers import PULP, make_project, pulp_rpms, set_spec
 
 REPO_NS = {"r": "http://linux.duke.edu/metadata/repo"}
 
@@ -130,14 +131,14 @@ def test_zstd_comps_updateinfo_and_modules(db: Database, fs_store: FsStore, tmp_
     pid = make_project(db, repositories=[{"name": "AppStream", "compress": "zstd"}])
     ingest(db, fs_store, pid, pulp_rpms("duck", "kangaroo", "walrus"))
     publish_project(db, fs_store, pid)
-    set_extras(
-        db,
-        pid,
-        "AppStream",
-        comps_xml=(PULP / "comps.xml").read_text(),
-        updateinfo_xml=(PULP / "updateinfo.xml").read_text(),
-        modules_yaml=(PULP / "modules.yaml").read_text(),
-    )
+    extras = {
+        "comps": (PULP / "comps.xml").read_text(),
+        "updateinfo": (PULP / "updateinfo.xml").read_text(),
+        "modules": (PULP / "modules.yaml").read_text(),
+    }
+    set_repo_extras(db, "el9", "AppStream", extras)
+    with pytest.raises(ValidationFailed):
+        set_repo_extras(db, "el9", "AppStream", {"prestodelta": "x"})
     made = publish_project(db, fs_store, pid).revisions
     assert [(m.repository, m.arch, m.added) for m in made] == [("AppStream", "x86_64", 0)] or len(
         made

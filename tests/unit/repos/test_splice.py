@@ -45,7 +45,7 @@ def test_incremental_publishes_match_full_ones(
     monkeypatch.setattr(publish, "splice", counting)
     inc = make_project(db, "inc", **SPEC)
     full = make_project(db, "full", **SPEC)
-    rpms = pulp_rpms() + [CREATEREPO / "Archer-3.4.5-6.x86_64.rpm"]
+    rpms = [*pulp_rpms(), CREATEREPO / "Archer-3.4.5-6.x86_64.rpm"]
     random.Random(4).shuffle(rpms)
     ids: list[int] = []
     for rpm in rpms[:8]:
