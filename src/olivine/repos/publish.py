@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from olivine.db.base import Database, utcnow
@@ -27,6 +28,7 @@ from olivine.db.models import RepositoryHead, RepositoryRevision
 from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
 from olivine.domain.repofilter import select as select_packages
+from olivine.errors import Conflict
 from olivine.repos.chunkstore import ChunkEntry, MetaFile, assemble, ensure_chunks, extra_file
 from olivine.repos.metadata import KINDS, Compression, split_chunks
 from olivine.repos.repomd import render_repomd
@@ -81,7 +83,7 @@ def _comp(plan: RepoPlan) -> Compression:
 def _spec_hash(plan: RepoPlan, arches: Sequence[str]) -> str:
     extras = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in plan.extras.items()}
     body = {
-        "filter": repr(plan.filter),
+        "filter": {k: v for k, v in plan.spec.items() if k != "retention"},
         "comp": _comp(plan),
         "extras": extras,
         "arches": list(arches),
@@ -164,11 +166,17 @@ class _Publisher:
             "added": content.added,
             "removed": content.removed,
         }
-        with self.db.session() as s:
-            rev = self._insert(
-                s, plan.repository_id, arch, files, timestamp, count, changes, content
-            )
-            number, rev_id = rev.number, rev.id
+        try:
+            with self.db.session() as s:
+                rev = self._insert(
+                    s, plan.repository_id, arch, files, timestamp, count, changes, content
+                )
+                number, rev_id = rev.number, rev.id
+        except IntegrityError:
+            raise Conflict(
+                f"{plan.name}/{arch}: another publish made a revision at the same moment "
+                "(one publisher per project runs them in turn); publish again"
+            ) from None
         self.log(
             f"{plan.name}/{arch}: revision {number}, {count} packages "
             f"(+{len(content.added)} -{len(content.removed)})"

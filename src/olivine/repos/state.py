@@ -32,6 +32,7 @@ class RepoPlan:
     compress: str
     retention: int | None
     extras: dict[str, str]  # comps / modules / updateinfo text
+    spec: dict[str, Any]  # the repository entry of the project file, as stored
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _plan(row: Repository, spec: dict[str, Any]) -> RepoPlan:
         if v
     }
     return RepoPlan(
-        row.id, row.name, filt, spec.get("compress", "gz"), spec.get("retention"), extras
+        row.id, row.name, filt, spec.get("compress", "gz"), spec.get("retention"), extras, spec
     )
 
 
