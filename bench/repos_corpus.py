@@ -47,7 +47,6 @@ def spec_text(name: str, subpackages: int, version: str = "1.0") -> str:
         files += [f"%files -n {pkg}", f"/usr/share/{pkg}", ""]
     install = [
         "%install",
-        "for d in $(seq -f '%04g' 0 %(echo $((SUBS-1))) ); do :; done",
         f"for i in $(seq 0 {subpackages - 1}); do",
         f"  d=%{{buildroot}}/usr/share/{name}-p$(printf %04d $i)",
         '  mkdir -p "$d"',
@@ -55,7 +54,6 @@ def spec_text(name: str, subpackages: int, version: str = "1.0") -> str:
         "done",
         "",
     ]
-    install[1] = ""
     return (
         "\n".join(head + subs + install + files)
         + "\n%changelog\n* Mon Jan 01 2024 Bench <b@example.org> - 1.0-1\n- corpus\n"
@@ -65,13 +63,22 @@ def spec_text(name: str, subpackages: int, version: str = "1.0") -> str:
 def build(spec: Path, top: Path) -> None:
     subprocess.run(
         [
-            "rpmbuild", "-bb", "--nodeps", "--define", f"_topdir {top}",
-            "--define", "_buildshell /bin/bash", "--define", "_build_id_links none",
+            "rpmbuild",
+            "-bb",
+            "--nodeps",
+            "--define",
+            f"_topdir {top}",
+            "--define",
+            "_buildshell /bin/bash",
+            "--define",
+            "_build_id_links none",
             str(spec),
         ],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env={**os.environ, "LC_ALL": "C"},
-    )  # fmt: skip
+    )
 
 
 def make_corpus(specs: int, subpackages: int) -> Path:

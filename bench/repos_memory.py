@@ -67,11 +67,16 @@ def main() -> None:
         print(f"{a.packages} synthetic packages in {work}")
         print(f"{'publish':28} | {'seconds':>8} | {'peak RSS MB':>11}")
         for kind, label in (("full", "full (cold) publish"), ("one", "+1 package (incremental)")):
-            out = subprocess.run([sys.executable, __file__, "--step", kind, str(work)],
-                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, __file__, "--step", kind, str(work)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
             print(
-                f"{label:28} | {r['seconds']:8.2f} | {r['peak_mb']:11.0f}   ({r['packages']} packages)"
+                f"{label:28} | {r['seconds']:8.2f} | {r['peak_mb']:11.0f}"
+                f"   ({r['packages']} packages)"
             )
         print("target: peak RSS < 500 MB")
     finally:

@@ -30,7 +30,8 @@ from olivine.storage.fs import FsStore
 
 PULP = ROOT.parent / "shared" / "fixtures" / "pulp-fixtures" / "rpm" / "assets"
 RPM = "Packages/b/bear-4.1-1.noarch.rpm"
-NGINX_CONF = """daemon off; worker_processes {workers}; pid {dir}/nginx.pid; error_log {dir}/error.log;
+NGINX_CONF = """daemon off; worker_processes {workers}; pid {dir}/nginx.pid;
+error_log {dir}/error.log;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; keepalive_requests 100000;
   types {{ application/xml xml; application/x-rpm rpm; }}
@@ -57,8 +58,10 @@ def wait_port(port: int, seconds: float = 20) -> None:
 def wrk(url: str, seconds: int) -> tuple[float, float]:
     out = subprocess.run(
         ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     assert m, out
@@ -87,20 +90,46 @@ def main() -> None:
         )
         db.dispose()
         ng_port, api_port = free_port(), free_port()
-        (work / "nginx.conf").write_text(NGINX_CONF.format(
-            workers=a.workers, dir=work, port=ng_port, root=work / "www"))  # fmt: skip
+        (work / "nginx.conf").write_text(
+            NGINX_CONF.format(workers=a.workers, dir=work, port=ng_port, root=work / "www")
+        )
         procs.append(
             subprocess.Popen(
                 ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")]
             )
         )
-        env = {**os.environ, "OLIVINE_BENCH_DB": url, "OLIVINE_BENCH_OBJECTS": str(work / "objects"),
-               "OLIVINE_BENCH_URL": f"http://127.0.0.1:{api_port}"}  # fmt: skip
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
-             "--workers", str(a.workers), "--host", "127.0.0.1", "--port", str(api_port),
-             "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools",
-             "repos_serve_app:app"], env=env))  # fmt: skip
+        env = {
+            **os.environ,
+            "OLIVINE_BENCH_DB": url,
+            "OLIVINE_BENCH_OBJECTS": str(work / "objects"),
+            "OLIVINE_BENCH_URL": f"http://127.0.0.1:{api_port}",
+        }
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(Path(__file__).parent),
+                    "--workers",
+                    str(a.workers),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(api_port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "--loop",
+                    "uvloop",
+                    "--http",
+                    "httptools",
+                    "repos_serve_app:app",
+                ],
+                env=env,
+            )
+        )
         wait_port(ng_port)
         wait_port(api_port)
         time.sleep(1.5)
@@ -111,11 +140,13 @@ def main() -> None:
             ol = wrk(f"http://127.0.0.1:{api_port}/repos/bench/BaseOS/x86_64/{path}", a.seconds)
             rows.append((label, ol, ng))
         print(
-            f"{'request':12} | {'olivine rps':>11} | {'p99 ms':>7} | {'nginx rps':>9} | {'p99 ms':>7} | share of nginx"
+            f"{'request':12} | {'olivine rps':>11} | {'p99 ms':>7} | {'nginx rps':>9} | "
+            f"{'p99 ms':>7} | share of nginx"
         )
         for label, (orps, op99), (nrps, np99) in rows:
             print(
-                f"{label:12} | {orps:11.0f} | {op99:7.2f} | {nrps:9.0f} | {np99:7.2f} | {orps / nrps:.2f}"
+                f"{label:12} | {orps:11.0f} | {op99:7.2f} | {nrps:9.0f} | {np99:7.2f} | "
+                f"{orps / nrps:.2f}"
             )
         print("targets: share >= 0.25, olivine p99 < 50 ms (64 connections, wrk -t2)")
     finally:

@@ -28,15 +28,30 @@ def synth_rows(template: Path, n: int, prefix: str = "synth") -> list[dict[str, 
         def sub(text: str, name: str = name, new_sha: str = new_sha) -> str:
             return text.replace(sha, new_sha).replace(old, name)
 
-        rows.append({
-            "sha256": new_sha, "size": meta.size_package, "filename": filename, "name": name,
-            "epoch": meta.epoch, "version": meta.version, "release": meta.release,
-            "arch": meta.arch, "sourcerpm": meta.sourcerpm, "source_name": name, "license": meta.license,
-            "summary": meta.summary, "buildtime": meta.buildtime,
-            "size_installed": meta.size_installed, "location_href": location_for(filename),
-            "primary_xml": sub(meta.primary_xml), "filelists_xml": sub(meta.filelists_xml),
-            "other_xml": sub(meta.other_xml), "multilib_runtime": False, "multilib_devel": False,
-        })  # fmt: skip
+        rows.append(
+            {
+                "sha256": new_sha,
+                "size": meta.size_package,
+                "filename": filename,
+                "name": name,
+                "epoch": meta.epoch,
+                "version": meta.version,
+                "release": meta.release,
+                "arch": meta.arch,
+                "sourcerpm": meta.sourcerpm,
+                "source_name": name,
+                "license": meta.license,
+                "summary": meta.summary,
+                "buildtime": meta.buildtime,
+                "size_installed": meta.size_installed,
+                "location_href": location_for(filename),
+                "primary_xml": sub(meta.primary_xml),
+                "filelists_xml": sub(meta.filelists_xml),
+                "other_xml": sub(meta.other_xml),
+                "multilib_runtime": False,
+                "multilib_devel": False,
+            }
+        )
     return rows
 
 

@@ -73,11 +73,22 @@ def make_rpm(tmp_path_factory: pytest.TempPathFactory) -> RpmFactory:
             spec = top / f"{name}-{version}-{release}.spec"
             spec.write_text(_spec(name, version, release, files))
             subprocess.run(
-                ["rpmbuild", "-bb", "--nodeps", "--define", f"_topdir {top}",
-                 "--define", "_buildshell /bin/bash", "--define", "_build_id_links none",
-                 str(spec)],
-                check=True, capture_output=True, env={**os.environ, "LC_ALL": "C"},
-            )  # fmt: skip
+                [
+                    "rpmbuild",
+                    "-bb",
+                    "--nodeps",
+                    "--define",
+                    f"_topdir {top}",
+                    "--define",
+                    "_buildshell /bin/bash",
+                    "--define",
+                    "_build_id_links none",
+                    str(spec),
+                ],
+                check=True,
+                capture_output=True,
+                env={**os.environ, "LC_ALL": "C"},
+            )
             made[key] = top / "RPMS" / "noarch" / f"{name}-{version}-{release}.noarch.rpm"
         return made[key]
 
@@ -144,15 +155,29 @@ class Dnf:
     root: Path
     home: Path
 
-    def __call__(self, repo_url: str, *args: str, check: bool = True,
-                 creds: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
-        cmd = ["dnf", "-y", "-q", f"--installroot={self.root}", "--releasever=9",
-               "--setopt=reposdir=/dev/null", "--setopt=skip_if_unavailable=False",
-               f"--repofrompath=r,{repo_url}", "--nogpgcheck", "--setopt=r.metadata_expire=0"]  # fmt: skip
+    def __call__(
+        self, repo_url: str, *args: str, check: bool = True, creds: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = [
+            "dnf",
+            "-y",
+            "-q",
+            f"--installroot={self.root}",
+            "--releasever=9",
+            "--setopt=reposdir=/dev/null",
+            "--setopt=skip_if_unavailable=False",
+            f"--repofrompath=r,{repo_url}",
+            "--nogpgcheck",
+            "--setopt=r.metadata_expire=0",
+        ]
         if creds:
             cmd += ["--setopt=r.username=token", f"--setopt=r.password={creds}"]
-        proc = subprocess.run([*cmd, *args], capture_output=True, text=True,
-                              env={**os.environ, "HOME": str(self.home), "LC_ALL": "C"})  # fmt: skip
+        proc = subprocess.run(
+            [*cmd, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HOME": str(self.home), "LC_ALL": "C"},
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"dnf {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc

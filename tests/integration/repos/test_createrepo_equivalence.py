@@ -24,12 +24,17 @@ pytestmark = [
     pytest.mark.skipif(
         shutil.which("dnf") is None or shutil.which("createrepo_c") is None,
         reason="dnf and createrepo_c needed",
-    ),  # fmt: skip
+    ),
 ]
 
 SPECS = FIXTURES / "ci-dnf-stack" / "specs"
-FOLDERS = ["dnf-ci-fedora", "dnf-ci-rich", "dnf-ci-obsoletes", "repoquery-weak-deps",
-           "dnf-ci-fileconflicts"]  # fmt: skip
+FOLDERS = [
+    "dnf-ci-fedora",
+    "dnf-ci-rich",
+    "dnf-ci-obsoletes",
+    "repoquery-weak-deps",
+    "dnf-ci-fileconflicts",
+]
 CACHE = Path(os.environ.get("OLIVINE_TEST_CACHE", "/var/tmp/olivine-test-cache"))
 FIELDS = ["name", "epoch", "version", "release", "arch", "sourcerpm", "size", "license"]
 LISTS = ["requires", "provides", "obsoletes", "conflicts", "recommends", "files"]
@@ -48,11 +53,29 @@ def build_folder(folder: str) -> list[Path]:
             opts = spec.with_name(spec.name + ".rpmbuild_opts")
             extra = opts.read_text().split() if opts.exists() else []
             subprocess.run(
-                ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {out}", "--define", "dist .fc29",
-                 "--define", "_binary_payload w1.gzdio", "--define", "_buildshell /bin/bash",
-                 "--define", "_build_id_links none", "--target", target, *extra, str(spec)],
-                check=False, capture_output=True, env={**os.environ, "LC_ALL": "C"},
-            )  # fmt: skip
+                [
+                    "rpmbuild",
+                    "-ba",
+                    "--nodeps",
+                    "--define",
+                    f"_topdir {out}",
+                    "--define",
+                    "dist .fc29",
+                    "--define",
+                    "_binary_payload w1.gzdio",
+                    "--define",
+                    "_buildshell /bin/bash",
+                    "--define",
+                    "_build_id_links none",
+                    "--target",
+                    target,
+                    *extra,
+                    str(spec),
+                ],
+                check=False,
+                capture_output=True,
+                env={**os.environ, "LC_ALL": "C"},
+            )
         (out / ".complete").write_text("ok\n")
     return sorted(out.glob("RPMS/*/*.rpm")) + sorted(out.glob("SRPMS/*.rpm"))
 
@@ -71,17 +94,36 @@ def records(text: str) -> list[str]:
 def repoquery(dnf: Dnf, urls: list[str]) -> list[str]:
     repos = [f"--repofrompath=r{i},{u}" for i, u in enumerate(urls)]
     proc = subprocess.run(
-        ["dnf", "-q", f"--installroot={dnf.root}", "--releasever=29", "--setopt=reposdir=/dev/null",
-         "--setopt=skip_if_unavailable=False", "--nogpgcheck", *repos, "repoquery",
-         "--qf", QF, "--refresh"],
-        capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(dnf.home)},
-    )  # fmt: skip
+        [
+            "dnf",
+            "-q",
+            f"--installroot={dnf.root}",
+            "--releasever=29",
+            "--setopt=reposdir=/dev/null",
+            "--setopt=skip_if_unavailable=False",
+            "--nogpgcheck",
+            *repos,
+            "repoquery",
+            "--qf",
+            QF,
+            "--refresh",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(dnf.home)},
+    )
     return records(proc.stdout)
 
 
 def compare(db: Database, served: Served, dnf: Dnf, name: str, rpms: list[Path], tmp: Path) -> int:
-    pid = make_project(db, name, repositories=[
-        {"name": "All", "keep": "all", "multilib": ["x86_64"], "additional_multilib": ["*"]}])  # fmt: skip
+    pid = make_project(
+        db,
+        name,
+        repositories=[
+            {"name": "All", "keep": "all", "multilib": ["x86_64"], "additional_multilib": ["*"]}
+        ],
+    )
     for rpm in rpms:
         ingest_rpm(db, served.store, rpm, pid)
     publish_project(db, served.store, pid)
@@ -89,8 +131,11 @@ def compare(db: Database, served: Served, dnf: Dnf, name: str, rpms: list[Path],
     (ref / "Packages").mkdir(parents=True)
     for rpm in rpms:
         shutil.copy(rpm, ref / "Packages" / rpm.name)
-    subprocess.run(["createrepo_c", "--no-database", "--general-compress-type=gz", str(ref)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["createrepo_c", "--no-database", "--general-compress-type=gz", str(ref)],
+        check=True,
+        capture_output=True,
+    )
     base = f"{served.url}/repos/{name}/All"
     ours = repoquery(dnf, [f"{base}/x86_64/", f"{base}/x86_64-debug/", f"{base}/source/"])
     theirs = repoquery(dnf, [f"file://{ref}"])
@@ -100,8 +145,11 @@ def compare(db: Database, served: Served, dnf: Dnf, name: str, rpms: list[Path],
 
 
 def test_fixture_rpms(db: Database, served: Served, dnf: Dnf, tmp_path: Path) -> None:
-    dupes = {"empty-signed-eddsa-0-0.x86_64.rpm", "empty-signed-rsa-0-0.x86_64.rpm",
-             "empty-signed-v6-multiple-0-0.x86_64.rpm"}  # same NEVRA as empty-0-0.x86_64  # fmt: skip
+    dupes = {
+        "empty-signed-eddsa-0-0.x86_64.rpm",
+        "empty-signed-rsa-0-0.x86_64.rpm",
+        "empty-signed-v6-multiple-0-0.x86_64.rpm",
+    }  # same NEVRA as empty-0-0.x86_64
     rpms = [p for p in sorted(CREATEREPO.glob("*.rpm")) if p.name not in dupes]
     assert compare(db, served, dnf, "crc", rpms, tmp_path) == len(rpms)
     pulp = sorted(PULP.glob("*.rpm"))

@@ -21,8 +21,10 @@ pytestmark = pytest.mark.skipif(shutil.which("dnf") is None, reason="dnf missing
 def installed(dnf: Dnf) -> list[str]:
     out = subprocess.run(
         ["rpm", "--root", str(dnf.root), "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NVR}\n"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return sorted(out.stdout.split())
 
 
