@@ -82,7 +82,9 @@ class Forge(ABC):
     ) -> CommitResult:
         """Commit the whole content of `tree_dir` as the new tip of `branch` (parent: the old
         tip) and, with `tag`, create an annotated tag on it, in one atomic ref update. When the
-        tree equals the tip's tree nothing is written and `changed` is False."""
+        tree equals the tip's tree, or the tree of the commit `tag` already names, nothing is
+        written and `changed` is False (the result names that commit). A `tag` that exists on a
+        different tree is a Conflict: tags never move."""
 
     @abstractmethod
     def commit_info(self, project: str, package: str, rev: str) -> CommitInfo: ...

@@ -74,6 +74,10 @@ class LocalForge(Forge):
         old = self.head(project, package, branch)
         if old and git_text(["rev-parse", f"{old}^{{tree}}"], git_dir=gd) == tree:
             return CommitResult(old, tree, changed=False)
+        tagged = self.tag_info(project, package, tag) if tag else None
+        if tagged and git_text(["rev-parse", f"{tagged.commit}^{{tree}}"], git_dir=gd) == tree:
+            # an earlier commit (not the tip) already is exactly this, under this very tag
+            return CommitResult(tagged.commit, tree, changed=False, tag=tag)
         args = ["commit-tree", tree] + (["-p", old] if old else []) + ["-F", "-"]
         commit = run_git(args, git_dir=gd, input=message.encode()).decode().strip()
         lines = ["start", f"update refs/heads/{branch} {commit} {old or ZERO}"]

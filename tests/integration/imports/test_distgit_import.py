@@ -131,6 +131,11 @@ def test_distgit_import_pins_everything(
     hist = records.history(db, project.id, "hello")
     assert [h.nevr for h in hist] == ["hello-1.0-9.el9", "hello-1.0-10.el9"]
 
+    # back to the newest: that tree is already tagged, so nothing is written
+    back = run_import(db, fs_store, forge, project, "hello")
+    assert back.status == "unchanged" and back.forge_commit == res.forge_commit
+    assert forge.head("el9", "hello", "r9") == old.forge_commit
+
 
 def test_branch_head_without_tags(
     tmp_path: Path, db: Database, fs_store: FsStore, lookaside: tuple[Path, str]
