@@ -144,3 +144,23 @@ def test_cli_import_wait_history_and_clone(stack: Stack, live_url: str, tmp_path
     )
     assert git.returncode == 0, git.stderr
     assert (clone / "SPECS/hello.spec").is_file()
+
+
+def test_srpm_upload(stack: Stack, tmp_path: Path) -> None:
+    from tests.integration.imports.test_kinds_import import build_srpm
+
+    seed(stack, tmp_path, "imp4")
+    srpm = build_srpm(tmp_path)
+    h = stack.as_(stack.admin_token)
+    with open(srpm, "rb") as f:
+        r = stack.client.post(
+            "/api/v1/projects/imp4/imports/srpm",
+            headers=h,
+            data={"package": "hello"},
+            files={"file": (srpm.name, f)},
+        )
+    assert r.status_code == 202, r.text
+    task = wait_task(stack, r.json()["task_id"])
+    assert task["status"] == "succeeded", task
+    assert task["result"]["nevr"] == "hello-1.0-4.el9"
+    assert task["result"]["upstream_kind"] == "srpm" and task["result"]["upstream_url"] == srpm.name
