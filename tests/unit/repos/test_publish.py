@@ -160,3 +160,32 @@ def test_zstd_comps_updateinfo_and_modules(db: Database, fs_store: FsStore, tmp_
     with open(tree / str(types["modules"]), "rb") as f:
         modules = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
     assert b"duck" in modules
+
+
+def test_libsolv_reads_the_multi_member_files(
+    db: Database, fs_store: FsStore, tmp_path: Path
+) -> None:
+    solv = pytest.importorskip("solv")
+    pid = make_project(db, repositories=[{"name": "BaseOS"}])
+    ingest(db, fs_store, pid, pulp_rpms())
+    publish_project(db, fs_store, pid)
+    tree = write_repo_tree(db, fs_store, "el9", "BaseOS", "x86_64", tmp_path / "s")
+    repomd = ET.parse(tree / "repodata" / "repomd.xml").getroot()
+    hrefs = {
+        d.get("type"): d.find("r:location", REPO_NS).get("href")  # type: ignore[union-attr]
+        for d in repomd.findall("r:data", REPO_NS)
+    }
+    pool = solv.Pool()
+    pool.setarch("x86_64")
+    repo = pool.add_repo("olivine")
+    f = solv.xfopen(str(tree / str(hrefs["primary"])))
+    assert repo.add_rpmmd(f, None)
+    f.close()
+    f = solv.xfopen(str(tree / str(hrefs["filelists"])))
+    assert repo.add_rpmmd(f, "FL", solv.Repo.REPO_EXTEND_SOLVABLES)
+    f.close()
+    names = sorted(s.name for s in repo.solvables)
+    assert len(names) == len(pulp_rpms()) and "bear" in names
+    pool.createwhatprovides()
+    owners = pool.select("/tmp/bear.txt", solv.Selection.SELECTION_FILELIST).solvables()
+    assert [s.name for s in owners] == ["bear"]  # the filelists members were read too
