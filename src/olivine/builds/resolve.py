@@ -18,6 +18,7 @@ from typing import Any
 import createrepo_c as cr
 import solv
 
+from olivine.builds.fetch import fetch_metadata, fetch_package
 from olivine.builds.hostpkgs import host_packages
 from olivine.builds.rpminfo import sha256_file
 from olivine.errors import IntegrityFailure, ValidationFailed
@@ -28,12 +29,24 @@ _MAX_ROUNDS = 20
 
 @dataclass(frozen=True)
 class RepoSource:
-    """A repository on disk: a directory holding repodata/, or a primary.xml(.gz) file."""
+    """A repository: a directory holding repodata/ (or a primary.xml(.gz) file), or an http(s)
+    URL (metadata and chosen packages are fetched; `auth` for a private project's repos)."""
 
     name: str
-    path: Path
+    path: Path | None = None
     project: bool = False  # the project's own repo (`all`): preferred over everything
     priority: int = 99  # among external repos: lower wins, as in dnf
+    url: str | None = None
+    auth: tuple[str, str] | None = None
+
+    def local(self, cache: Path) -> Path:
+        if self.path is not None:
+            return self.path
+        if self.url is None:
+            raise ValidationFailed(f"repository {self.name} has neither a path nor a URL")
+        if self.url.startswith("file://"):
+            return Path(self.url.removeprefix("file://"))
+        return fetch_metadata(self.url, cache / self.name, self.auth)
 
 
 class UnresolvableBuildRequires(ValidationFailed):
@@ -86,19 +99,21 @@ class _Pool:
         self.pool = solv.Pool()
         self.pool.setarch("x86_64" if arch == "noarch" else arch)
         self.bases: dict[str, Path] = {}
+        self.sources: dict[str, RepoSource] = {}
         self.host = self.pool.add_repo("@host")
         self.host.priority = HOST_PRIORITY
         self.assumed = self.host.add_solvable()
         self.assumed.name, self.assumed.evr, self.assumed.arch = "host-assumed", "0", "noarch"
 
-    def add_repo(self, src: RepoSource, tmp: Path) -> None:
-        primary, filelists, base = _metadata(src.path)
+    def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
+        primary, filelists, base = _metadata(src.local(cache))
         repo = self.pool.add_repo(src.name)
         repo.priority = PROJECT_PRIORITY if src.project else EXTERNAL_PRIORITY - src.priority
         repo.add_rpmmd(_open(primary, tmp), None, 0)
         if filelists is not None:
             repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)
         self.bases[src.name] = base
+        self.sources[src.name] = src
 
     def add_host(self, capability: str, version: str | None) -> None:
         s = self.host.add_solvable()
@@ -142,22 +157,26 @@ def resolve_buildroot(
     repos: Sequence[RepoSource],
     host_provides: Sequence[str],
     arch: str,
+    cache: Path | None = None,
 ) -> BuildRootRecord:
-    """Resolve `build_requires` for an `arch` build. Raises UnresolvableBuildRequires."""
+    """Resolve `build_requires` for an `arch` build. Raises UnresolvableBuildRequires.
+    `cache` holds fetched metadata and packages of URL repos (default: a temporary directory,
+    and then the record's `rpms` must be used before the call returns: pass one)."""
     with tempfile.TemporaryDirectory(prefix="olivine-resolve-") as tmp:
+        cache = cache or Path(tmp) / "cache"
         p = _Pool(arch)
         hosts = host_packages(host_provides)
         for h in hosts:
             p.add_host(h.capability, h.version)
         for src in repos:
-            p.add_repo(src, Path(tmp))
+            p.add_repo(src, Path(tmp), cache)
         p.ready()
         deps = [(r, _dep(p.pool, r)) for r in build_requires]
         missing = [r for r, d in deps if d is None or not p.pool.whatprovides(d)]
         if missing:
             raise UnresolvableBuildRequires(missing)
         chosen, assumed = _solve(p, [d for _, d in deps])
-        return _record(p, chosen, assumed, {h.capability: h for h in hosts})
+        return _record(p, chosen, assumed, {h.capability: h for h in hosts}, cache)
 
 
 def _solve(p: _Pool, deps: list[solv.Dep]) -> tuple[list[solv.XSolvable], list[str]]:
@@ -192,7 +211,11 @@ def _nothing_provides(problems: list[solv.Problem]) -> list[str]:
 
 
 def _record(
-    p: _Pool, chosen: list[solv.XSolvable], assumed: list[str], hosts: dict[str, Any]
+    p: _Pool,
+    chosen: list[solv.XSolvable],
+    assumed: list[str],
+    hosts: dict[str, Any],
+    cache: Path,
 ) -> BuildRootRecord:
     entries: list[dict[str, Any]] = []
     rpms: list[Path] = []
@@ -206,6 +229,9 @@ def _record(
         location = s.lookup_location()[0]
         path = p.bases[s.repo.name] / location
         sha = chk.hex() if chk and chk.typestr() == "sha256" else None
+        src = p.sources[s.repo.name]
+        if src.url and not src.url.startswith("file://"):
+            path = fetch_package(src.url, location, cache / src.name, sha, src.auth)
         if path.is_file():
             actual = sha256_file(path)
             if sha and actual != sha:

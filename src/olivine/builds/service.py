@@ -170,7 +170,11 @@ def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) 
         if req.project.buildroot.resolve:
             try:
                 record = resolve_buildroot(
-                    info.build_requires, req.repos, req.project.buildroot.host_provides, req.arch
+                    info.build_requires,
+                    req.repos,
+                    req.project.buildroot.host_provides,
+                    req.arch,
+                    cache=work / "repos",
                 )
             except UnresolvableBuildRequires as e:
                 log(e.message)

@@ -117,3 +117,25 @@ def test_srpm_header_carries_build_requires(demo: dict[str, Any]) -> None:
 def test_repo_of_program_is_installable_metadata(demo: dict[str, Any]) -> None:
     repo = make_repo(demo["tmp"] / "repos" / "prog", list(demo["prog"].rpms))
     assert (repo / "repodata" / "repomd.xml").is_file()
+
+
+def test_program_builds_against_the_all_repo_served_over_http(demo: dict[str, Any]) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from olivine.builds.resolve import RepoSource
+
+    all_dir = demo["repos"][0].path
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(all_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        b: Builder = demo["builder"]
+        res, log = b.arch(demo["srpms"]["greet"], repos=(RepoSource("all", url=url, project=True),))
+    finally:
+        server.shutdown()
+    assert res.ok, f"{res.reason}\n{log.text[-2000:]}"
+    devel = next(e for e in res.buildroot if e.get("nevra", "").startswith("libgreet-devel"))
+    assert devel["repo"] == "all" and len(devel["sha256"]) == 64
