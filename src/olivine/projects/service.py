@@ -164,13 +164,13 @@ def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
             select(Package.name, ProjectPackage)
             .join(ProjectPackage, ProjectPackage.package_id == Package.id)
             .where(ProjectPackage.project_id == project_id)
-        ).tuples()
+        )
     }
     known = {
         n: i
         for n, i in s.execute(
             select(Package.name, Package.id).where(Package.name.in_(list(wanted)))
-        ).tuples()
+        )
     }
     for name, settings in wanted.items():
         pp = existing.get(name)
