@@ -9,6 +9,9 @@ class OlivineError(Exception):
 
     status = 400
     title = "Bad request"
+    # Whether a workflow should try the step again. Domain errors are final: the same input
+    # fails the same way. Infrastructure errors (git, network) set this to True.
+    retryable = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -56,3 +59,12 @@ class UpstreamError(OlivineError):
 
     status = 502
     title = "Upstream unavailable"
+    retryable = True  # a server or network that may answer next time
+
+
+class ServiceFailure(OlivineError):
+    """Olivine's own machinery failed (a git or database command): worth another try."""
+
+    status = 500
+    title = "Internal failure"
+    retryable = True

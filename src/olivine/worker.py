@@ -28,13 +28,17 @@ def default_queues(arch: str | None = None) -> list[str]:
 
 
 async def run_worker(
-    settings: Settings, queues: list[str], max_concurrent: int = 8, install_signals: bool = True
+    settings: Settings,
+    queues: list[str],
+    max_concurrent: int = 8,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given."""
     svc = Services.from_settings(settings)
     client = await connect(settings, attempts=120)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if install_signals:
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=max_concurrent * len(queues)) as pool:

@@ -4,7 +4,6 @@ Olivine worker in a thread, on the test database; `api` is an HTTP client of the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -70,22 +69,21 @@ def stack_settings(
 def worker(stack_settings: Settings) -> Iterator[None]:
     """An Olivine worker serving every queue, in a thread with its own event loop."""
     loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
     ready = threading.Event()
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-        task = loop.create_task(run_worker(stack_settings, default_queues(), install_signals=False))
+        task = loop.create_task(run_worker(stack_settings, default_queues(), stop=stop))
         ready.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(task)
+        loop.run_until_complete(task)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     ready.wait()
     yield
-    for t in asyncio.all_tasks(loop):
-        loop.call_soon_threadsafe(t.cancel)
-    thread.join(20)
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(30)
 
 
 @dataclass

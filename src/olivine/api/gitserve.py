@@ -68,7 +68,7 @@ async def git_http(
 
 
 async def _cgi_headers(stdout: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-    status, headers = 200, {}
+    status, headers = 200, dict[str, str]()
     while True:
         line = (await stdout.readline()).decode("latin-1").rstrip("\r\n")
         if not line:

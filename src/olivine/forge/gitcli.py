@@ -26,6 +26,7 @@ class GitError(OlivineError):
 
     status = 500
     title = "Git command failed"
+    retryable = True
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -10,6 +10,7 @@ class LookasideMissing(UpstreamError):
 
     status = 424
     title = "Lookaside file missing"
+    retryable = False  # it was looked for everywhere: trying again finds nothing new
 
 
 class HashMismatch(IntegrityFailure):

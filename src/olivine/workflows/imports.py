@@ -15,7 +15,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
-    from olivine.forge.gitcli import GitError
     from olivine.imports import batches
     from olivine.imports.service import ProjectRef, run_import
     from olivine.projects.schema import ProjectFile
@@ -72,10 +71,7 @@ class ImportActivities:
             return result.to_dict()
         except OlivineError as e:
             log.line(f"import failed: {e.message}")
-            if isinstance(e, GitError):
-                raise  # the forge's git failed: worth a retry
-            # a domain error (its subclasses are not in DEFAULT_RETRY's list by name): final
-            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
+            raise  # final or retried by its `retryable` (workflows/interceptors.py)
         finally:
             log.close()
 
