@@ -38,6 +38,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(objects_router)
     for extra in _optional_routers():
         app.include_router(extra)
+    _install_repos(app, svc)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -46,8 +47,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
+def _install_repos(app: FastAPI, svc: Services) -> None:
+    """/repos/...: the repository routes and their fast path (olivine.repos)."""
+    from olivine.api.routes.repos_api import install
+
+    install(app, svc)
+
+
 def _optional_routers() -> list[APIRouter]:
     """Routers of capabilities that serve outside /api/v1 (repos, forge, web UI)."""
     from olivine.api.gitserve import router as git_router
+    from olivine.web.router import web_router
 
-    return [git_router]
+    return [git_router, web_router()]

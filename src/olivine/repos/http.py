@@ -108,7 +108,11 @@ def package(ctx: RepoContext, ref: ProjectRef, repo: str, filename: str) -> Repl
     sha = ctx.reader.package_sha256(ref, filename) if filename.endswith(".rpm") else None
     if sha is None:
         raise NotFound(f"no package {filename} in {ref.name}/{repo}")
-    return Reply(302, {"Location": ctx.store.url_for(sha, filename), "Cache-Control": "no-store"})
+    url = ctx.store.url_for(sha, filename)
+    base = getattr(ctx.store, "base_url", None)
+    if base and url.startswith(base + "/objects/"):
+        url = url[len(base) :]  # the local store's links are ours: relative, whatever the host
+    return Reply(302, {"Location": url, "Cache-Control": "no-store"})
 
 
 def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],

@@ -12,8 +12,9 @@ from olivine.workflows.common import QUEUE, REPO_QUEUE
 def workflows() -> list[type]:
     from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
+    from olivine.workflows.publish import PublisherWorkflow
 
-    return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow]
+    return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow]
 
 
 def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
@@ -27,5 +28,7 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
         imp = ImportActivities(svc)
         return [t.task_start, t.task_finish, t.task_log, p.apply, *imp.all()]
     if queue == REPO_QUEUE:
-        return []
+        from olivine.workflows.publish import PublishActivities
+
+        return [PublishActivities(svc).publish]
     return []  # build queues: added by the build capability

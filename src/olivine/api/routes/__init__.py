@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from olivine.api.routes import auth, imports, packages, projects, tasks
+    from olivine.api.routes import auth, imports, packages, projects, repos_api, tasks
 
-    return [projects.router, packages.router, tasks.router, auth.router, imports.router]
+    return [projects.router, packages.router, tasks.router, auth.router, imports.router,
+            repos_api.router]  # fmt: skip
