@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:24:53.898074
+Create Date: 2026-11-25 22:48:23.588629
 """
 
 from collections.abc import Sequence
@@ -464,7 +464,10 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=255), nullable=True),
         sa.Column("release", sa.String(length=255), nullable=True),
         sa.Column("arches", sa.JSON(), nullable=False),
+        sa.Column("forge_commit", sa.String(length=64), nullable=True),
+        sa.Column("srpm_sha256", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_builds_batch_id_batches")
@@ -493,6 +496,13 @@ def upgrade() -> None:
     with op.batch_alter_table("builds", schema=None) as batch_op:
         batch_op.create_index(
             "ix_builds_project_package", ["project_id", "package_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_builds_project_nevr",
+            ["project_id", "package_id", "epoch", "version", "release"],
+            unique=True,
+            sqlite_where=sa.text("scratch = false AND status IN ('building', 'complete')"),
+            postgresql_where=sa.text("scratch = false AND status IN ('building', 'complete')"),
         )
 
     op.create_table(
@@ -525,6 +535,8 @@ def upgrade() -> None:
         sa.Column("build_id", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=True),
         sa.Column("arch", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("entries", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -603,6 +615,11 @@ def downgrade() -> None:
     op.drop_table("build_roots")
     op.drop_table("repository_heads")
     with op.batch_alter_table("builds", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_builds_project_nevr",
+            sqlite_where=sa.text("scratch = false AND status IN ('building', 'complete')"),
+            postgresql_where=sa.text("scratch = false AND status IN ('building', 'complete')"),
+        )
         batch_op.drop_index("ix_builds_project_package")
 
     op.drop_table("builds")
