@@ -122,3 +122,38 @@ def test_private_repo_with_credentials(
     reader = stack.token_for("reader")
     assert dnf(url, "repoquery", "hello", check=False, creds=reader).returncode != 0  # no role
     dnf(url, "install", "hello", creds=stack.admin_token)
+
+
+def test_publisher_batches_a_burst_of_requests(
+    stack: Stack, make_rpm: RpmFactory, stack_settings: object
+) -> None:
+    import asyncio
+
+    from olivine.repos.service import ingest_rpm, list_revisions
+    from olivine.workflows.client import connect
+    from olivine.workflows.publish import PublishRequest, request_publish
+
+    apply(stack, "burst")
+    svc = stack.services
+    with svc.db.session() as s:
+        from olivine.db.models import Project
+
+        pid = s.query(Project).filter_by(name="burst").one().id
+    ids = [
+        ingest_rpm(svc.db, svc.store, make_rpm(f"b{i}", "1.0"), pid).artifact_id for i in range(6)
+    ]
+
+    async def burst() -> None:
+        client = await connect(svc.settings, attempts=5)
+        for i in ids:
+            await request_publish(client, "burst", PublishRequest([i], reason=f"artifact {i}"))
+
+    asyncio.run(burst())
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        revs = list_revisions(svc.db, "burst", "BaseOS", "x86_64")
+        if revs and revs[0].package_count == 6:
+            break
+        time.sleep(0.2)
+    assert revs and revs[0].package_count == 6
+    assert len(revs) < 6  # requests that arrived during a publish went into the next one

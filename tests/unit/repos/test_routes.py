@@ -39,9 +39,7 @@ def test_repo_urls(db: Database, fs_store: FsStore, fast: bool) -> None:
     bad = client.get(f"{base}/repodata/{'0' * 64}-primary.xml.gz")
     assert bad.status_code == 404 and bad.headers["content-type"] == "application/problem+json"
     rpm = client.get(f"{base}/Packages/b/bear-4.1-1.noarch.rpm", follow_redirects=False)
-    assert rpm.status_code == 302 and rpm.headers["location"].startswith(
-        "/objects/"
-    )
+    assert rpm.status_code == 302 and rpm.headers["location"].startswith("/objects/")
     assert (
         client.get(f"{base}/Packages/z/zebra-1-1.noarch.rpm", follow_redirects=False).status_code
         == 404
