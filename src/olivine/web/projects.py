@@ -1,0 +1,103 @@
+"""Project pages: the list, a project's packages, a package's history and an import's diff,
+and the project's batches."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from olivine.api.deps import project_for
+from olivine.auth.policy import Action, Principal, allowed
+from olivine.errors import NotFound
+from olivine.imports.diff import import_diff
+from olivine.imports.records import get_revision
+from olivine.imports.service import ProjectRef
+from olivine.projects.schema import ProjectFile
+from olivine.projects.service import ProjectService
+from olivine.tasks.service import TERMINAL
+from olivine.web import queries
+from olivine.web.actions import build_available
+from olivine.web.render import WebRoute, caller, render, services
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE = 100
+
+
+@router.get("/")
+async def project_list(request: Request, who: Principal = Depends(caller)) -> HTMLResponse:
+    svc = services(request)
+    projects = await run_in_threadpool(ProjectService(svc.db).all)
+    visible = [p for p in projects if allowed(who, Action.READ, p.id, p.public)]
+    return render(request, "projects.html", {"projects": visible})
+
+
+@router.get("/projects/{name}")
+async def project_page(
+    name: str,
+    request: Request,
+    who: Principal = Depends(caller),
+    q: str | None = Query(None, max_length=255),
+    offset: int = Query(0, ge=0),
+) -> HTMLResponse:
+    svc = services(request)
+    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
+    total, lines = await run_in_threadpool(queries.package_lines, svc.db, p.id, offset, PAGE, q)
+    live = any(ln.latest_build and ln.latest_build.status not in TERMINAL for ln in lines)
+    return render(request, "project.html", {
+        "p": p, "lines": lines, "total": total, "offset": offset, "page": PAGE, "q": q or "",
+        "live": live, "build_available": build_available(),
+    })  # fmt: skip
+
+
+@router.get("/projects/{name}/packages/{package}")
+async def package_page(
+    name: str, package: str, request: Request, who: Principal = Depends(caller)
+) -> HTMLResponse:
+    svc = services(request)
+    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
+    _, pkg_id = await run_in_threadpool(ProjectService(svc.db).package_id, name, package)
+    h = await run_in_threadpool(queries.package_history, svc.db, p.id, pkg_id)
+    live = any(b.status not in TERMINAL for b in h.builds)
+    return render(request, "package.html", {
+        "p": p, "package": package, "h": h, "live": live, "build_available": build_available(),
+    })  # fmt: skip
+
+
+@router.get("/projects/{name}/packages/{package}/imports/{rev}/diff")
+async def import_diff_page(
+    name: str, package: str, rev: str, request: Request, who: Principal = Depends(caller)
+) -> HTMLResponse:
+    """Upstream tree vs imported tree of one import (what the patch directives changed)."""
+    svc = services(request)
+    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
+    r = await run_in_threadpool(get_revision, svc.db, p.id, package, rev)
+    ref = ProjectRef(p.id, ProjectFile.model_validate(p.spec))
+    text = await run_in_threadpool(import_diff, svc.db, svc.store, svc.forge, ref, package, r.id)
+    return render(request, "diff.html", {"p": p, "package": package, "r": r, "diff": text})
+
+
+@router.get("/projects/{name}/batches")
+async def batch_list(name: str, request: Request, who: Principal = Depends(caller)) -> HTMLResponse:
+    svc = services(request)
+    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
+    rows = await run_in_threadpool(queries.batches, svc.db, p.id)
+    live = any(b.task_status not in TERMINAL for b in rows if b.task_status)
+    return render(request, "batches.html", {"p": p, "rows": rows, "live": live})
+
+
+@router.get("/projects/{name}/batches/{batch_id}")
+async def batch_page(
+    name: str, batch_id: int, request: Request, who: Principal = Depends(caller)
+) -> HTMLResponse:
+    svc = services(request)
+    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
+    found = await run_in_threadpool(queries.batch, svc.db, p.id, batch_id)
+    if found is None:
+        raise NotFound(f"batch {batch_id} is not a batch of project {name}")
+    line, items = found
+    live = line.task_status is not None and line.task_status not in TERMINAL
+    failed = [i for i in items if i.status in ("failed", "pending") and not live]
+    return render(request, "batch.html", {
+        "p": p, "b": line, "items": items, "live": live, "failed": failed,
+    })  # fmt: skip

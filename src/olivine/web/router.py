@@ -1,0 +1,31 @@
+"""The web UI's routes, served by the API process at / (see docs/ui.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from olivine.errors import NotFound
+from olivine.web.render import HERE, WebRoute
+
+STATIC = {"style.css": "text/css", "olivine.js": "text/javascript"}
+
+
+def web_router() -> APIRouter:
+    from olivine.web import account, actions, projects, repos, tasks
+
+    router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+    @router.get("/static/{name}")
+    def static(name: str) -> FileResponse:
+        if name not in STATIC:
+            raise NotFound(f"no static file {name}")
+        return FileResponse(
+            HERE / "static" / name,
+            media_type=STATIC[name],
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    for sub in (projects.router, repos.router, tasks.router, actions.router, account.router):
+        router.include_router(sub)
+    return router

@@ -1,0 +1,188 @@
+"""Task pages: the list (filters, paging, live status), one task (subtask tree, log following
+live, full-log download, cancel)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from sqlalchemy import desc, select
+from starlette.concurrency import run_in_threadpool
+
+from olivine.api.routes.tasks import visible_task
+from olivine.auth.policy import Action, Principal, allowed
+from olivine.db.base import Database
+from olivine.db.models import Build, Task, TaskLog
+from olivine.errors import ValidationFailed
+from olivine.tasks.queries import TaskFilter, TaskRow, list_tasks, project_of
+from olivine.tasks.service import STATES, TERMINAL
+from olivine.web import queries
+from olivine.web.render import WebRoute, caller, render, services
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE = 50
+TAIL_BYTES = 128 * 1024
+MAX_TREE = 2000
+
+
+@dataclass
+class Node:
+    task: Task
+    children: list[Node] = field(default_factory=list)
+
+
+@router.get("/tasks")
+async def task_list(
+    request: Request,
+    who: Principal = Depends(caller),
+    project: str | None = Query(None, max_length=64),
+    kind: str | None = Query(None, max_length=32),
+    status: str | None = Query(None, max_length=16),
+    package: str | None = Query(None, max_length=255),
+    submitter: str | None = Query(None, max_length=64),
+    roots: bool = False,
+    offset: int = Query(0, ge=0),
+) -> HTMLResponse:
+    svc = services(request)
+    if status and status not in STATES:
+        raise ValidationFailed(f"status must be one of {', '.join(sorted(STATES))}")
+    f = TaskFilter(project or None, kind or None, status or None, package or None,
+                   submitter or None, None, roots)  # fmt: skip
+    total, rows = await run_in_threadpool(list_tasks, svc.db, who, f, offset, PAGE)
+    kinds = await run_in_threadpool(queries.task_kinds, svc.db)
+    live = any(r.task.status not in TERMINAL for r in rows)
+    return render(request, "tasks.html", {
+        "rows": rows, "total": total, "offset": offset, "page": PAGE, "f": f, "kinds": kinds,
+        "states": sorted(STATES), "live": live,
+    })  # fmt: skip
+
+
+def _tree(db: Database, root: Task) -> tuple[Node, int]:
+    """The task and its descendants (breadth-first, at most MAX_TREE of them)."""
+    top = Node(root)
+    frontier = {root.id: top}
+    count = 0
+    with db.session() as s:
+        while frontier and count < MAX_TREE:
+            kids = list(s.scalars(
+                select(Task).where(Task.parent_id.in_(list(frontier))).order_by(Task.id)
+                .limit(MAX_TREE - count)
+            ))  # fmt: skip
+            nxt: dict[int, Node] = {}
+            for k in kids:
+                node = Node(k)
+                frontier[k.parent_id or 0].children.append(node)
+                nxt[k.id] = node
+            count += len(kids)
+            frontier = nxt
+        s.expunge_all()
+    return top, count
+
+
+def _first_failure(node: Node) -> Task | None:
+    """The deepest failed task under a failed one: where the one-line reason comes from."""
+    for child in node.children:
+        if child.task.status == "failed":
+            return _first_failure(child) or child.task
+    return None
+
+
+def log_tail(db: Database, task_id: int, limit: int = TAIL_BYTES) -> tuple[str, int, bool]:
+    """The end of a task's log: (text, last seq, whether earlier output was left out)."""
+    parts: list[str] = []
+    size, last, cut = 0, -1, False
+    with db.session() as s:
+        q = select(TaskLog.seq, TaskLog.text).where(TaskLog.task_id == task_id)
+        for seq, text in s.execute(q.order_by(desc(TaskLog.seq))):
+            last = max(last, seq)
+            if size + len(text) > limit:
+                parts.append(text[-(limit - size) :] if size < limit else "")
+                cut = True
+                break
+            parts.append(text)
+            size += len(text)
+    return "".join(reversed(parts)), last, cut
+
+
+def _build_of(db: Database, task_id: int) -> Build | None:
+    with db.session() as s:
+        b = s.scalar(select(Build).where(Build.task_id == task_id))
+        if b is not None:
+            s.expunge(b)
+        return b
+
+
+def _may_cancel(svc_db: Database, who: Principal, row: TaskRow) -> bool:
+    t = row.task
+    if who.anonymous or t.status in TERMINAL:
+        return False
+    if who.is_admin or (t.submitter_id is not None and t.submitter_id == who.user_id):
+        return True
+    project = project_of(svc_db, t)
+    return project is not None and allowed(who, Action.CANCEL, project.id, project.public)
+
+
+def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
+    tree, count = _tree(db, row.task)
+    failure = _first_failure(tree) if row.task.status == "failed" else None
+    text, last, cut = log_tail(db, row.task.id)
+    ctx: dict[str, object] = {
+        "row": row, "t": row.task, "tree": tree, "count": count, "log": text, "last_seq": last,
+        "cut": cut, "failure": failure, "build": _build_of(db, row.task.id),
+        "may_cancel": _may_cancel(db, who, row), "live": row.task.status not in TERMINAL,
+    }  # fmt: skip
+    if failure is not None:
+        ctx["failure_log"], _, ctx["failure_cut"] = log_tail(db, failure.id, 16 * 1024)
+    return ctx
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(
+    task_id: int, request: Request, who: Principal = Depends(caller)
+) -> HTMLResponse:
+    svc = services(request)
+    row = await run_in_threadpool(visible_task, svc, who, task_id)
+    ctx = await run_in_threadpool(_task_page, svc.db, who, row)
+    return render(request, "task.html", ctx)
+
+
+@router.get("/tasks/{task_id}/log")
+async def task_log_json(
+    task_id: int, request: Request, who: Principal = Depends(caller), after: int = Query(-1, ge=-1)
+) -> JSONResponse:
+    """What the page script polls to follow a running task's log."""
+    svc = services(request)
+    await run_in_threadpool(visible_task, svc, who, task_id)
+    chunks = await run_in_threadpool(svc.tasks.read_log, task_id, after, 200)
+    status, _ = await run_in_threadpool(svc.tasks.status_of, task_id)
+    return JSONResponse({
+        "status": status,
+        "done": status in TERMINAL and len(chunks) < 200,
+        "chunks": [{"seq": c.seq, "text": c.text} for c in chunks],
+    }, headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/tasks/{task_id}/log.txt")
+async def task_log_download(
+    task_id: int, request: Request, who: Principal = Depends(caller)
+) -> StreamingResponse:
+    svc = services(request)
+    await run_in_threadpool(visible_task, svc, who, task_id)
+
+    def chunks() -> Iterator[bytes]:
+        after = -1
+        while True:
+            batch = svc.tasks.read_log(task_id, after, 500)
+            for c in batch:
+                after = c.seq
+                yield c.text.encode()
+            if len(batch) < 500:
+                return
+
+    return StreamingResponse(
+        chunks(),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="task-{task_id}.log"'},
+    )
