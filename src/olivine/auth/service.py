@@ -127,9 +127,13 @@ class AuthService:
 
     def authenticate(self, secret: str) -> Principal:
         """The principal a token secret stands for; Unauthenticated for a bad token."""
+        return self.authenticate_hash(hash_secret(secret))
+
+    def authenticate_hash(self, secret_hash: str) -> Principal:
+        """As authenticate(), from the stored sha256 of the secret (web sessions keep only it)."""
         with self.db.session() as s:
             row = s.execute(
-                select(Token, User).join(User).where(Token.secret_hash == hash_secret(secret))
+                select(Token, User).join(User).where(Token.secret_hash == secret_hash)
             ).one_or_none()
             if row is None:
                 raise Unauthenticated("the API token is not valid")
