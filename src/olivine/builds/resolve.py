@@ -10,7 +10,7 @@ is taken as supplied by the host and recorded as such ("host-assumed")."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ class RepoSource:
     priority: int = 99  # among external repos: lower wins, as in dnf
     url: str | None = None
     auth: tuple[str, str] | None = None
+    # (location, sha256) -> a local file: for repos whose packages live elsewhere (the object
+    # store, for the project's `all` repo written from the database)
+    fetcher: Callable[[str, str | None], Path] | None = None
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -230,7 +233,9 @@ def _record(
         path = p.bases[s.repo.name] / location
         sha = chk.hex() if chk and chk.typestr() == "sha256" else None
         src = p.sources[s.repo.name]
-        if src.url and not src.url.startswith("file://"):
+        if src.fetcher is not None and not path.is_file():
+            path = src.fetcher(location, sha)
+        elif src.url and not src.url.startswith("file://"):
             path = fetch_package(src.url, location, cache / src.name, sha, src.auth)
         if path.is_file():
             actual = sha256_file(path)

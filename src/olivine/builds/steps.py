@@ -1,0 +1,214 @@
+"""The steps of a build as the workflow runs them, each on its own worker: the SRPM step, one
+arch step per arch, and the finish step (noarch dedup, ingest, publish). Workers share no
+filesystem: the SRPM and the RPMs travel through the object store by sha256."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from olivine.builds import records
+from olivine.builds.interfaces import CancelFn, LogFn
+from olivine.builds.resolve import RepoSource
+from olivine.builds.rpminfo import sha256_file
+from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_arch, build_srpm
+from olivine.builds.sources import checkout_revision
+from olivine.db.base import Database
+from olivine.db.models import Build, Project
+from olivine.errors import NotFound, OlivineError
+from olivine.forge.interfaces import Forge
+from olivine.projects.schema import ProjectFile
+from olivine.storage.interfaces import ObjectStore
+
+
+class BuildFailed(OlivineError):
+    """The build itself failed (its sources or spec): final, never retried."""
+
+
+@dataclass
+class SrpmStepResult:
+    srpm_sha256: str
+    srpm_name: str
+    arches: list[str]
+    noarch: bool
+    nevr: str
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ArchStepResult:
+    arch: str
+    rpms: list[dict[str, str]]  # {name, sha256}
+    reason: str | None = None
+
+
+def _project(db: Database, build_id: int) -> tuple[Build, Project, ProjectFile]:
+    with db.session() as s:
+        b = s.get(Build, build_id)
+        if b is None:
+            raise NotFound(f"build {build_id} not found")
+        p = s.get(Project, b.project_id)
+        assert p is not None
+        s.expunge(b)
+        s.expunge(p)
+        return b, p, ProjectFile.model_validate(p.spec)
+
+
+def srpm_step(
+    db: Database,
+    forge: Forge,
+    store: ObjectStore,
+    build_id: int,
+    log: LogFn,
+    cancelled: CancelFn | None = None,
+) -> SrpmStepResult:
+    b, _, pf = _project(db, build_id)
+    info = records.get_build(db, build_id)
+    with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as t:
+        tmp = Path(t)
+        log(f"sources: forge commit {b.forge_commit} (import revision {b.import_revision_id})")
+        tree = checkout_revision(db, forge, store, b.import_revision_id, tmp / "tree")
+        res = build_srpm(SrpmRequest(pf, info.package, tree, tmp / "out"), log, cancelled)
+        if res.srpm is None or res.info is None:
+            records.finish_build(db, build_id, "failed", res.reason)
+            raise BuildFailed(res.reason or "SRPM build failed")
+        sha = store.put_file(res.srpm).sha256
+        if not res.ok:  # the SRPM exists but no arch of the project can build it
+            records.finish_build(db, build_id, "failed", res.reason)
+            raise BuildFailed(res.reason or "no arch to build")
+        records.claim_nevr(db, build_id, res.info.epoch, res.info.version, res.info.release, sha)
+        records.set_arches(db, build_id, res.arches)
+        return SrpmStepResult(
+            sha, res.srpm.name, list(res.arches), res.noarch, res.info.nvr, dict(res.excluded)
+        )
+
+
+def repo_arch(arch: str) -> str:
+    return "x86_64" if arch == "noarch" else arch
+
+
+def project_repos(
+    db: Database, store: ObjectStore, project: str, pf: ProjectFile, arch: str, dest: Path
+) -> tuple[RepoSource, ...]:
+    """The project's published `all` repo for this arch (none before its first publish), then
+    its external repos. Packages of `all` are fetched from the store by sha256 when chosen."""
+    from olivine.repos.service import write_repo_tree
+
+    out: list[RepoSource] = []
+    try:
+        local = write_repo_tree(db, store, project, "all", repo_arch(arch), dest / "all")
+    except NotFound:
+        local = None
+    if local is not None:
+
+        def fetch(location: str, sha256: str | None) -> Path:
+            assert sha256 is not None
+            target = dest / "all-packages" / Path(location).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target if target.is_file() else store.download(sha256, target)
+
+        out.append(RepoSource("all", local, project=True, fetcher=fetch))
+    for ext in pf.external_repos:
+        url = ext.url.replace("$basearch", repo_arch(arch)).replace("$arch", repo_arch(arch))
+        out.append(RepoSource(ext.name, url=url, priority=ext.priority))
+    return tuple(out)
+
+
+def arch_step(
+    db: Database,
+    store: ObjectStore,
+    build_id: int,
+    srpm_sha256: str,
+    srpm_name: str,
+    arch: str,
+    log: LogFn,
+    cancelled: CancelFn | None = None,
+    task_id: int | None = None,
+) -> ArchStepResult:
+    _, project, pf = _project(db, build_id)
+    info = records.get_build(db, build_id)
+    records.record_arch(db, build_id, arch, "building", task_id=task_id)
+    with tempfile.TemporaryDirectory(prefix=f"olivine-{arch}-") as t:
+        tmp = Path(t)
+        srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
+        repos = project_repos(db, store, project.name, pf, arch, tmp / "repos")
+        req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
+        res: ArchResult = build_arch(req, log, cancelled)
+        status = "complete" if res.ok else ("cancelled" if res.reason == "cancelled" else "failed")
+        records.record_arch(
+            db, build_id, arch, status, entries=res.buildroot, reason=res.reason, task_id=task_id
+        )
+        if not res.ok:
+            return ArchStepResult(arch, [], res.reason)
+        rpms = [{"name": p.name, "sha256": store.put_file(p).sha256} for p in res.rpms]
+        for r in rpms:
+            log(f"stored {r['name']} sha256:{r['sha256']}")
+        return ArchStepResult(arch, rpms)
+
+
+def kept_rpms(results: Sequence[ArchStepResult]) -> list[dict[str, str]]:
+    """Every RPM of the build once: noarch subpackages from the first arch (Koji's rule)."""
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+    for r in results:
+        for rpm in r.rpms:
+            if rpm["name"].endswith(".noarch.rpm") and rpm["name"] in seen:
+                continue
+            seen.add(rpm["name"])
+            out.append(rpm)
+    return out
+
+
+def finish_step(
+    db: Database,
+    store: ObjectStore,
+    build_id: int,
+    srpm: SrpmStepResult,
+    results: Sequence[ArchStepResult],
+    log: LogFn,
+    task_id: int | None = None,
+) -> dict[str, Any]:
+    """All arches built: record the RPMs (and publish, unless scratch); else fail the build."""
+    from olivine.repos.service import ingest_rpm, publish_project
+
+    failed = [r for r in results if r.reason]
+    if failed:
+        reason = "; ".join(f"{r.arch}: {r.reason}" for r in failed)
+        status = "cancelled" if all(r.reason == "cancelled" for r in failed) else "failed"
+        records.finish_build(db, build_id, status, reason)
+        raise BuildFailed(reason)
+    b, _, _ = _project(db, build_id)
+    files = [{"name": srpm.srpm_name, "sha256": srpm.srpm_sha256}, *kept_rpms(results)]
+    summary: dict[str, Any] = {
+        "build_id": build_id,
+        "nevr": srpm.nevr,
+        "scratch": b.scratch,
+        "rpms": files,
+    }
+    if b.scratch:  # publishes nowhere; the RPMs stay downloadable by sha256
+        records.finish_build(db, build_id, "complete")
+        log(f"scratch build complete: {len(files)} files kept in the object store")
+        return summary
+    changed: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="olivine-ingest-") as t:
+        for f in files:
+            path = store.download(f["sha256"], Path(t) / f["name"])
+            assert sha256_file(path) == f["sha256"]
+            art = ingest_rpm(
+                db, store, path, b.project_id, "build", build_id=build_id, task_id=task_id
+            )
+            changed.append(art.artifact_id)
+    pub = publish_project(db, store, b.project_id, changed=changed, log=log, task_id=task_id)
+    records.finish_build(db, build_id, "complete")
+    summary["published"] = _published(pub)
+    return summary
+
+
+def _published(pub: Any) -> Any:
+    try:
+        return asdict(pub)
+    except TypeError:
+        return str(pub)
