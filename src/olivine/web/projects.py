@@ -44,10 +44,20 @@ async def project_page(
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     total, lines = await run_in_threadpool(queries.package_lines, svc.db, p.id, offset, PAGE, q)
     live = any(ln.latest_build and ln.latest_build.status not in TERMINAL for ln in lines)
-    return render(request, "project.html", {
-        "p": p, "lines": lines, "total": total, "offset": offset, "page": PAGE, "q": q or "",
-        "live": live, "build_available": build_available(),
-    })  # fmt: skip
+    return render(
+        request,
+        "project.html",
+        {
+            "p": p,
+            "lines": lines,
+            "total": total,
+            "offset": offset,
+            "page": PAGE,
+            "q": q or "",
+            "live": live,
+            "build_available": build_available(),
+        },
+    )
 
 
 @router.get("/projects/{name}/packages/{package}")
@@ -59,9 +69,17 @@ async def package_page(
     _, pkg_id = await run_in_threadpool(ProjectService(svc.db).package_id, name, package)
     h = await run_in_threadpool(queries.package_history, svc.db, p.id, pkg_id)
     live = any(b.status not in TERMINAL for b in h.builds)
-    return render(request, "package.html", {
-        "p": p, "package": package, "h": h, "live": live, "build_available": build_available(),
-    })  # fmt: skip
+    return render(
+        request,
+        "package.html",
+        {
+            "p": p,
+            "package": package,
+            "h": h,
+            "live": live,
+            "build_available": build_available(),
+        },
+    )
 
 
 @router.get("/projects/{name}/packages/{package}/imports/{rev}/diff")
@@ -98,6 +116,14 @@ async def batch_page(
     line, items = found
     live = line.task_status is not None and line.task_status not in TERMINAL
     failed = [i for i in items if i.status in ("failed", "pending") and not live]
-    return render(request, "batch.html", {
-        "p": p, "b": line, "items": items, "live": live, "failed": failed,
-    })  # fmt: skip
+    return render(
+        request,
+        "batch.html",
+        {
+            "p": p,
+            "b": line,
+            "items": items,
+            "live": live,
+            "failed": failed,
+        },
+    )

@@ -85,11 +85,19 @@ def _build_lines(s: Session, builds: list[Build]) -> list[BuildLine]:
     states = _arch_states(s, builds)
     return [
         BuildLine(
-            b.id, b.status, nevr(b.epoch, b.version, b.release), b.reason, b.task_id, b.scratch,
-            b.created_at, b.finished_at, states[b.id], b.import_revision_id,
+            b.id,
+            b.status,
+            nevr(b.epoch, b.version, b.release),
+            b.reason,
+            b.task_id,
+            b.scratch,
+            b.created_at,
+            b.finished_at,
+            states[b.id],
+            b.import_revision_id,
         )
         for b in builds
-    ]  # fmt: skip
+    ]
 
 
 def repo_members(s: Session, project_id: int) -> dict[str, list[str] | None]:
@@ -125,8 +133,9 @@ def package_lines(
     for pkg_id, name, active in rows:
         b = builds.get(pkg_id)
         repos = [r for r, only in members.items() if only is None or name in only]
-        out.append(PackageLine(name, active, imports.get(pkg_id), lines.get(b.id) if b else None,
-                               repos))  # fmt: skip
+        out.append(
+            PackageLine(name, active, imports.get(pkg_id), lines.get(b.id) if b else None, repos)
+        )
     return total, out
 
 
@@ -155,22 +164,32 @@ def package_history(
     db: Database, project_id: int, package_id: int, limit: int = 50
 ) -> PackageHistory:
     with db.session() as s:
-        imports = list(s.scalars(
-            select(ImportRevision)
-            .where(ImportRevision.project_id == project_id, ImportRevision.package_id == package_id)
-            .order_by(ImportRevision.id.desc()).limit(limit)
-        ))  # fmt: skip
-        builds = list(s.scalars(
-            select(Build).where(Build.project_id == project_id, Build.package_id == package_id)
-            .order_by(Build.id.desc()).limit(limit)
-        ))  # fmt: skip
+        imports = list(
+            s.scalars(
+                select(ImportRevision)
+                .where(
+                    ImportRevision.project_id == project_id, ImportRevision.package_id == package_id
+                )
+                .order_by(ImportRevision.id.desc())
+                .limit(limit)
+            )
+        )
+        builds = list(
+            s.scalars(
+                select(Build)
+                .where(Build.project_id == project_id, Build.package_id == package_id)
+                .order_by(Build.id.desc())
+                .limit(limit)
+            )
+        )
         lines = _build_lines(s, builds)
         ids = [b.id for b in builds]
         roots: dict[int, list[BuildRoot]] = defaultdict(list)
         rpms: dict[int, list[str]] = defaultdict(list)
         if ids:
-            for r in s.scalars(select(BuildRoot).where(BuildRoot.build_id.in_(ids))
-                               .order_by(BuildRoot.arch)):  # fmt: skip
+            for r in s.scalars(
+                select(BuildRoot).where(BuildRoot.build_id.in_(ids)).order_by(BuildRoot.arch)
+            ):
                 roots[r.build_id].append(r)
             q = (
                 select(ProjectArtifact.build_id, Artifact.filename)
@@ -183,13 +202,18 @@ def package_history(
         lines = [
             BuildLine(**{**b.__dict__, "roots": roots[b.id], "rpms": rpms[b.id]}) for b in lines
         ]
-        versions = list(s.scalars(
-            select(PackageVersion)
-            .where(PackageVersion.project_id == project_id, PackageVersion.package_id == package_id)
-            .order_by(PackageVersion.id.desc())
-        ))  # fmt: skip
+        versions = list(
+            s.scalars(
+                select(PackageVersion)
+                .where(
+                    PackageVersion.project_id == project_id, PackageVersion.package_id == package_id
+                )
+                .order_by(PackageVersion.id.desc())
+            )
+        )
         user_ids = {i.submitter_id for i in imports} | {b.submitter_id for b in builds}
-        users = dict(s.execute(select(User.id, User.name).where(User.id.in_(user_ids - {None}))))
+        q_users = select(User.id, User.name).where(User.id.in_(user_ids - {None}))
+        users = {i: n for i, n in s.execute(q_users)}
         s.expunge_all()
     return PackageHistory(imports, lines, versions, users)
 
@@ -299,13 +323,11 @@ def revision_changes(
             return None
         added = [int(i) for i in rev.changes.get("added", [])]
         removed = [int(i) for i in rev.changes.get("removed", [])]
-        names = dict(
-            s.execute(
-                select(Artifact.id, Artifact.filename).where(Artifact.id.in_(added + removed))
-            )
-        )
+        q_names = select(Artifact.id, Artifact.filename).where(Artifact.id.in_(added + removed))
+        names = {i: f for i, f in s.execute(q_names)}
         return RevisionChanges(
-            arch, number,
+            arch,
+            number,
             sorted(names.get(i, f"artifact {i}") for i in added),
             sorted(names.get(i, f"artifact {i}") for i in removed),
-        )  # fmt: skip
+        )

@@ -177,10 +177,14 @@ def error_page(request: Request, exc: OlivineError) -> HTMLResponse:
     return render(
         request,
         "error.html",
-        {"title": exc.title, "status": exc.status, "message": exc.message,
-         "login": isinstance(exc, Unauthenticated)},
+        {
+            "title": exc.title,
+            "status": exc.status,
+            "message": exc.message,
+            "login": isinstance(exc, Unauthenticated),
+        },
         status=exc.status,
-    )  # fmt: skip
+    )
 
 
 class WebRoute(APIRoute):

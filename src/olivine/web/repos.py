@@ -59,7 +59,14 @@ async def repo_page(
         changes = await run_in_threadpool(queries.revision_changes, svc.db, row.id, arch, rev)
         if changes is None:
             raise NotFound(f"{name}/{repo} has no revision {rev} of arch {arch}")
-    return render(request, "repo.html", {
-        "p": p, "repo": row, "by_arch": dict(sorted(by_arch.items())), "changes": changes,
-        "repo_file": repo_file_text(_base_url(request), name, repo, p.public),
-    })  # fmt: skip
+    return render(
+        request,
+        "repo.html",
+        {
+            "p": p,
+            "repo": row,
+            "by_arch": dict(sorted(by_arch.items())),
+            "changes": changes,
+            "repo_file": repo_file_text(_base_url(request), name, repo, p.public),
+        },
+    )

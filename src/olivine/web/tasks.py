@@ -48,15 +48,32 @@ async def task_list(
     svc = services(request)
     if status and status not in STATES:
         raise ValidationFailed(f"status must be one of {', '.join(sorted(STATES))}")
-    f = TaskFilter(project or None, kind or None, status or None, package or None,
-                   submitter or None, None, roots)  # fmt: skip
+    f = TaskFilter(
+        project or None,
+        kind or None,
+        status or None,
+        package or None,
+        submitter or None,
+        None,
+        roots,
+    )
     total, rows = await run_in_threadpool(list_tasks, svc.db, who, f, offset, PAGE)
     kinds = await run_in_threadpool(queries.task_kinds, svc.db)
     live = any(r.task.status not in TERMINAL for r in rows)
-    return render(request, "tasks.html", {
-        "rows": rows, "total": total, "offset": offset, "page": PAGE, "f": f, "kinds": kinds,
-        "states": sorted(STATES), "live": live,
-    })  # fmt: skip
+    return render(
+        request,
+        "tasks.html",
+        {
+            "rows": rows,
+            "total": total,
+            "offset": offset,
+            "page": PAGE,
+            "f": f,
+            "kinds": kinds,
+            "states": sorted(STATES),
+            "live": live,
+        },
+    )
 
 
 def _tree(db: Database, root: Task) -> tuple[Node, int]:
@@ -66,10 +83,14 @@ def _tree(db: Database, root: Task) -> tuple[Node, int]:
     count = 0
     with db.session() as s:
         while frontier and count < MAX_TREE:
-            kids = list(s.scalars(
-                select(Task).where(Task.parent_id.in_(list(frontier))).order_by(Task.id)
-                .limit(MAX_TREE - count)
-            ))  # fmt: skip
+            kids = list(
+                s.scalars(
+                    select(Task)
+                    .where(Task.parent_id.in_(list(frontier)))
+                    .order_by(Task.id)
+                    .limit(MAX_TREE - count)
+                )
+            )
             nxt: dict[int, Node] = {}
             for k in kids:
                 node = Node(k)
@@ -129,10 +150,18 @@ def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
     failure = _first_failure(tree) if row.task.status == "failed" else None
     text, last, cut = log_tail(db, row.task.id)
     ctx: dict[str, object] = {
-        "row": row, "t": row.task, "tree": tree, "count": count, "log": text, "last_seq": last,
-        "cut": cut, "failure": failure, "build": _build_of(db, row.task.id),
-        "may_cancel": _may_cancel(db, who, row), "live": row.task.status not in TERMINAL,
-    }  # fmt: skip
+        "row": row,
+        "t": row.task,
+        "tree": tree,
+        "count": count,
+        "log": text,
+        "last_seq": last,
+        "cut": cut,
+        "failure": failure,
+        "build": _build_of(db, row.task.id),
+        "may_cancel": _may_cancel(db, who, row),
+        "live": row.task.status not in TERMINAL,
+    }
     if failure is not None:
         ctx["failure_log"], _, ctx["failure_cut"] = log_tail(db, failure.id, 16 * 1024)
     return ctx
@@ -157,11 +186,14 @@ async def task_log_json(
     await run_in_threadpool(visible_task, svc, who, task_id)
     chunks = await run_in_threadpool(svc.tasks.read_log, task_id, after, 200)
     status, _ = await run_in_threadpool(svc.tasks.status_of, task_id)
-    return JSONResponse({
-        "status": status,
-        "done": status in TERMINAL and len(chunks) < 200,
-        "chunks": [{"seq": c.seq, "text": c.text} for c in chunks],
-    }, headers={"Cache-Control": "no-store"})  # fmt: skip
+    return JSONResponse(
+        {
+            "status": status,
+            "done": status in TERMINAL and len(chunks) < 200,
+            "chunks": [{"seq": c.seq, "text": c.text} for c in chunks],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/tasks/{task_id}/log.txt")

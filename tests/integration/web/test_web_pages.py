@@ -1,0 +1,212 @@
+"""The UI through the real app (FastAPI TestClient, no Temporal needed for these): what each
+kind of visitor sees, sign-in and sessions, CSRF refusals, the failed-build display."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from olivine.app import create_app
+from olivine.auth.service import AuthService
+from olivine.config import Settings
+from olivine.db.base import Database
+from olivine.services import Services
+from olivine.web.session import COOKIE
+from tests.integration.web.seed import REASON, Seeded, csrf_of, seed
+
+ESCAPED = html.escape(REASON)
+
+ACTION_MARKS = ('/import"', "/import-batch", "/cancel", "/retry", "Apply project file")
+
+
+@pytest.fixture
+def app_client(db: Database) -> Iterator[TestClient]:
+    with tempfile.TemporaryDirectory() as d:
+        settings = Settings(data_dir=Path(d), database_url=str(db.engine.url))
+        with TestClient(create_app(settings, Services(settings, db))) as c:
+            yield c
+
+
+@pytest.fixture
+def seeded(db: Database) -> Seeded:
+    return seed(db)
+
+
+def login(c: TestClient, token: str) -> None:
+    page = c.get("/login")
+    r = c.post(
+        "/login",
+        data={"token": token, "csrf": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert "samesite=lax" in r.headers["set-cookie"].lower()
+    assert token not in r.headers["set-cookie"]
+
+
+def no_actions(html: str) -> None:
+    for mark in ACTION_MARKS:
+        assert mark not in html, mark
+
+
+def test_anonymous_sees_public_projects_read_only(app_client: TestClient, seeded: Seeded) -> None:
+    home = app_client.get("/")
+    assert home.status_code == 200 and "text/html" in home.headers["content-type"]
+    assert 'href="/projects/pub"' in home.text and "/projects/priv" not in home.text
+    page = app_client.get("/projects/pub")
+    assert page.status_code == 200
+    assert "bash" in page.text and "5.1.8-9.el9" in page.text and ESCAPED in page.text
+    assert "BaseOS" in page.text  # the repos each package is in
+    no_actions(page.text)
+    private = app_client.get("/projects/priv")
+    assert private.status_code == 401 and "Sign in" in private.text
+    assert app_client.get(f"/tasks/{seeded.private_task}").status_code == 401
+    tasks = app_client.get("/tasks")
+    assert f'href="/tasks/{seeded.build_task}"' in tasks.text
+    assert f'href="/tasks/{seeded.private_task}"' not in tasks.text
+
+
+def test_failed_build_shows_reason_and_log_tail(app_client: TestClient, seeded: Seeded) -> None:
+    page = app_client.get(f"/tasks/{seeded.build_task}")
+    assert page.status_code == 200
+    banner = page.text.index('class="banner error"')
+    assert page.text.index(ESCAPED) > banner > page.text.index("<h1>")
+    assert f"error: {ESCAPED}" in page.text  # the failed subtask's log tail
+    assert f'href="/tasks/{seeded.arch_task}"' in page.text
+    no_actions(page.text)
+    log = app_client.get(f"/tasks/{seeded.arch_task}/log.txt")
+    assert log.status_code == 200 and "attachment" in log.headers["content-disposition"]
+    assert log.text.startswith("resolving line 0\n") and log.text.endswith(f"{REASON}\n")
+    follow = app_client.get(f"/tasks/{seeded.arch_task}/log", params={"after": 0}).json()
+    assert follow["done"] and follow["status"] == "failed"
+    assert [c["seq"] for c in follow["chunks"]] == [1]
+    pkg = app_client.get("/projects/pub/packages/bash")
+    assert pkg.status_code == 200
+    assert "Latest build failed:" in pkg.text and ESCAPED in pkg.text
+    assert "gcc-11.4-1.x86_64" in pkg.text and "imports/r9/bash-5.1.8-9.el9" in pkg.text
+    assert "/projects/pub/packages/bash/imports/" in pkg.text  # the diff link
+
+
+def test_task_filters_paging_and_partial(app_client: TestClient, seeded: Seeded) -> None:
+    r = app_client.get("/tasks", params={"kind": "build-arch"})
+    assert f'href="/tasks/{seeded.arch_task}"' in r.text
+    assert f'href="/tasks/{seeded.build_task}"' not in r.text
+    r = app_client.get("/tasks", params={"status": "failed", "package": "bash", "roots": "true"})
+    assert f'href="/tasks/{seeded.build_task}"' in r.text
+    assert f'href="/tasks/{seeded.arch_task}"' not in r.text
+    assert app_client.get("/tasks", params={"status": "bogus"}).status_code == 422
+    part = app_client.get("/tasks", params={"partial": "rows"})
+    assert part.text.lstrip().startswith('<div id="rows"') and "<html" not in part.text
+
+
+def test_batches_and_repositories(app_client: TestClient, seeded: Seeded) -> None:
+    r = app_client.get("/projects/pub/batches")
+    assert f'href="/projects/pub/batches/{seeded.batch_id}"' in r.text
+    r = app_client.get(f"/projects/pub/batches/{seeded.batch_id}")
+    assert "branch c9 not found" in r.text and "Retry" not in r.text
+    r = app_client.get("/projects/pub/repos")
+    assert r.status_code == 200 and 'href="/projects/pub/repos/BaseOS"' in r.text
+    r = app_client.get("/projects/pub/repos/BaseOS")
+    assert "[pub-BaseOS]" in r.text and "/repos/pub/BaseOS/$basearch/" in r.text
+    assert app_client.get("/projects/pub/repos/Nope").status_code == 404
+
+
+def test_builder_sees_actions_guest_does_not(app_client: TestClient, seeded: Seeded) -> None:
+    login(app_client, seeded.builder)
+    page = app_client.get("/projects/pub")
+    assert "/packages/bash/import" in page.text and "/import-batch" in page.text
+    assert "Apply project file" not in page.text  # a builder does not manage
+    batch = app_client.get(f"/projects/pub/batches/{seeded.batch_id}")
+    assert f"/batches/{seeded.batch_id}/retry" in batch.text
+    assert app_client.get("/projects/priv").status_code == 200
+
+    app_client.cookies.clear()
+    login(app_client, seeded.guest)
+    for url in (
+        "/projects/pub",
+        "/projects/priv",
+        f"/tasks/{seeded.build_task}",
+        f"/projects/pub/batches/{seeded.batch_id}",
+        "/projects/pub/packages/bash",
+    ):
+        r = app_client.get(url)
+        assert r.status_code == 200, url
+        no_actions(r.text)
+
+
+def test_manager_sees_apply(app_client: TestClient, seeded: Seeded) -> None:
+    login(app_client, seeded.manager)
+    assert "Apply project file" in app_client.get("/projects/pub").text
+
+
+def test_forged_posts_are_refused(app_client: TestClient, seeded: Seeded) -> None:
+    login(app_client, seeded.builder)
+    good = csrf_of(app_client.get("/").text)
+    url = f"/projects/pub/batches/{seeded.batch_id}/retry"
+    assert app_client.post(url).status_code == 403
+    r = app_client.post(url, data={"csrf": "forged"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = app_client.post(url, data={"csrf": good}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert app_client.post(f"/tasks/{seeded.build_task}/cancel", data={}).status_code == 403
+    assert app_client.post("/logout").status_code == 403
+    assert app_client.post("/login", data={"token": seeded.admin}).status_code == 403
+    # a token from another session is no good either
+    other = TestClient(app_client.app)
+    theirs = csrf_of(other.get("/").text)
+    assert app_client.post(url, data={"csrf": theirs}).status_code == 403
+
+
+def test_sessions(app_client: TestClient, seeded: Seeded, db: Database) -> None:
+    r = app_client.post(
+        "/login", data={"token": "olv_wrong", "csrf": csrf_of(app_client.get("/login").text)}
+    )
+    assert r.status_code == 401 and "not valid" in r.text
+    login(app_client, seeded.builder)
+    assert "bob" in app_client.get("/").text
+    cookie = app_client.cookies[COOKIE]
+
+    def home_with(value: str) -> str:
+        fresh = TestClient(app_client.app)
+        return fresh.get("/", headers={"Cookie": f"{COOKIE}={value}"}).text
+
+    assert "bob" in home_with(cookie)
+    tampered = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
+    assert "Sign in" in home_with(tampered)  # a tampered cookie is anonymous
+    auth = AuthService(db)
+    for t in auth.list_tokens("bob"):
+        auth.revoke_token(t.id)
+    assert "Sign in" in home_with(cookie)  # revoking the token ends the session
+    app_client.cookies.clear()
+    login(app_client, seeded.guest)
+    r = app_client.post(
+        "/logout", data={"csrf": csrf_of(app_client.get("/").text)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert "Sign in" in app_client.get("/").text
+    r = app_client.get("/login", params={"next": "//evil.example/x"})
+    assert 'name="next" value="/"' in r.text
+
+
+def test_tokens_page(app_client: TestClient, seeded: Seeded) -> None:
+    assert app_client.get("/tokens").status_code == 401
+    login(app_client, seeded.guest)
+    page = app_client.get("/tokens")
+    r = app_client.post("/tokens", data={"name": "laptop", "csrf": csrf_of(page.text)})
+    assert r.status_code == 200 and "shown once" in r.text
+    secret = r.text.split('<pre id="new-token" class="token">')[1].split("<")[0]
+    assert secret.startswith("olv_")
+    assert AuthService(app_client.app.state.services.db).authenticate(secret).name == "gus"
+    assert "laptop" in app_client.get("/tokens").text
+
+
+def test_static_and_unknown(app_client: TestClient) -> None:
+    assert app_client.get("/static/olivine.js").status_code == 200
+    assert app_client.get("/static/../app.py").status_code == 404
+    assert app_client.get("/tasks/999999").status_code == 404
