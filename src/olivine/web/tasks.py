@@ -25,6 +25,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = 50
 TAIL_BYTES = 128 * 1024
 MAX_TREE = 2000
+TAIL_LINES = 40  # of a failed subtask's log, shown under the reason
 
 
 @dataclass
@@ -163,7 +164,10 @@ def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
         "live": row.task.status not in TERMINAL,
     }
     if failure is not None:
-        ctx["failure_log"], _, ctx["failure_cut"] = log_tail(db, failure.id, 16 * 1024)
+        tail, _, cut = log_tail(db, failure.id, 16 * 1024)
+        lines = tail.splitlines(keepends=True)
+        ctx["failure_log"] = "".join(lines[-TAIL_LINES:])
+        ctx["failure_cut"] = cut or len(lines) > TAIL_LINES
     return ctx
 
 

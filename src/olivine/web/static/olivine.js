@@ -49,6 +49,9 @@
   function wire(root) {
     if (root.hasAttribute && root.hasAttribute("data-poll")) poll(root);
     root.querySelectorAll("[data-poll]").forEach(poll);
+    root.querySelectorAll("pre.tail, pre[data-log][data-live]").forEach(function (pre) {
+      pre.scrollTop = pre.scrollHeight;
+    });
     root.querySelectorAll("pre[data-log][data-live]").forEach(followLog);
     root.querySelectorAll("[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () {

@@ -1,0 +1,104 @@
+"""Actions from the UI on the real stack (Temporal dev server + worker): apply a project file,
+import a package and a batch, retry the failed items, cancel a task. Each goes through the same
+API handler as /api/v1, so the task records and workflows are the API's."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from olivine.tasks.service import TERMINAL
+from tests.integration.conftest import Stack
+from tests.integration.imports.helpers import commit, init_repo, spec_text
+from tests.integration.web.seed import csrf_of
+
+
+def upstreams(root: Path) -> Path:
+    """hello imports cleanly; broken's spec does not parse."""
+    commit(init_repo(root / "hello.git", "c9"), {"SPECS/hello.spec": spec_text(sources=())})
+    commit(init_repo(root / "broken.git", "c9"), {"SPECS/broken.spec": "Name: broken\nbad\n"})
+    return root
+
+
+def ui_project(up: Path, name: str) -> str:
+    return f"""\
+name: {name}
+dist: .el9
+vendor: {{family: el, major: 9}}
+upstream: {{kind: dist-git, url: "{up.as_uri()}/{{name}}.git", branch: c9}}
+target: {{branch: r9}}
+repositories:
+  - name: BaseOS
+    packages: [hello]
+packages:
+  - name: hello
+  - name: broken
+"""
+
+
+def sign_in(c: TestClient, token: str) -> str:
+    r = c.post("/login", data={"token": token, "csrf": csrf_of(c.get("/login").text)})
+    assert r.status_code == 200, r.text  # followed the redirect home
+    return csrf_of(r.text)
+
+
+def wait_done(stack: Stack, task_id: int, timeout: float = 60) -> str:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status, _ = stack.services.tasks.status_of(task_id)
+        if status in TERMINAL:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} did not finish")
+
+
+def task_id_of(url: str) -> int:
+    assert "/tasks/" in url, url
+    return int(url.rsplit("/", 1)[1])
+
+
+def test_apply_import_batch_retry_from_the_ui(stack: Stack, tmp_path: Path) -> None:
+    c = stack.client
+    csrf = sign_in(c, stack.admin_token)
+    text = ui_project(upstreams(tmp_path / "up"), "uiact")
+    bad = c.post("/apply", data={"text": "name: [", "csrf": csrf})
+    assert bad.status_code == 422 and "not valid YAML" in bad.text
+    r = c.post("/apply", data={"text": text, "csrf": csrf})
+    assert r.status_code == 200, r.text
+    applied = task_id_of(str(r.url))
+    assert wait_done(stack, applied) == "succeeded"
+    page = c.get(f"/tasks/{applied}").text
+    assert "added package hello" in page and "s-succeeded" in page
+
+    r = c.post("/projects/uiact/packages/hello/import", data={"csrf": csrf, "ref": ""})
+    imported = task_id_of(str(r.url))
+    assert wait_done(stack, imported) == "succeeded"
+    pkg = c.get("/projects/uiact/packages/hello").text
+    assert "1.0-1.el9" in pkg and "imports/r9/hello-1.0-1.el9" in pkg
+
+    r = c.post("/projects/uiact/import-batch", data={"csrf": csrf, "all": "true"})
+    assert "/projects/uiact/batches/" in str(r.url), r.text
+    batch_id = int(str(r.url).rsplit("/", 1)[1])
+    page = c.get(f"/projects/uiact/batches/{batch_id}")
+    batch_task = int(page.text.split('href="/tasks/')[1].split('"')[0])
+    wait_done(stack, batch_task)
+    page = c.get(f"/projects/uiact/batches/{batch_id}").text
+    assert "s-failed" in page and "Retry 1 failed" in page
+    r = c.post(f"/projects/uiact/batches/{batch_id}/retry", data={"csrf": csrf})
+    retried = int(str(r.url).rsplit("/", 1)[1])
+    assert retried != batch_id
+    page = c.get(f"/projects/uiact/batches/{retried}").text
+    assert 'href="/projects/uiact/packages/broken"' in page
+    assert 'href="/projects/uiact/packages/hello"' not in page
+
+
+def test_cancel_from_the_ui(stack: Stack) -> None:
+    c = stack.client
+    csrf = sign_in(c, stack.admin_token)
+    task = stack.services.tasks.create("import", summary="waits forever")
+    r = c.post(f"/tasks/{task}/cancel", data={"csrf": csrf})
+    assert r.status_code == 200 and "s-canceled" in r.text
+    again = c.post(f"/tasks/{task}/cancel", data={"csrf": csrf})
+    assert again.status_code == 409 and "already canceled" in again.text
