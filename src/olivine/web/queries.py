@@ -62,8 +62,8 @@ class PackageLine:
 
 
 def _arch_states(s: Session, builds: list[Build]) -> dict[int, dict[str, str]]:
-    """Per build: the status of each arch, from its arch-build subtasks (or, before those
-    exist, the build's own status for each planned arch)."""
+    """Per build: the status of each arch, from its build roots, else its arch-build subtasks,
+    else (before either exists) the build's own status for each planned arch."""
     task_ids = [b.task_id for b in builds if b.task_id]
     by_task: dict[int, dict[str, str]] = defaultdict(dict)
     if task_ids:
@@ -72,8 +72,16 @@ def _arch_states(s: Session, builds: list[Build]) -> dict[int, dict[str, str]]:
         )
         for parent, arch, status in s.execute(q):
             by_task[parent or 0][arch or ""] = status
+    roots: dict[int, dict[str, str]] = defaultdict(dict)
+    if builds:
+        rq = select(BuildRoot.build_id, BuildRoot.arch, BuildRoot.status).where(
+            BuildRoot.build_id.in_([b.id for b in builds])
+        )
+        for build_id, arch, status in s.execute(rq):
+            roots[build_id][arch] = status
     out: dict[int, dict[str, str]] = {}
     for b in builds:
+        by_task[b.task_id or -1] = {**by_task.get(b.task_id or -1, {}), **roots.get(b.id, {})}
         states = dict(by_task.get(b.task_id or -1, {}))
         for arch in b.arches or []:
             states.setdefault(str(arch), b.status)

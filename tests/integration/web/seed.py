@@ -107,6 +107,8 @@ def seed(db: Database) -> Seeded:
                 build_id=b.id,
                 task_id=arch_task,
                 arch="x86_64",
+                status="failed",
+                reason=REASON,
                 entries=[
                     {
                         "kind": "rpm",

@@ -16,6 +16,7 @@ from olivine.auth.service import AuthService
 from olivine.config import Settings
 from olivine.db.base import Database
 from olivine.services import Services
+from olivine.web import identity
 from olivine.web.session import COOKIE
 from tests.integration.web.seed import REASON, Seeded, csrf_of, seed
 
@@ -90,6 +91,7 @@ def test_failed_build_shows_reason_and_log_tail(app_client: TestClient, seeded: 
     assert pkg.status_code == 200
     assert "Latest build failed:" in pkg.text and ESCAPED in pkg.text
     assert "gcc-11.4-1.x86_64" in pkg.text and "imports/r9/bash-5.1.8-9.el9" in pkg.text
+    assert 'class="arch s-failed" title="x86_64: failed"' in app_client.get("/projects/pub").text
     assert "/projects/pub/packages/bash/imports/" in pkg.text  # the diff link
 
 
@@ -210,3 +212,43 @@ def test_static_and_unknown(app_client: TestClient) -> None:
     assert app_client.get("/static/olivine.js").status_code == 200
     assert app_client.get("/static/../app.py").status_code == 404
     assert app_client.get("/tasks/999999").status_code == 404
+
+
+class OneUserProvider:
+    """An identity provider that vouches for one user: exercises the OIDC hook point."""
+
+    name = "test-idp"
+    label = "Test IdP"
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+
+    async def start(self, request: object, state: str) -> str:
+        return f"/idp-authorize?state={state}"
+
+    async def finish(self, request: object, state: str) -> str:
+        return self.user
+
+
+def test_identity_provider_hook(app_client: TestClient, seeded: Seeded, db: Database) -> None:
+    assert app_client.get("/login/with/test-idp").status_code == 404
+    identity.register(OneUserProvider("bob"))
+    try:
+        assert "Sign in with Test IdP" in app_client.get("/login").text
+        r = app_client.get("/login/with/test-idp", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/idp-authorize?state=")
+        state = r.headers["location"].split("state=")[1]
+        cb = "/login/with/test-idp/callback"
+        assert app_client.get(cb, params={"state": "forged"}).status_code == 403
+        r = app_client.get(cb, params={"state": state})
+        assert r.status_code == 200 and "bob" in r.text and "Sign out" in r.text
+        names = [t.name for t in AuthService(db).list_tokens("bob")]
+        assert "web sign-in via test-idp" in names
+        identity.register(OneUserProvider("nobody"))
+        app_client.cookies.clear()
+        r = app_client.get("/login/with/test-idp", follow_redirects=False)
+        state = r.headers["location"].split("state=")[1]
+        r = app_client.get(cb, params={"state": state})
+        assert r.status_code == 401 and "not an Olivine user" in r.text
+    finally:
+        identity.unregister("test-idp")
