@@ -4,6 +4,10 @@ and workflows are the API's; this module only turns form posts into those calls.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +28,14 @@ MAX_FILE = 4_000_000
 
 
 def build_available() -> bool:
-    """Build actions appear once the build capability has an API to start builds with."""
-    return False  # TODO(builds): wire to olivine.api.routes.builds when it exists
+    """Build controls appear when the build capability's API is installed."""
+    return importlib.util.find_spec("olivine.api.routes.builds") is not None
+
+
+def _builds_api() -> Any:
+    if not build_available():
+        raise NotFound("builds are not available in this installation")
+    return importlib.import_module("olivine.api.routes.builds")
 
 
 def see_other(request: Request, url: str) -> Response:
@@ -107,11 +117,46 @@ async def retry_batch(
     found = await run_in_threadpool(queries.batch, svc.db, p.id, batch_id)
     if found is None:
         raise NotFound(f"batch {batch_id} is not a batch of project {name}")
-    if found[0].kind != "import":
-        # TODO(builds): retry of build batches through the build API once it exists.
-        raise ValidationFailed(f"retrying {found[0].kind} batches is not available yet")
-    body = imports_api.BatchIn(retry=batch_id)
-    out = await imports_api.import_batch(name, body, request, svc, who)
+    if found[0].kind == "build":
+        out = await _builds_api().retry_batch(batch_id, request, svc, who)
+    else:
+        body = imports_api.BatchIn(retry=batch_id)
+        out = await imports_api.import_batch(name, body, request, svc, who)
+    return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
+
+
+@router.post("/projects/{name}/packages/{package}/build", dependencies=CSRF)
+async def build_package(
+    name: str,
+    package: str,
+    request: Request,
+    who: Principal = Depends(caller),
+    scm_hash: str = Form("", max_length=64),
+    scratch: bool = Form(False),
+) -> Response:
+    """Build the latest import (or the one whose forge commit is `scm_hash`)."""
+    api = _builds_api()
+    body = api.BuildIn(package=package, scm_hash=scm_hash.strip() or None, scratch=scratch)
+    out = await api.build_package(name, body, request, services(request), who)
+    return see_other(request, f"/tasks/{out.task_id}")
+
+
+@router.post("/projects/{name}/build-batch", dependencies=CSRF)
+async def build_batch(
+    name: str,
+    request: Request,
+    who: Principal = Depends(caller),
+    packages: str = Form("", max_length=100_000),
+    all: bool = Form(False),
+) -> Response:
+    """Build several packages (or all) in BuildRequires order."""
+    names = [n for n in packages.replace(",", " ").split() if n]
+    if not names and not all:
+        raise ValidationFailed("name the packages to build, or choose all of them")
+    api = _builds_api()
+    out = await api.build_batch(
+        name, api.BatchIn(packages=names, all=all), request, services(request), who
+    )
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
 

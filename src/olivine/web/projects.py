@@ -21,6 +21,11 @@ from olivine.web.actions import build_available
 from olivine.web.render import WebRoute, caller, render, services
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+# what "Retry failed" runs again, per batch kind (as the import and build batch services do)
+RETRIED = {
+    "import": ("failed", "pending"),
+    "build": ("failed", "skipped", "pending", "building", "cancelled"),
+}
 PAGE = 100
 
 
@@ -115,7 +120,8 @@ async def batch_page(
         raise NotFound(f"batch {batch_id} is not a batch of project {name}")
     line, items = found
     live = line.task_status is not None and line.task_status not in TERMINAL
-    failed = [i for i in items if i.status in ("failed", "pending") and not live]
+    again = RETRIED.get(line.kind, ("failed",))
+    failed = [i for i in items if i.status in again and not live]
     return render(
         request,
         "batch.html",
@@ -125,5 +131,6 @@ async def batch_page(
             "items": items,
             "live": live,
             "failed": failed,
+            "build_available": build_available(),
         },
     )

@@ -102,3 +102,22 @@ def test_cancel_from_the_ui(stack: Stack) -> None:
     assert r.status_code == 200 and "s-canceled" in r.text
     again = c.post(f"/tasks/{task}/cancel", data={"csrf": csrf})
     assert again.status_code == 409 and "already canceled" in again.text
+
+
+def test_build_from_the_ui(stack: Stack, tmp_path: Path) -> None:
+    c = stack.client
+    csrf = sign_in(c, stack.admin_token)
+    r = c.post("/apply", data={"text": ui_project(upstreams(tmp_path / "up"), "uib"), "csrf": csrf})
+    assert wait_done(stack, task_id_of(str(r.url))) == "succeeded"
+    r = c.post("/projects/uib/packages/hello/import", data={"csrf": csrf})
+    assert wait_done(stack, task_id_of(str(r.url))) == "succeeded"
+    page = c.get("/projects/uib").text
+    assert "/projects/uib/packages/hello/build" in page
+    assert "/projects/uib/packages/broken/build" not in page  # never imported
+    r = c.post("/projects/uib/packages/hello/build", data={"csrf": csrf})
+    built = task_id_of(str(r.url))
+    status = wait_done(stack, built, timeout=180)
+    page = c.get(f"/tasks/{built}").text
+    assert status == "succeeded", page[page.find("<main") :][:3000]
+    pkg = c.get("/projects/uib/packages/hello").text
+    assert "hello-1.0-1.el9.noarch.rpm" in pkg and "s-complete" in pkg

@@ -1,7 +1,8 @@
 """The UI in Debian's Chromium (Playwright) against the real app served by uvicorn on loopback,
-with the real Temporal dev server and worker: an anonymous visitor reads a failed build, a builder
-imports a package and watches its task turn green, a manager applies a project file, a guest sees
-no action controls, and forged posts are refused. Screenshots go to artifacts/screenshots/."""
+with the real Temporal dev server and worker: an anonymous visitor reads a failed build, a
+builder imports a package and builds it, watching each task turn green, a manager applies a
+project file, a guest sees no action controls, and forged posts are refused. Screenshots go to
+artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_anonymous_reads_a_failed_build(
     shot(page, "06-project-phone", full=False)
 
 
-def test_builder_imports_and_watches_it_turn_green(
+def test_builder_imports_builds_and_watches_them_turn_green(
     browser: BrowserContext, live_url: str, stack: Stack, seeded: Seeded, tmp_path: Path
 ) -> None:
     text = ui_project(upstreams(tmp_path / "up"), "web")
@@ -134,8 +135,20 @@ def test_builder_imports_and_watches_it_turn_green(
     shot(page, "07-import-succeeded")
     page.goto(f"{live_url}/projects/web")
     expect(page.locator("#packages")).to_contain_text("1.0-1.el9")
+
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="hello", exact=True))
+    row.get_by_role("button", name="Build").click()
+    page.wait_for_url(re.compile(r".*/tasks/\d+$"))
+    heading = page.get_by_role("heading", level=1)
+    expect(heading.locator(".status")).to_have_text("succeeded", timeout=120_000)
+    expect(page.get_by_role("region", name="Subtasks")).to_contain_text("build-arch")
+    shot(page, "08-build-succeeded")
+    page.goto(f"{live_url}/projects/web/packages/hello")
+    expect(page.locator("#builds")).to_contain_text("hello-1.0-1.el9.noarch.rpm")
+    page.locator("details.root summary").first.click()
+    shot(page, "09-package-built")
     page.goto(f"{live_url}/tasks?project=web")
-    shot(page, "08-tasks")
+    shot(page, "10-tasks")
 
 
 def test_manager_applies_a_project_file(
@@ -147,7 +160,7 @@ def test_manager_applies_a_project_file(
     sign_in(page, live_url, seeded.manager)
     page.get_by_role("link", name="Apply project file").first.click()
     page.get_by_label("Project file (YAML)").fill(project_yaml("pub", extra="  - name: zsh\n"))
-    shot(page, "09-apply-form")
+    shot(page, "11-apply-form")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("heading", level=1).locator(".status")).to_have_text(
         "succeeded", timeout=60_000
@@ -170,7 +183,7 @@ def test_guest_sees_no_actions_and_forged_posts_fail(
         page.goto(live_url + url)
         assert action_forms(page) == 0, url
         assert page.get_by_role("button", name="Import").count() == 0
-    shot(page, "10-guest-batch")
+    shot(page, "12-guest-package")
     status = page.evaluate(
         """async (url) => (await fetch(url, {method: 'POST',
              body: new URLSearchParams({csrf: 'forged'})})).status""",
@@ -194,5 +207,5 @@ def test_guest_sees_no_actions_and_forged_posts_fail(
             page.goto(f"{elsewhere}/index.html")
         assert resp.value.status == 403
     expect(page.get_by_role("alert")).to_contain_text("refused")
-    shot(page, "11-forged-post-refused")
+    shot(page, "13-forged-post-refused")
     assert stack.services.tasks.status_of(pending)[0] == "pending"
