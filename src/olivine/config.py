@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     forge_url: str | None = None  # unset: bare repositories under <data_dir>/forge
 
     worker_arches: list[str] = Field(default_factory=lambda: ["x86_64"])
+    build_worker_wait: int = Field(900, ge=1)  # seconds an arch build waits for its worker
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod

@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from olivine.builds import records
 from olivine.builds.interfaces import CancelFn, LogFn
 from olivine.builds.resolve import RepoSource
-from olivine.builds.rpminfo import sha256_file
 from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_arch, build_srpm
 from olivine.builds.sources import checkout_revision
 from olivine.db.base import Database
@@ -36,6 +37,8 @@ class SrpmStepResult:
     noarch: bool
     nevr: str
     excluded: dict[str, str] = field(default_factory=dict)
+    build_requires: list[str] = field(default_factory=list)
+    provides: list[str] = field(default_factory=list)  # what the binary packages will provide
 
 
 @dataclass
@@ -82,7 +85,14 @@ def srpm_step(
         records.claim_nevr(db, build_id, res.info.epoch, res.info.version, res.info.release, sha)
         records.set_arches(db, build_id, res.arches)
         return SrpmStepResult(
-            sha, res.srpm.name, list(res.arches), res.noarch, res.info.nvr, dict(res.excluded)
+            sha,
+            res.srpm.name,
+            list(res.arches),
+            res.noarch,
+            res.info.nvr,
+            dict(res.excluded),
+            list(res.info.build_requires),
+            [res.info.name, *res.provides],
         )
 
 
@@ -170,8 +180,12 @@ def finish_step(
     results: Sequence[ArchStepResult],
     log: LogFn,
     task_id: int | None = None,
+    publish: bool = True,
 ) -> dict[str, Any]:
-    """All arches built: record the RPMs (and publish, unless scratch); else fail the build."""
+    """All arches built: record the RPMs in the project and (with `publish`) publish them now;
+    the workflow passes publish=False and asks the project's publisher instead. Unless scratch:
+    a scratch build publishes nowhere and its files stay downloadable by sha256. An arch that
+    failed fails the build."""
     from olivine.repos.service import ingest_rpm, publish_project
 
     failed = [r for r in results if r.reason]
@@ -180,15 +194,17 @@ def finish_step(
         status = "cancelled" if all(r.reason == "cancelled" for r in failed) else "failed"
         records.finish_build(db, build_id, status, reason)
         raise BuildFailed(reason)
-    b, _, _ = _project(db, build_id)
+    b, project, _ = _project(db, build_id)
     files = [{"name": srpm.srpm_name, "sha256": srpm.srpm_sha256}, *kept_rpms(results)]
     summary: dict[str, Any] = {
         "build_id": build_id,
+        "project": project.name,
         "nevr": srpm.nevr,
         "scratch": b.scratch,
         "rpms": files,
+        "artifact_ids": [],
     }
-    if b.scratch:  # publishes nowhere; the RPMs stay downloadable by sha256
+    if b.scratch:
         records.finish_build(db, build_id, "complete")
         log(f"scratch build complete: {len(files)} files kept in the object store")
         return summary
@@ -196,15 +212,39 @@ def finish_step(
     with tempfile.TemporaryDirectory(prefix="olivine-ingest-") as t:
         for f in files:
             path = store.download(f["sha256"], Path(t) / f["name"])
-            assert sha256_file(path) == f["sha256"]
             art = ingest_rpm(
                 db, store, path, b.project_id, "build", build_id=build_id, task_id=task_id
             )
             changed.append(art.artifact_id)
-    pub = publish_project(db, store, b.project_id, changed=changed, log=log, task_id=task_id)
+    summary["artifact_ids"] = changed
+    if publish:
+        pub = publish_project(db, store, b.project_id, changed=changed, log=log, task_id=task_id)
+        summary["published"] = _published(pub)
     records.finish_build(db, build_id, "complete")
-    summary["published"] = _published(pub)
     return summary
+
+
+def published_in_all(db: Database, project_id: int, artifact_ids: Sequence[int]) -> bool:
+    """Whether the `all` repo as served now holds every one of these artifacts."""
+    from olivine.db.models import Repository, RepositoryHead, RepositoryRevision
+    from olivine.db.models.repos import RepoChunk
+
+    want = set(artifact_ids)
+    with db.session() as s:
+        revs = s.scalars(
+            select(RepositoryRevision)
+            .join(RepositoryHead, RepositoryHead.revision_id == RepositoryRevision.id)
+            .join(Repository, Repository.id == RepositoryHead.repository_id)
+            .where(Repository.project_id == project_id, Repository.name == "all")
+        ).all()
+        chunk_ids = [c["id"] for r in revs for c in (r.chunks or [])]
+        have: set[int] = set()
+        if chunk_ids:
+            for (ids,) in s.execute(
+                select(RepoChunk.artifact_ids).where(RepoChunk.id.in_(chunk_ids))
+            ):
+                have.update(ids)
+    return want <= have
 
 
 def _published(pub: Any) -> Any:

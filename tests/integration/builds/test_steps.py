@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from olivine.builds import records
-from olivine.builds.steps import BuildFailed, arch_step, finish_step, srpm_step
+from olivine.builds.steps import (
+    BuildFailed,
+    arch_step,
+    finish_step,
+    published_in_all,
+    srpm_step,
+)
 from olivine.db.base import Database
 from olivine.db.models import ImportRevision, Package
 from olivine.errors import Conflict
@@ -75,6 +81,7 @@ def test_library_then_program_through_the_published_all_repo(
     assert names[0] == "libgreet-1.0-1.el9.src.rpm" and len(names) == 4
     assert lib["summary"]["published"]["revisions"]
 
+    assert published_in_all(db, applied.project_id, lib["summary"]["artifact_ids"])
     prog = _build(db, forge, fs_store, prog_rev)
     info = records.get_build(db, prog["build"])
     assert info.status == "complete" and info.nevr == "greet-1.0-1.el9"

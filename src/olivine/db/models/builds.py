@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from olivine.db.base import Base, utcnow
 
-
 # A NEVR is built once into a project: at most one non-scratch build of it is building or
 # complete (a failed or cancelled build frees it for another try).
 _CLAIMS = "scratch = false AND status IN ('building', 'complete')"

@@ -1,0 +1,127 @@
+"""`olivine build P PKG`, `olivine build-batch P PKG... | --all`, `olivine batch show|retry ID`
+and `olivine mock-config P ARCH`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from olivine.cli.client import Api, CliError
+from olivine.cli.output import console, show
+from olivine.cli.state import STATE
+from olivine.cli.tasks import wait_for_task
+
+batch_app = typer.Typer(help="Build batches: show one, retry what did not build.")
+
+
+def build_command(
+    project: str = typer.Argument(..., metavar="P"),
+    package: str = typer.Argument(..., metavar="PKG"),
+    scm_hash: str = typer.Option(None, "--scm-hash", help="forge commit of an earlier import"),
+    scratch: bool = typer.Option(False, "--scratch", help="publish nowhere, take no NEVR"),
+    wait: bool = typer.Option(False, "--wait", help="show progress; fail if the build fails"),
+) -> None:
+    """Build a package's latest import (or --scm-hash) for every arch it and the project allow."""
+    api = Api(STATE, timeout=600)
+    out = api.post(
+        f"/api/v1/projects/{project}/builds",
+        json={"package": package, "scm_hash": scm_hash, "scratch": scratch},
+    )
+    if not wait:
+        show(out, True) if STATE.json else console.print(
+            f"build {out['build_id']} of {package} started: task {out['task_id']} "
+            f"(`olivine task logs {out['task_id']} --follow`)"
+        )
+        return
+    try:
+        wait_for_task(api, out["task_id"])
+    finally:
+        build = api.get(f"/api/v1/builds/{out['build_id']}")
+        show(build, True) if STATE.json else _build_summary(build)
+
+
+def _build_summary(b: dict[str, Any]) -> None:
+    console.print(
+        f"build {b['id']}: {b['nevr'] or b['package']} {b['status']}"
+        + (f": {b['reason']}" if b.get("reason") else "")
+    )
+    for a in b["arches"]:
+        console.print(
+            f"  {a['arch']}: {a['status']}" + (f" ({a['reason']})" if a["reason"] else "")
+        )
+
+
+def build_batch(
+    project: str = typer.Argument(..., metavar="P"),
+    packages: list[str] = typer.Argument(None, metavar="PKG..."),
+    all_: bool = typer.Option(False, "--all", help="every package of the project"),
+    wait: bool = typer.Option(False, "--wait", help="wait; fail if any package did not build"),
+) -> None:
+    """Build many packages in BuildRequires order (cycles together), going on past failures."""
+    if not packages and not all_:
+        raise CliError("name packages, or use --all")
+    api = Api(STATE)
+    out = api.post(
+        f"/api/v1/projects/{project}/build-batch", json={"packages": packages or [], "all": all_}
+    )
+    _batch_started(api, out, wait)
+
+
+def _batch_started(api: Api, out: dict[str, Any], wait: bool) -> None:
+    if not wait:
+        show(out, True) if STATE.json else console.print(
+            f"build batch {out['batch_id']} started: {len(out['items'])} packages "
+            f"(task {out['task_id']})"
+        )
+        return
+    try:
+        wait_for_task(api, out["task_id"])
+    finally:
+        final = api.get(f"/api/v1/build-batches/{out['batch_id']}")
+        show(final, True) if STATE.json else _summary(final)
+    bad = [i["package"] for i in final["items"] if i["status"] != "built"]
+    if bad:
+        raise CliError(
+            f"{len(bad)} packages did not build ({', '.join(bad)}); "
+            f"`olivine batch retry {out['batch_id']}` builds them again"
+        )
+
+
+def _summary(batch: dict[str, Any]) -> None:
+    show(batch["items"], False, ["package", "status", "task_id", "reason"])
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(batch["counts"].items()))
+    console.print(f"batch {batch['batch_id']}: {counts}")
+
+
+@batch_app.command("show")
+def batch_show(batch_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Per package: built, failed (why), skipped (a dependency failed)."""
+    out = Api(STATE).get(f"/api/v1/build-batches/{batch_id}")
+    show(out, True) if STATE.json else _summary(out)
+
+
+@batch_app.command("retry")
+def batch_retry(
+    batch_id: int = typer.Argument(..., metavar="ID"),
+    wait: bool = typer.Option(False, "--wait", help="wait; fail if any package did not build"),
+) -> None:
+    """A new batch of the packages that did not build."""
+    api = Api(STATE)
+    _batch_started(api, api.post(f"/api/v1/build-batches/{batch_id}/retry"), wait)
+
+
+def mock_config_command(
+    project: str = typer.Argument(..., metavar="P"),
+    arch: str = typer.Argument(..., metavar="ARCH"),
+) -> None:
+    """Print a mock config that builds against the project's served repos."""
+    sys.stdout.write(Api(STATE).get(f"/api/v1/projects/{project}/mock-config/{arch}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build")(build_command)
+    app.command("build-batch")(build_batch)
+    app.add_typer(batch_app, name="batch")
+    app.command("mock-config")(mock_config_command)

@@ -1,0 +1,499 @@
+"""Builds as Temporal workflows: one package (Build: SRPM, then one arch build per arch in
+parallel on `olivine-build-<arch>`, then finish) and many in BuildRequires order (BuildBatch).
+Orchestration only: the activities call olivine.builds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    TimeoutError,
+    TimeoutType,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from olivine.builds import batches, records
+    from olivine.builds.steps import (
+        ArchStepResult,
+        BuildFailed,
+        SrpmStepResult,
+        arch_step,
+        finish_step,
+        published_in_all,
+        srpm_step,
+    )
+    from olivine.domain.buildorder import build_order
+    from olivine.errors import OlivineError
+    from olivine.services import Services
+    from olivine.tasks.service import TaskLogWriter
+    from olivine.workflows.common import (
+        DEFAULT_RETRY,
+        QUEUE,
+        SHORT,
+        FinishInput,
+        LogInput,
+        TaskInput,
+        build_queue,
+    )
+    from olivine.workflows.publish import PublishRequest, request_publish
+    from olivine.workflows.tasks import error_message, run_task
+
+BUILD_TIMEOUT = timedelta(hours=6)
+HEARTBEAT = timedelta(minutes=2)
+WORKER_WAIT = 900  # seconds an arch build waits for a worker of its arch before failing
+BATCH_CONCURRENCY = 8
+# A build's own failure is final; a worker that died (heartbeat timeout) is retried.
+BUILD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=4,
+    non_retryable_error_types=DEFAULT_RETRY.non_retryable_error_types,
+)
+
+
+@dataclass
+class SrpmInput:
+    task_id: int
+    build_id: int
+
+
+@dataclass
+class ArchInput:
+    task_id: int
+    build_id: int
+    srpm_sha256: str
+    srpm_name: str
+    arch: str
+
+
+@dataclass
+class ArchTasksInput:
+    task_id: int
+    build_id: int
+    arches: list[str]
+
+
+@dataclass
+class FinishStepInput:
+    task_id: int
+    build_id: int
+    srpm: dict[str, Any]
+    results: list[dict[str, Any]]
+
+
+@dataclass
+class MarkInput:
+    build_id: int
+    status: str
+    reason: str | None = None
+
+
+@dataclass
+class PublishWaitInput:
+    build_id: int
+    project: str
+    project_id: int
+    artifact_ids: list[int]
+    submitter_id: int | None = None
+
+
+@dataclass
+class OrderInput:
+    srpms: dict[str, dict[str, Any]]  # package -> SrpmStepResult as a dict
+
+
+@dataclass
+class BuildItemInput:
+    item_id: int
+    status: str
+    reason: str | None = None
+
+
+@dataclass
+class Schedule:
+    deps: dict[str, list[str]] = field(default_factory=dict)
+    cycles: list[list[str]] = field(default_factory=list)
+
+
+def _final(e: OlivineError) -> ApplicationError:
+    return ApplicationError(e.message, type=type(e).__name__, non_retryable=True)
+
+
+def _cancel_check() -> bool:
+    activity.heartbeat()
+    return activity.is_cancelled()
+
+
+class BuildActivities:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def orchestration(self) -> list[Any]:
+        return [self.arch_tasks, self.finish, self.publish, self.mark, self.order, self.batch_item]
+
+    def builder(self) -> list[Any]:
+        return [self.srpm, self.arch]
+
+    def _log(self, task_id: int) -> TaskLogWriter:
+        return TaskLogWriter(self.svc.tasks, task_id)
+
+    @activity.defn(name="build_srpm")
+    def srpm(self, inp: SrpmInput) -> dict[str, Any]:
+        log = self._log(inp.task_id)
+        try:
+            res = srpm_step(
+                self.svc.db, self.svc.forge, self.svc.store, inp.build_id, log.line, _cancel_check
+            )
+            log.line(f"SRPM {res.srpm_name}: arches {', '.join(res.arches)}")
+            return asdict(res)
+        except OlivineError as e:
+            log.line(f"build failed: {e.message}")
+            raise _final(e) from e
+        finally:
+            log.close()
+
+    @activity.defn(name="build_arch")
+    def arch(self, inp: ArchInput) -> dict[str, Any]:
+        log = self._log(inp.task_id)
+        try:
+            res = arch_step(
+                self.svc.db,
+                self.svc.store,
+                inp.build_id,
+                inp.srpm_sha256,
+                inp.srpm_name,
+                inp.arch,
+                log.line,
+                _cancel_check,
+                task_id=inp.task_id,
+            )
+            log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
+            return asdict(res)
+        except (BuildFailed, OlivineError) as e:
+            raise _final(e) from e
+        finally:
+            log.close()
+
+    @activity.defn(name="build_arch_tasks")
+    def arch_tasks(self, inp: ArchTasksInput) -> dict[str, int]:
+        """One child task per arch (a retried activity finds the ones it made)."""
+        parent = self.svc.tasks.get(inp.task_id)
+        have = {t.arch: t.id for t in self.svc.tasks.children(inp.task_id) if t.arch}
+        for arch in inp.arches:
+            if arch not in have:
+                have[arch] = self.svc.tasks.create(
+                    "build-arch",
+                    project_id=parent.project_id,
+                    package_id=parent.package_id,
+                    submitter_id=parent.submitter_id,
+                    parent_id=inp.task_id,
+                    arch=arch,
+                    summary=f"{parent.summary} ({arch})",
+                    params={"build_id": inp.build_id},
+                )
+        return {a: have[a] for a in inp.arches}
+
+    @activity.defn(name="build_finish")
+    def finish(self, inp: FinishStepInput) -> dict[str, Any]:
+        log = self._log(inp.task_id)
+        try:
+            srpm = SrpmStepResult(**inp.srpm)
+            results = [ArchStepResult(**r) for r in inp.results]
+            return finish_step(
+                self.svc.db,
+                self.svc.store,
+                inp.build_id,
+                srpm,
+                results,
+                log.line,
+                task_id=inp.task_id,
+            )
+        except OlivineError as e:
+            log.line(f"build failed: {e.message}")
+            raise _final(e) from e
+        finally:
+            log.close()
+
+    @activity.defn(name="build_publish")
+    async def publish(self, inp: PublishWaitInput) -> bool:
+        """Ask the project's publisher for the build's RPMs, then wait until `all` holds them
+        (a batch starts the builds that need them only then)."""
+        req = PublishRequest(
+            inp.artifact_ids, reason=f"build {inp.build_id}", submitter_id=inp.submitter_id
+        )
+        await request_publish(activity.client(), inp.project, req)
+        while not await asyncio.to_thread(
+            published_in_all, self.svc.db, inp.project_id, inp.artifact_ids
+        ):
+            activity.heartbeat()
+            await asyncio.sleep(0.5)
+        return True
+
+    @activity.defn(name="build_mark")
+    def mark(self, inp: MarkInput) -> None:
+        records.finish_build(self.svc.db, inp.build_id, inp.status, inp.reason)
+
+    @activity.defn(name="build_batch_order")
+    def order(self, inp: OrderInput) -> Schedule:
+        reqs = {n: s["build_requires"] for n, s in inp.srpms.items()}
+        prov = {n: s["provides"] for n, s in inp.srpms.items()}
+        o = build_order(reqs, prov)
+        group = {p: g for g in o.groups for p in g}
+        deps = {n: sorted(d for d in o.deps.get(n, ()) if d not in group[n]) for n in inp.srpms}
+        return Schedule(deps, [list(c) for c in o.cycles])
+
+    @activity.defn(name="build_batch_item")
+    def batch_item(self, inp: BuildItemInput) -> None:
+        batches.set_item(self.svc.db, inp.item_id, inp.status, inp.reason)
+
+
+def _opts(timeout: timedelta = SHORT) -> dict[str, Any]:
+    return {"start_to_close_timeout": timeout, "retry_policy": DEFAULT_RETRY}
+
+
+def _no_worker(err: BaseException) -> bool:
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START:
+            return True
+        cause = getattr(cause, "cause", None)
+    return False
+
+
+async def _log(task_id: int, text: str) -> None:
+    await workflow.execute_activity("task_log", LogInput(task_id, text + "\n"), **_opts())
+
+
+async def _arch_build(p: dict[str, Any], srpm: dict[str, Any], arch: str, task_id: int) -> dict:
+    """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
+    wait = int(p.get("worker_wait", WORKER_WAIT))
+    await workflow.execute_activity("task_start", task_id, **_opts())
+    await _log(task_id, f"waiting for an {arch} worker (queue {build_queue(arch)})")
+    inp = ArchInput(task_id, p["build_id"], srpm["srpm_sha256"], srpm["srpm_name"], arch)
+    try:
+        res: dict[str, Any] = await workflow.execute_activity(
+            "build_arch",
+            inp,
+            task_queue=build_queue(arch),
+            start_to_close_timeout=BUILD_TIMEOUT,
+            schedule_to_start_timeout=timedelta(seconds=wait),
+            heartbeat_timeout=HEARTBEAT,
+            retry_policy=BUILD_RETRY,
+        )
+    except ActivityError as e:
+        reason = (
+            f"no worker: no {arch} worker took the build within {wait} s"
+            if _no_worker(e)
+            else error_message(e)
+        )
+        res = asdict(ArchStepResult(arch, [], reason))
+    status = "succeeded" if not res["reason"] else "failed"
+    if res["reason"] == "cancelled":
+        status = "canceled"
+    await workflow.execute_activity(
+        "task_finish", FinishInput(task_id, status, result=res, error=res["reason"]), **_opts()
+    )
+    return res
+
+
+@workflow.defn(name="Build")
+class BuildWorkflow:
+    """params: build_id, project, package, srpm_arch (the queue of the SRPM stage),
+    worker_wait?, srpm? (a batch has made the SRPM already)."""
+
+    @workflow.run
+    async def run(self, inp: TaskInput) -> dict[str, Any]:
+        p = inp.params
+
+        async def body() -> dict[str, Any]:
+            srpm: dict[str, Any] = p.get("srpm") or await _srpm_stage(inp.task_id, p)
+            tasks: dict[str, int] = await workflow.execute_activity(
+                "build_arch_tasks",
+                ArchTasksInput(inp.task_id, p["build_id"], srpm["arches"]),
+                **_opts(),
+            )
+            results = await asyncio.gather(
+                *(_arch_build(p, srpm, a, tasks[a]) for a in srpm["arches"])
+            )
+            out: dict[str, Any] = await workflow.execute_activity(
+                "build_finish",
+                FinishStepInput(inp.task_id, p["build_id"], srpm, list(results)),
+                **_opts(timedelta(minutes=30)),
+            )
+            if out["artifact_ids"]:
+                wait = PublishWaitInput(
+                    p["build_id"],
+                    p["project"],
+                    p["project_id"],
+                    out["artifact_ids"],
+                    p.get("submitter_id"),
+                )
+                await _log(inp.task_id, "publishing into the project's repositories")
+                await workflow.execute_activity(
+                    "build_publish",
+                    wait,
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(seconds=30),
+                    retry_policy=DEFAULT_RETRY,
+                )
+                await _log(inp.task_id, f"published {out['nevr']}")
+            return out
+
+        try:
+            return await run_task(inp.task_id, body)
+        except (asyncio.CancelledError, CancelledError):
+            await asyncio.shield(
+                workflow.execute_activity(
+                    "build_mark", MarkInput(p["build_id"], "cancelled", "cancelled"), **_opts()
+                )
+            )
+            raise
+
+
+async def _srpm_stage(task_id: int, p: dict[str, Any]) -> dict[str, Any]:
+    wait = int(p.get("worker_wait", WORKER_WAIT))
+    try:
+        res: dict[str, Any] = await workflow.execute_activity(
+            "build_srpm",
+            SrpmInput(task_id, p["build_id"]),
+            task_queue=build_queue(p["srpm_arch"]),
+            start_to_close_timeout=BUILD_TIMEOUT,
+            schedule_to_start_timeout=timedelta(seconds=wait),
+            heartbeat_timeout=HEARTBEAT,
+            retry_policy=BUILD_RETRY,
+        )
+        return res
+    except ActivityError as e:
+        if not _no_worker(e):
+            raise
+        reason = f"no worker: no {p['srpm_arch']} worker took the SRPM build within {wait} s"
+        await workflow.execute_activity(
+            "build_mark", MarkInput(p["build_id"], "failed", reason), **_opts()
+        )
+        raise ApplicationError(reason, non_retryable=True) from None
+
+
+@workflow.defn(name="BuildBatch")
+class BuildBatchWorkflow:
+    """params: batch_id, project, srpm_arch, worker_wait?, items [{item_id, package, build_id,
+    task_id}]. SRPMs first, then each package's Build (ID `build-<build_id>`) once the builds it
+    build-requires are published; cycles start together; a failed dependency skips."""
+
+    @workflow.run
+    async def run(self, inp: TaskInput) -> dict[str, Any]:
+        p = inp.params
+        items = {i["package"]: i for i in p["items"]}
+        gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+        state: dict[str, tuple[str, str | None]] = {}
+
+        async def item_status(name: str, status: str, reason: str | None = None) -> None:
+            state[name] = (status, reason)
+            await workflow.execute_activity(
+                "build_batch_item",
+                BuildItemInput(items[name]["item_id"], status, reason),
+                **_opts(),
+            )
+
+        async def srpm(name: str) -> dict[str, Any] | None:
+            i = items[name]
+            async with gate:
+                try:
+                    return await _srpm_stage(i["task_id"], {**p, "build_id": i["build_id"]})
+                except (ActivityError, ApplicationError) as e:
+                    await item_status(name, "failed", error_message(e))
+                    await workflow.execute_activity(
+                        "task_finish",
+                        FinishInput(i["task_id"], "failed", error=error_message(e)),
+                        **_opts(),
+                    )
+                    return None
+
+        async def build(name: str, made: dict[str, Any]) -> None:
+            i = items[name]
+            params = {**p, "build_id": i["build_id"], "package": name, "srpm": made}
+            params.pop("items", None)
+            await item_status(name, "building")
+            async with gate:
+                try:
+                    await workflow.execute_child_workflow(
+                        "Build",
+                        TaskInput(i["task_id"], params),
+                        id=f"build-{i['build_id']}",
+                        task_queue=QUEUE,
+                    )
+                    await item_status(name, "built")
+                except Exception as e:  # a failed item does not stop the batch
+                    await item_status(name, "failed", _reason(e))
+
+        async def body() -> dict[str, Any]:
+            made = dict(zip(items, await asyncio.gather(*(srpm(n) for n in items)), strict=True))
+            ok = {n: s for n, s in made.items() if s is not None}
+            plan: Schedule = await workflow.execute_activity(
+                "build_batch_order", OrderInput(ok), result_type=Schedule, **_opts()
+            )
+            if plan.cycles:
+                cycles = "; ".join(" ".join(c) for c in plan.cycles)
+                await _log(inp.task_id, f"cycles, built together: {cycles}")
+            await self._schedule(ok, plan, state, item_status, build)
+            counts: dict[str, int] = {}
+            for status, _ in state.values():
+                counts[status] = counts.get(status, 0) + 1
+            return {
+                "batch_id": p["batch_id"],
+                "counts": counts,
+                "cycles": plan.cycles,
+                "items": [{"package": n, "status": s, "reason": r} for n, (s, r) in state.items()],
+            }
+
+        return await run_task(inp.task_id, body)
+
+    async def _schedule(
+        self,
+        ok: dict[str, Any],
+        plan: Schedule,
+        state: dict[str, tuple[str, str | None]],
+        status: Callable[..., Awaitable[None]],
+        build: Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]],
+    ) -> None:
+        waiting = set(ok)
+        running: dict[str, asyncio.Task[None]] = {}
+        while True:
+            progressed = False
+            for n in sorted(waiting):
+                deps = plan.deps.get(n, [])
+                bad = [d for d in deps if state.get(d, ("", None))[0] in ("failed", "skipped")]
+                if bad:
+                    waiting.discard(n)
+                    progressed = True
+                    await status(n, "skipped", f"dependency {', '.join(bad)} did not build")
+                elif all(state.get(d, ("", None))[0] == "built" for d in deps):
+                    waiting.discard(n)
+                    progressed = True
+                    running[n] = asyncio.create_task(build(n, ok[n]))
+            if not running:
+                if progressed:
+                    continue
+                break
+            done, _ = await workflow.wait(
+                list(running.values()), return_when=asyncio.FIRST_COMPLETED
+            )
+            for n in [n for n, t in running.items() if t in done]:
+                running.pop(n)
+        for n in sorted(waiting):  # unreachable unless the order is inconsistent
+            await status(n, "skipped", "its dependencies never built")
+
+
+def _reason(err: BaseException) -> str:
+    cause: BaseException = err
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause  # type: ignore[attr-defined]
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)

@@ -1,0 +1,148 @@
+"""Builds through the real stack: import the example packages from a local dist-git, build them
+in one batch in BuildRequires order (the Temporal workflows on a worker serving the build
+queues), then the program's build root, a repeated NEVR, a scratch build, a missing worker, the
+mock config and the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration.conftest import Stack
+from tests.integration.imports.helpers import commit, init_repo
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "packages"
+PACKAGES = ("libgreet", "greet", "greet-doc")
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
+
+
+def _tree(pkg: str) -> dict[str, str | bytes | None]:
+    root = EXAMPLES / pkg
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _project(up: Path, name: str, arches: str = "[x86_64]") -> str:
+    pkgs = "\n".join(f"  - name: {p}" for p in PACKAGES)
+    return f"""\
+name: {name}
+dist: .el9
+arches: {arches}
+vendor: {{family: el, major: 9}}
+macros: {{vendor: Olivine, packager: "Olivine <build@example.org>"}}
+upstream: {{kind: dist-git, url: "{up.as_uri()}/{{name}}.git", branch: c9}}
+target: {{branch: r9}}
+buildroot: {{host_provides: [gcc, make, glibc-devel]}}
+packages:
+{pkgs}
+"""
+
+
+def _seed(stack: Stack, tmp: Path, name: str, arches: str = "[x86_64]") -> dict[str, str]:
+    h = stack.as_(stack.admin_token)
+    up = tmp / "up"
+    for pkg in PACKAGES:
+        commit(init_repo(up / f"{pkg}.git", "c9"), _tree(pkg), tag=f"imports/c9/{pkg}-1.0-1.el9")
+    r = stack.client.post(
+        "/api/v1/projects/apply",
+        headers=h,
+        json={"file": _project(up, name, arches), "filename": "p.yaml", "wait": True},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "succeeded", r.text
+    r = stack.client.post(f"/api/v1/projects/{name}/import-batch", headers=h, json={"all": True})
+    assert r.status_code == 202, r.text
+    assert _wait(stack, r.json()["task_id"])["status"] == "succeeded"
+    return h
+
+
+def _wait(stack: Stack, task_id: int, timeout: float = 180) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        t = stack.client.get(f"/api/v1/tasks/{task_id}", headers=stack.as_(stack.admin_token))
+        if t.json()["status"] in ("succeeded", "failed", "canceled"):
+            return t.json()
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} did not finish")
+
+
+def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_path: Path) -> None:
+    name = "bld1"
+    h = _seed(stack, tmp_path, name)
+    r = stack.client.post(f"/api/v1/projects/{name}/build-batch", headers=h, json={"all": True})
+    assert r.status_code == 202, r.text
+    batch = r.json()
+    task = _wait(stack, batch["task_id"], 300)
+    assert task["status"] == "succeeded", task
+    final = stack.client.get(f"/api/v1/build-batches/{batch['batch_id']}", headers=h).json()
+    assert {i["package"]: i["status"] for i in final["items"]} == dict.fromkeys(PACKAGES, "built")
+
+    greet_task = next(i["task_id"] for i in final["items"] if i["package"] == "greet")
+    build_id = stack.client.get(f"/api/v1/tasks/{greet_task}", headers=h).json()["result"][
+        "build_id"
+    ]
+    b = stack.client.get(f"/api/v1/builds/{build_id}", headers=h).json()
+    assert b["status"] == "complete" and b["nevr"] == "greet-1.0-1.el9"
+    (x86,) = b["arches"]
+    devel = next(e for e in x86["buildroot"] if e.get("nevra", "").startswith("libgreet-devel"))
+    assert devel["repo"] == "all" and len(devel["sha256"]) == 64
+    logs = stack.client.get(f"/api/v1/tasks/{x86['task_id']}/logs", headers=h)
+    assert "Build root:" in logs.text and "libgreet-devel" in logs.text
+
+    # the same NEVR again: refused; a scratch build of it is fine and publishes nothing
+    r = stack.client.post(f"/api/v1/projects/{name}/builds", headers=h, json={"package": "greet"})
+    again = _wait(stack, r.json()["task_id"], 120)
+    assert again["status"] == "failed" and "already built" in again["error"]
+    r = stack.client.post(
+        f"/api/v1/projects/{name}/builds", headers=h, json={"package": "greet-doc", "scratch": True}
+    )
+    scratch = _wait(stack, r.json()["task_id"], 120)
+    assert scratch["status"] == "succeeded" and scratch["result"]["scratch"]
+
+    cfg = stack.client.get(f"/api/v1/projects/{name}/mock-config/x86_64", headers=h).text
+    assert f"/repos/{name}/all/x86_64/" in cfg and "config_opts['macros']['%rhel'] = '9'" in cfg
+
+
+def test_arch_without_worker_fails_with_no_worker(stack: Stack, tmp_path: Path) -> None:
+    name = "bld2"
+    h = _seed(stack, tmp_path, name, arches="[x86_64, s390x]")
+    stack.services.settings.build_worker_wait = 2  # type: ignore[misc]
+    try:
+        r = stack.client.post(
+            f"/api/v1/projects/{name}/builds", headers=h, json={"package": "libgreet"}
+        )
+    finally:
+        stack.services.settings.build_worker_wait = 900  # type: ignore[misc]
+    task = _wait(stack, r.json()["task_id"], 120)
+    assert task["status"] == "failed"
+    assert "s390x: no worker: no s390x worker took the build within 2 s" in task["error"]
+    b = stack.client.get(f"/api/v1/builds/{r.json()['build_id']}", headers=h).json()
+    states = {a["arch"]: a["status"] for a in b["arches"]}
+    assert b["status"] == "failed" and states["x86_64"] == "complete"
+
+
+def test_cli_build_and_unimported_package(stack: Stack, tmp_path: Path, live_url: str) -> None:
+    name = "bld3"
+    _seed(stack, tmp_path, name)
+    env = {**os.environ, "OLIVINE_URL": live_url, "OLIVINE_TOKEN": stack.admin_token}
+    cli = [sys.executable, "-m", "olivine.cli"]
+    out = subprocess.run(
+        [*cli, "build", name, "greet-doc", "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "greet-doc-1.0-1.el9 complete" in out.stdout
+    out = subprocess.run([*cli, "build", name, "nope"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "not in the catalog" in out.stderr
+    out = subprocess.run(
+        [*cli, "mock-config", name, "aarch64"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "olivine-bld3-aarch64" in out.stdout
