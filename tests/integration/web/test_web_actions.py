@@ -77,6 +77,9 @@ def test_apply_import_batch_retry_from_the_ui(stack: Stack, tmp_path: Path) -> N
     assert wait_done(stack, imported) == "succeeded"
     pkg = c.get("/projects/uiact/packages/hello").text
     assert "1.0-1.el9" in pkg and "imports/r9/hello-1.0-1.el9" in pkg
+    rev = pkg.split("/projects/uiact/packages/hello/imports/")[1].split("/")[0]
+    diff = c.get(f"/projects/uiact/packages/hello/imports/{rev}/diff")
+    assert diff.status_code == 200 and "no patch directives changed it" in diff.text
 
     r = c.post("/projects/uiact/import-batch", data={"csrf": csrf, "all": "true"})
     assert "/projects/uiact/batches/" in str(r.url), r.text
@@ -121,3 +124,9 @@ def test_build_from_the_ui(stack: Stack, tmp_path: Path) -> None:
     assert status == "succeeded", page[page.find("<main") :][:3000]
     pkg = c.get("/projects/uib/packages/hello").text
     assert "hello-1.0-1.el9.noarch.rpm" in pkg and "s-complete" in pkg
+    repo = c.get("/projects/uib/repos/BaseOS").text
+    assert "r1" in repo and "+1 −0" in repo and 'tag">served' in repo
+    changes = c.get("/projects/uib/repos/BaseOS", params={"arch": "x86_64", "rev": 1}).text
+    assert "Added (1)" in changes and "hello-1.0-1.el9.noarch.rpm" in changes
+    repos = c.get("/projects/uib/repos").text
+    assert "x86_64 r1" in repos
