@@ -66,20 +66,27 @@ async def tokens_page(request: Request, who: Principal = Depends(caller)) -> HTM
     return await _tokens(request, who, None)
 
 
-async def _tokens(request: Request, who: Principal, created: str | None) -> HTMLResponse:
+async def _tokens(
+    request: Request, who: Principal, created: str | None, made_for: str | None = None
+) -> HTMLResponse:
     rows = await run_in_threadpool(auth_api.list_tokens, services(request), who, None)
-    return render(request, "tokens.html", {"tokens": rows, "created": created})
+    return render(
+        request, "tokens.html", {"tokens": rows, "created": created, "made_for": made_for}
+    )
 
 
 @router.post("/tokens", dependencies=CSRF)
 async def create_token(
-    request: Request, who: Principal = Depends(caller), name: str = Form("", max_length=128)
+    request: Request,
+    who: Principal = Depends(caller),
+    name: str = Form("", max_length=128),
+    user: str = Form("", max_length=64),
 ) -> HTMLResponse:
-    """A new token for the signed-in user, shown once on the page that answers the post."""
-    made = await run_in_threadpool(
-        auth_api.create_token, TokenIn(name=name.strip()), services(request), who
-    )
-    resp = await _tokens(request, who, made.token)
+    """A new token for the signed-in user (an admin may name another user), shown once on the
+    page that answers the post."""
+    body = TokenIn(name=name.strip(), user=user.strip() or None)
+    made = await run_in_threadpool(auth_api.create_token, body, services(request), who)
+    resp = await _tokens(request, who, made.token, made.user)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

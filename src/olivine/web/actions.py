@@ -90,6 +90,17 @@ async def import_package(
     return see_other(request, f"/tasks/{out.task_id}")
 
 
+@router.post("/projects/{name}/packages/{package}/import-srpm", dependencies=CSRF)
+async def import_srpm(
+    name: str, package: str, srpm: UploadFile, request: Request, who: Principal = Depends(caller)
+) -> Response:
+    """Import an uploaded source RPM (as `olivine import P PKG --srpm FILE`)."""
+    if not srpm.filename:
+        raise ValidationFailed("choose a source RPM to upload")
+    out = await imports_api.import_srpm(name, request, services(request), who, package, srpm)
+    return see_other(request, f"/tasks/{out.task_id}")
+
+
 @router.post("/projects/{name}/import-batch", dependencies=CSRF)
 async def import_batch(
     name: str,

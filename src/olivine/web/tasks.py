@@ -163,8 +163,10 @@ def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
         "may_cancel": _may_cancel(db, who, row),
         "live": row.task.status not in TERMINAL,
     }
-    if failure is not None:
-        tail, _, cut = log_tail(db, failure.id, 16 * 1024)
+    if row.task.status == "failed":
+        source = failure or row.task  # where the failure's log is: the failed subtask or itself
+        ctx["failure_source"] = source
+        tail, _, cut = log_tail(db, source.id, 16 * 1024)
         lines = tail.splitlines(keepends=True)
         ctx["failure_log"] = "".join(lines[-TAIL_LINES:])
         ctx["failure_cut"] = cut or len(lines) > TAIL_LINES

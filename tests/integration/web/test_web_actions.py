@@ -125,8 +125,24 @@ def test_build_from_the_ui(stack: Stack, tmp_path: Path) -> None:
     pkg = c.get("/projects/uib/packages/hello").text
     assert "hello-1.0-1.el9.noarch.rpm" in pkg and "s-complete" in pkg
     repo = c.get("/projects/uib/repos/BaseOS").text
-    assert "r1" in repo and "+1 −0" in repo and 'tag">served' in repo
+    assert "r1" in repo and "+1 \u22120" in repo and 'tag">served' in repo
     changes = c.get("/projects/uib/repos/BaseOS", params={"arch": "x86_64", "rev": 1}).text
     assert "Added (1)" in changes and "hello-1.0-1.el9.noarch.rpm" in changes
     repos = c.get("/projects/uib/repos").text
     assert "x86_64 r1" in repos
+
+
+def test_srpm_upload_from_the_ui(stack: Stack, tmp_path: Path) -> None:
+    from tests.integration.imports.test_kinds_import import build_srpm
+
+    c = stack.client
+    csrf = sign_in(c, stack.admin_token)
+    r = c.post("/apply", data={"text": ui_project(upstreams(tmp_path / "up"), "uis"), "csrf": csrf})
+    assert wait_done(stack, task_id_of(str(r.url))) == "succeeded"
+    assert "import-srpm" in c.get("/projects/uis/packages/hello").text
+    srpm = build_srpm(tmp_path)
+    with open(srpm, "rb") as f:
+        r = c.post("/projects/uis/packages/hello/import-srpm", data={"csrf": csrf},
+                   files={"srpm": (srpm.name, f)})  # fmt: skip
+    assert wait_done(stack, task_id_of(str(r.url))) == "succeeded"
+    assert "1.0-4.el9" in c.get("/projects/uis/packages/hello").text

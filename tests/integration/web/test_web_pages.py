@@ -252,3 +252,36 @@ def test_identity_provider_hook(app_client: TestClient, seeded: Seeded, db: Data
         assert r.status_code == 401 and "not an Olivine user" in r.text
     finally:
         identity.unregister("test-idp")
+
+
+def test_admin_tokens_and_headers(app_client: TestClient, seeded: Seeded) -> None:
+    login(app_client, seeded.admin)
+    page = app_client.get("/tokens")
+    assert 'name="user"' in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    r = app_client.post("/tokens", data={"name": "ci", "user": "gus", "csrf": csrf_of(page.text)})
+    assert "New token for gus" in r.text
+    app_client.cookies.clear()
+    login(app_client, seeded.guest)
+    page = app_client.get("/tokens")
+    assert 'name="user"' not in page.text
+    r = app_client.post("/tokens", data={"user": "ada", "csrf": csrf_of(page.text)})
+    assert r.status_code == 403
+
+
+def test_task_failed_on_its_own_shows_its_log_tail(
+    app_client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    from olivine.tasks.service import TaskService
+
+    tasks = TaskService(db)
+    t = tasks.create("import", summary="import alone")
+    tasks.start(t)
+    tasks.log(t, "".join(f"step {i}\n" for i in range(100)) + "fatal: no such ref\n")
+    tasks.finish(t, "failed", error="upstream: no such ref")
+    login(app_client, seeded.admin)
+    page = app_client.get(f"/tasks/{t}").text
+    banner = page[page.index('class="banner error"') : page.index("</div>", page.index("banner"))]
+    assert "Failed: upstream: no such ref" in banner and "fatal: no such ref" in banner
+    assert "step 99" in banner and "step 10\n" not in banner  # the last lines only
