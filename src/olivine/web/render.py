@@ -39,6 +39,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    # pages change as tasks run and differ per visitor: revalidate, never share between users
+    "Cache-Control": "private, no-cache",
+    "Vary": "Cookie",
 }
 
 
@@ -181,7 +184,7 @@ def finish(request: Request, resp: Response) -> None:
         or (services(request).settings.public_url or "").startswith("https:"),
         path="/",
     )
-    resp.headers.setdefault("Cache-Control", "no-store")
+    resp.headers["Cache-Control"] = "no-store"
 
 
 def error_page(request: Request, exc: OlivineError) -> HTMLResponse:

@@ -209,3 +209,31 @@ def test_guest_sees_no_actions_and_forged_posts_fail(
     expect(page.get_by_role("alert")).to_contain_text("refused")
     shot(page, "13-forged-post-refused")
     assert stack.services.tasks.status_of(pending)[0] == "pending"
+
+
+def test_task_page_follows_a_running_task(
+    browser: BrowserContext, live_url: str, stack: Stack, seeded: Seeded
+) -> None:
+    tasks = stack.services.tasks
+    pub = ProjectService(stack.services.db).get("pub").id
+    t = tasks.create("build", project_id=pub, summary="a long build")
+    tasks.start(t)
+    tasks.log(t, "step 1: unpacking\n")
+    page = browser.new_page()
+    page.goto(f"{live_url}/tasks/{t}")
+    status = page.get_by_role("heading", level=1).locator(".status")
+    expect(status).to_have_text("running")
+    expect(page.locator("#log")).to_have_text("step 1: unpacking\n")
+    tasks.log(t, "step 2: compiling\n")
+    expect(page.locator("#log")).to_contain_text("step 2: compiling", timeout=10_000)
+    child = tasks.create("build-arch", project_id=pub, parent_id=t, arch="x86_64")
+    expect(page.get_by_role("region", name="Subtasks")).to_contain_text(f"#{child}")
+    tasks.finish(child, "succeeded")
+    tasks.log(t, "step 3: done\n")
+    tasks.finish(t, "succeeded")
+    expect(status).to_have_text("succeeded", timeout=10_000)
+    expect(page.locator("#log")).to_have_text(
+        "step 1: unpacking\nstep 2: compiling\nstep 3: done\n"
+    )
+    page.goto(f"{live_url}/tasks?project=pub")
+    expect(page.locator("#rows")).to_contain_text("a long build")
