@@ -5,6 +5,7 @@ Orchestration only: the activities call olivine.builds."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -128,9 +129,27 @@ def _final(e: OlivineError) -> ApplicationError:
     return ApplicationError(e.message, type=type(e).__name__, non_retryable=True)
 
 
-def _cancel_check() -> bool:
-    activity.heartbeat()
-    return activity.is_cancelled()
+def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[[], bool]:
+    """Polled by the sandbox a few times a second: heartbeats, flushes the log (a quiet build's
+    last lines must not wait in the buffer), and says whether the build was cancelled. Temporal
+    delivers a cancel only with a heartbeat reply (throttled to most of the heartbeat timeout),
+    so the build task's status is read too, once a second: the workflow marks it at once."""
+    task_id = records.get_build(svc.db, build_id).task_id
+    last, seen = [0.0], [False]
+
+    def check() -> bool:
+        activity.heartbeat()
+        if activity.is_cancelled():
+            return True
+        now = time.monotonic()
+        if now - last[0] >= 1.0:
+            last[0] = now
+            log.flush()
+            if task_id is not None:
+                seen[0] = svc.tasks.status_of(task_id)[0] == "canceled"
+        return seen[0]
+
+    return check
 
 
 class BuildActivities:
@@ -151,7 +170,12 @@ class BuildActivities:
         log = self._log(inp.task_id)
         try:
             res = srpm_step(
-                self.svc.db, self.svc.forge, self.svc.store, inp.build_id, log.line, _cancel_check
+                self.svc.db,
+                self.svc.forge,
+                self.svc.store,
+                inp.build_id,
+                log.line,
+                _cancel_check(self.svc, inp.build_id, log),
             )
             log.line(f"SRPM {res.srpm_name}: arches {', '.join(res.arches)}")
             return asdict(res)
@@ -173,7 +197,7 @@ class BuildActivities:
                 inp.srpm_name,
                 inp.arch,
                 log.line,
-                _cancel_check,
+                _cancel_check(self.svc, inp.build_id, log),
                 task_id=inp.task_id,
             )
             log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
@@ -240,7 +264,24 @@ class BuildActivities:
 
     @activity.defn(name="build_mark")
     def mark(self, inp: MarkInput) -> None:
+        """A build ended outside its steps (cancelled, no worker): the build and its unfinished
+        arch tasks say so."""
         records.finish_build(self.svc.db, inp.build_id, inp.status, inp.reason)
+        task_id = records.get_build(self.svc.db, inp.build_id).task_id
+        if task_id is None:
+            return
+        status = "canceled" if inp.status == "cancelled" else "failed"
+        for child in self.svc.tasks.children(task_id):
+            self.svc.tasks.finish(child.id, status, error=inp.reason)
+            if child.arch and child.status not in ("succeeded", "failed", "canceled"):
+                records.record_arch(
+                    self.svc.db,
+                    inp.build_id,
+                    child.arch,
+                    inp.status,
+                    reason=inp.reason,
+                    task_id=child.id,
+                )
 
     @activity.defn(name="build_batch_order")
     def order(self, inp: OrderInput) -> Schedule:

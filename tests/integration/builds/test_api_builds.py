@@ -28,8 +28,27 @@ def _tree(pkg: str) -> dict[str, str | bytes | None]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def _project(up: Path, name: str, arches: str = "[x86_64]") -> str:
-    pkgs = "\n".join(f"  - name: {p}" for p in PACKAGES)
+SLEEPY = """Name: sleepy
+Version: 1.0
+Release: 1%{?dist}
+Summary: a build that takes ten minutes
+License: MIT
+BuildArch: noarch
+%description
+Sleeps.
+%prep
+%build
+echo sleeping now
+sleep 600
+%install
+%files
+"""
+
+
+def _project(
+    up: Path, name: str, arches: str = "[x86_64]", pkgs: tuple[str, ...] = PACKAGES
+) -> str:
+    listed = "\n".join(f"  - name: {p}" for p in pkgs)
     return f"""\
 name: {name}
 dist: .el9
@@ -40,19 +59,22 @@ upstream: {{kind: dist-git, url: "{up.as_uri()}/{{name}}.git", branch: c9}}
 target: {{branch: r9}}
 buildroot: {{host_provides: [gcc, make, glibc-devel]}}
 packages:
-{pkgs}
+{listed}
 """
 
 
-def _seed(stack: Stack, tmp: Path, name: str, arches: str = "[x86_64]") -> dict[str, str]:
+def _seed(
+    stack: Stack, tmp: Path, name: str, arches: str = "[x86_64]", pkgs: tuple[str, ...] = PACKAGES
+) -> dict[str, str]:
     h = stack.as_(stack.admin_token)
     up = tmp / "up"
-    for pkg in PACKAGES:
-        commit(init_repo(up / f"{pkg}.git", "c9"), _tree(pkg), tag=f"imports/c9/{pkg}-1.0-1.el9")
+    for pkg in pkgs:
+        tree = {"SPECS/sleepy.spec": SLEEPY} if pkg == "sleepy" else _tree(pkg)
+        commit(init_repo(up / f"{pkg}.git", "c9"), tree, tag=f"imports/c9/{pkg}-1.0-1.el9")
     r = stack.client.post(
         "/api/v1/projects/apply",
         headers=h,
-        json={"file": _project(up, name, arches), "filename": "p.yaml", "wait": True},
+        json={"file": _project(up, name, arches, pkgs), "filename": "p.yaml", "wait": True},
     )
     assert r.status_code == 200 and r.json()["status"] == "succeeded", r.text
     r = stack.client.post(f"/api/v1/projects/{name}/import-batch", headers=h, json={"all": True})
@@ -104,6 +126,8 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     scratch = _wait(stack, r.json()["task_id"], 120)
     assert scratch["status"] == "succeeded" and scratch["result"]["scratch"]
 
+    debug = stack.client.get(f"/repos/{name}/all/x86_64-debug/repodata/repomd.xml")
+    assert debug.status_code == 200  # libgreet-debuginfo landed in the -debug repo
     cfg = stack.client.get(f"/api/v1/projects/{name}/mock-config/x86_64", headers=h).text
     assert f"/repos/{name}/all/x86_64/" in cfg and "config_opts['macros']['%rhel'] = '9'" in cfg
 
@@ -146,3 +170,51 @@ def test_cli_build_and_unimported_package(stack: Stack, tmp_path: Path, live_url
         [*cli, "mock-config", name, "aarch64"], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0 and "olivine-bld3-aarch64" in out.stdout
+
+
+def test_cancel_stops_the_sandbox(stack: Stack, tmp_path: Path) -> None:
+    name = "bld4"
+    h = _seed(stack, tmp_path, name, pkgs=("sleepy",))
+    r = stack.client.post(f"/api/v1/projects/{name}/builds", headers=h, json={"package": "sleepy"})
+    started = r.json()
+    end = time.monotonic() + 120
+    arch_task = None
+    while time.monotonic() < end:
+        task = stack.client.get(f"/api/v1/tasks/{started['task_id']}", headers=h).json()
+        kids = [k for k in task.get("subtasks", []) or task.get("children", []) if k.get("arch")]
+        if kids:
+            arch_task = kids[0]["id"]
+            logs = stack.client.get(f"/api/v1/tasks/{arch_task}/logs", headers=h).text
+            if "sleeping now" in logs:
+                break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the build never reached its %build")
+    assert _sleepers() != []
+    r = stack.client.post(f"/api/v1/tasks/{started['task_id']}/cancel", headers=h)
+    assert r.status_code == 200, r.text
+    cancelled_at = time.monotonic()
+    while _sleepers() and time.monotonic() - cancelled_at < 10:
+        time.sleep(0.2)
+    assert _sleepers() == [], "a process of the build outlived the cancel by 10 s"
+    task = _wait(stack, started["task_id"], 60)
+    assert task["status"] == "canceled"
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        b = stack.client.get(f"/api/v1/builds/{started['build_id']}", headers=h).json()
+        if b["status"] == "cancelled":
+            break
+        time.sleep(0.3)
+    assert b["status"] == "cancelled"
+
+
+def _sleepers() -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if (p / "cmdline").read_bytes() == b"sleep\x00600\x00":
+                    out.append(int(p.name))
+            except OSError:
+                pass
+    return out
