@@ -285,3 +285,11 @@ def test_task_failed_on_its_own_shows_its_log_tail(
     banner = page[page.index('class="banner error"') : page.index("</div>", page.index("banner"))]
     assert "Failed: upstream: no such ref" in banner and "fatal: no such ref" in banner
     assert "step 99" in banner and "step 10\n" not in banner  # the last lines only
+
+
+def test_pages_are_compressed(app_client: TestClient, seeded: Seeded) -> None:
+    r = app_client.get("/projects/pub", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and "bash" in r.text
+    assert int(r.headers["content-length"]) < len(r.content)
+    plain = app_client.get("/projects/pub", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == r.text
