@@ -68,3 +68,27 @@ def test_incremental_publishes_match_full_ones(
         assert digests(db, inc) == digests(db, full), f"after step {step} ({rpm.name})"
     assert sum(len(d) for d in digests(db, inc).values()) > 8
     assert len(calls) >= 6 * len(rpms[8:])  # every repo/arch of both repos was spliced
+
+
+def test_locate_finds_the_chunks_a_name_belongs_or_would_belong_to() -> None:
+    from olivine.repos.chunkstore import ChunkEntry
+    from olivine.repos.splice import locate
+
+    def entry(i: int, first: str, last: str) -> ChunkEntry:
+        return ChunkEntry(
+            i,
+            str(i),
+            2,
+            (first, "noarch", 0, "1", "1", "a"),
+            (last, "noarch", 0, "1", "1", "b"),
+            {},
+        )
+
+    entries = [entry(0, "b", "d"), entry(1, "d", "f"), entry(2, "h", "k")]
+    assert locate(entries, {"a"}) == (0, 0)  # before everything: the first chunk
+    assert locate(entries, {"c"}) == (0, 0)
+    assert locate(entries, {"d"}) == (0, 1)  # a name across a boundary: both chunks
+    assert locate(entries, {"g"}) == (2, 2)  # between chunks: the one after
+    assert locate(entries, {"z"}) == (2, 2)  # after everything: the last chunk
+    assert locate(entries, {"a", "z"}) == (0, 2)
+    assert locate([], {"a"}) == (0, -1)
