@@ -102,6 +102,10 @@ def test_anonymous_reads_a_failed_build(
     page.goto(f"{live_url}/projects/pub/packages/bash")
     expect(page.get_by_role("alert")).to_contain_text(f"Latest build failed: {REASON}")
     shot(page, "04-package-history")
+    page.goto(f"{live_url}/projects/pub/batches/{seeded.batch_id}")
+    expect(page.locator("#body")).to_contain_text("branch c9 not found")
+    assert page.get_by_role("button", name=re.compile("Retry")).count() == 0
+    shot(page, "04-batch")
     page.goto(f"{live_url}/projects/pub/repos/BaseOS")
     expect(page.locator("#repo-file")).to_contain_text("[pub-BaseOS]")
     shot(page, "05-repository")
@@ -147,6 +151,10 @@ def test_builder_imports_builds_and_watches_them_turn_green(
     expect(page.locator("#builds")).to_contain_text("hello-1.0-1.el9.noarch.rpm")
     page.locator("details.root summary").first.click()
     shot(page, "09-package-built")
+    page.goto(f"{live_url}/projects/web/repos/BaseOS")
+    page.locator("a[href*='arch=x86_64&']").click()
+    expect(page.get_by_role("region", name="Changes")).to_contain_text("hello-1.0-1.el9.noarch.rpm")
+    shot(page, "10-repository-revisions")
     page.goto(f"{live_url}/tasks?project=web")
     shot(page, "10-tasks")
 
