@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from olivine.api.deps import project_for, require_user
 from olivine.api.routes import imports as imports_api
 from olivine.api.routes import projects as projects_api
+from olivine.api.routes import repos_api
 from olivine.api.routes import tasks as tasks_api
 from olivine.api.schemas import ApplyIn
 from olivine.auth.policy import Action, Principal
@@ -169,6 +170,21 @@ async def build_batch(
         name, api.BatchIn(packages=names, all=all), request, services(request), who
     )
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
+
+
+@router.post("/projects/{name}/repos/{repo}/rollback", dependencies=CSRF)
+async def rollback_repo(
+    name: str,
+    repo: str,
+    request: Request,
+    who: Principal = Depends(caller),
+    to: int = Form(..., ge=1),
+    arch: str = Form("", max_length=64),
+) -> Response:
+    """Serve an earlier revision of one repo/arch again (a manager's act)."""
+    body = repos_api.RollbackIn(to=to, arch=arch or None)
+    await run_in_threadpool(repos_api.rollback_repo, name, repo, body, services(request), who)
+    return see_other(request, f"/projects/{name}/repos/{repo}")
 
 
 @router.post("/tasks/{task_id}/cancel", dependencies=CSRF)

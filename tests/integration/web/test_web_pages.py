@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from olivine.app import create_app
 from olivine.auth.service import AuthService
@@ -293,3 +294,34 @@ def test_pages_are_compressed(app_client: TestClient, seeded: Seeded) -> None:
     assert int(r.headers["content-length"]) < len(r.content)
     plain = app_client.get("/projects/pub", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.text == r.text
+
+
+def test_manager_serves_an_earlier_revision(
+    app_client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    from olivine.db.models import Repository, RepositoryHead, RepositoryRevision
+    from olivine.repos.revisions import list_revisions
+
+    with db.session() as s:
+        repo = s.scalar(select(Repository).where(Repository.name == "BaseOS"))
+        assert repo is not None
+        revs = [
+            RepositoryRevision(repository_id=repo.id, arch="x86_64", number=n, repomd_xml="<x/>")
+            for n in (1, 2)
+        ]
+        s.add_all(revs)
+        s.flush()
+        s.add(RepositoryHead(repository_id=repo.id, arch="x86_64", revision_id=revs[1].id))
+    login(app_client, seeded.guest)
+    assert "Serve this" not in app_client.get("/projects/pub/repos/BaseOS").text
+    app_client.cookies.clear()
+    login(app_client, seeded.manager)
+    page = app_client.get("/projects/pub/repos/BaseOS").text
+    assert page.count("Serve this") == 1
+    r = app_client.post(
+        "/projects/pub/repos/BaseOS/rollback",
+        data={"to": "1", "arch": "x86_64", "csrf": csrf_of(page)},
+    )
+    assert r.status_code == 200
+    current = [v.number for v in list_revisions(db, "pub", "BaseOS", "x86_64") if v.current]
+    assert current == [1]
