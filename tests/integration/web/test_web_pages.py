@@ -146,6 +146,9 @@ def test_builder_sees_actions_guest_does_not(app_client: TestClient, seeded: See
 def test_manager_sees_apply(app_client: TestClient, seeded: Seeded) -> None:
     login(app_client, seeded.manager)
     assert "Apply project file" in app_client.get("/projects/pub").text
+    hidden = app_client.get("/projects/priv")  # a private project she has no role in
+    assert hidden.status_code == 404 and "does not exist" in hidden.text
+    assert f'href="/tasks/{seeded.private_task}"' not in app_client.get("/tasks").text
 
 
 def test_forged_posts_are_refused(app_client: TestClient, seeded: Seeded) -> None:
