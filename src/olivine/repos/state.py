@@ -63,7 +63,7 @@ def sync_repositories(db: Database, project_id: int) -> tuple[list[str], list[Re
         if project is None:
             raise NotFound(f"project id {project_id} does not exist")
         specs = {r["name"]: r for r in project.spec.get("repositories") or []}
-        specs[ALL_REPO] = {"name": ALL_REPO}
+        specs[ALL_REPO] = {"name": ALL_REPO, "all": True}  # as the project service writes it
         rows = {
             r.name: r
             for r in s.scalars(select(Repository).where(Repository.project_id == project_id))
