@@ -48,9 +48,16 @@ RUNTIME_PATTERNS: tuple[tuple[str, str], ...] = (
 RUNTIME_WHITELIST = frozenset({"libgnat", "wine", "lmms-libs", "valgrind", "openssl-ibmca"})
 RUNTIME_BLACKLIST = frozenset({"tomcat-native"})
 DEVEL_BLACKLIST = frozenset(
-    {"dmraid-devel", "kdeutils-devel", "mkinitrd-devel", "php-devel", "java-11-openjdk-devel",
-     "java-17-openjdk-devel", "java-1.8.0-openjdk-devel"}
-)  # fmt: skip
+    {
+        "dmraid-devel",
+        "kdeutils-devel",
+        "mkinitrd-devel",
+        "php-devel",
+        "java-11-openjdk-devel",
+        "java-17-openjdk-devel",
+        "java-1.8.0-openjdk-devel",
+    }
+)
 DEVEL_WHITELIST = frozenset({"perl-devel", "libgcc", "libstdc++-devel"})
 
 _SONAME = re.compile(r"^(.+\.so\.[A-Za-z0-9_.]+).*$")
