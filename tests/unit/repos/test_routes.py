@@ -66,3 +66,12 @@ def test_private_project(db: Database, fs_store: FsStore, fast: bool) -> None:
     assert ok.status_code == 200 and ok.headers["cache-control"].startswith("private")
     assert client.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert "username=" in client.get("/repos/hidden/BaseOS.repo", auth=("t", TOKEN)).text
+
+
+def test_head_requests_on_the_fast_path(db: Database, fs_store: FsStore) -> None:
+    pid = make_project(db, repositories=[{"name": "BaseOS"}])
+    ingest_rpm(db, fs_store, pulp_rpms("bear")[0], pid)
+    publish_project(db, fs_store, pid)
+    client = TestClient(make_app(db, fs_store, "http://olivine.test", ttl=0, fast=True))
+    r = client.head("/repos/el9/BaseOS/x86_64/repodata/repomd.xml")
+    assert r.status_code == 200 and r.content == b"" and "etag" in r.headers
