@@ -123,9 +123,7 @@ def test_private_repo_with_credentials(
     dnf(url, "install", "hello", creds=stack.admin_token)
 
 
-def test_publisher_batches_a_burst_of_requests(
-    stack: Stack, make_rpm: RpmFactory, stack_settings: object
-) -> None:
+def test_publisher_batches_a_burst_of_requests(stack: Stack, make_rpm: RpmFactory) -> None:
     import asyncio
 
     from olivine.repos.service import ingest_rpm, list_revisions
