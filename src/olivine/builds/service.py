@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +163,7 @@ def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) 
 
 
 def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) -> ArchResult:
+    started = time.monotonic()
     info = srpm_info(req.srpm)
     macros = project_macros(req.project, req.package)
     work, temporary = _workdir(req.workdir)
@@ -184,6 +186,7 @@ def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) 
         else:
             record = unresolved_record()
         _log_buildroot(log, record.entries)
+        log(f"build root ready in {time.monotonic() - started:.2f} s")
         res = _backend(req.project).build_arch(
             req.srpm, req.arch, work, macros, usr, log, cancelled, req.limits
         )

@@ -58,6 +58,8 @@ class FinishStepInput:
     build_id: int
     srpm: dict[str, Any]
     results: list[dict[str, Any]]
+    project_id: int = 0
+    submitter_id: int | None = None
 
 
 @dataclass
@@ -65,15 +67,6 @@ class MarkInput:
     build_id: int
     status: str
     reason: str | None = None
-
-
-@dataclass
-class PublishWaitInput:
-    build_id: int
-    project: str
-    project_id: int
-    artifact_ids: list[int]
-    submitter_id: int | None = None
 
 
 @dataclass
@@ -126,7 +119,7 @@ class BuildActivities:
         self.svc = svc
 
     def orchestration(self) -> list[Any]:
-        return [self.arch_tasks, self.finish, self.publish, self.mark, self.order, self.batch_item]
+        return [self.arch_tasks, self.finish, self.mark, self.order, self.batch_item]
 
     def builder(self) -> list[Any]:
         return [self.srpm, self.arch]
@@ -147,7 +140,10 @@ class BuildActivities:
                 _cancel_check(self.svc, inp.build_id, log),
             )
             log.line(f"SRPM {res.srpm_name}: arches {', '.join(res.arches)}")
-            return asdict(res)
+            return {
+                **asdict(res),
+                "arch_tasks": self._arch_tasks(inp.task_id, inp.build_id, res.arches),
+            }
         except OlivineError as e:
             log.line(f"build failed: {e.message}")
             raise _final(e) from e
@@ -156,6 +152,7 @@ class BuildActivities:
 
     @activity.defn(name="build_arch")
     def arch(self, inp: ArchInput) -> dict[str, Any]:
+        self.svc.tasks.start(inp.task_id)  # running from when a worker of the arch has it
         log = self._log(inp.task_id)
         try:
             res = arch_step(
@@ -178,7 +175,11 @@ class BuildActivities:
 
     @activity.defn(name="build_arch_tasks")
     def arch_tasks(self, inp: ArchTasksInput) -> dict[str, int]:
+        return self._arch_tasks(inp.task_id, inp.build_id, inp.arches)
+
+    def _arch_tasks(self, task_id: int, build_id: int, arches: list[str]) -> dict[str, int]:
         """One child task per arch (a retried activity finds the ones it made)."""
+        inp = ArchTasksInput(task_id, build_id, arches)
         parent = self.svc.tasks.get(inp.task_id)
         have = {t.arch: t.id for t in self.svc.tasks.children(inp.task_id) if t.arch}
         for arch in inp.arches:
@@ -193,43 +194,56 @@ class BuildActivities:
                     summary=f"{parent.summary} ({arch})",
                     params={"build_id": inp.build_id},
                 )
+                queue = f"olivine-build-{arch}"
+                self.svc.tasks.log(have[arch], f"waiting for an {arch} worker (queue {queue})\n")
         return {a: have[a] for a in inp.arches}
 
     @activity.defn(name="build_finish")
-    def finish(self, inp: FinishStepInput) -> dict[str, Any]:
+    async def finish(self, inp: FinishStepInput) -> dict[str, Any]:
+        """Record the build's RPMs in the project (a failed arch fails the build), then ask the
+        project's publisher for them and wait until `all` holds them: a batch starts the
+        builds that need them only then."""
+        work = asyncio.ensure_future(asyncio.to_thread(self._finish, inp))
+        while not work.done():
+            activity.heartbeat()
+            await asyncio.wait([work], timeout=5)
+        out: dict[str, Any] = work.result()
+        if not out["artifact_ids"]:
+            return out
+        await asyncio.to_thread(
+            self.svc.tasks.log, inp.task_id, "publishing into the project's repositories\n"
+        )
+        req = PublishRequest(
+            out["artifact_ids"], reason=f"build {inp.build_id}", submitter_id=inp.submitter_id
+        )
+        await request_publish(activity.client(), out["project"], req)
+        while not await asyncio.to_thread(
+            published_in_all, self.svc.db, inp.project_id, out["artifact_ids"]
+        ):
+            activity.heartbeat()
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(self.svc.tasks.log, inp.task_id, f"published {out['nevr']}\n")
+        return out
+
+    def _finish(self, inp: FinishStepInput) -> dict[str, Any]:
         log = self._log(inp.task_id)
         try:
-            srpm = SrpmStepResult(**inp.srpm)
-            results = [ArchStepResult(**r) for r in inp.results]
+            fields = {k: v for k, v in inp.srpm.items() if k != "arch_tasks"}
             return finish_step(
                 self.svc.db,
                 self.svc.store,
                 inp.build_id,
-                srpm,
-                results,
+                SrpmStepResult(**fields),
+                [ArchStepResult(**r) for r in inp.results],
                 log.line,
                 task_id=inp.task_id,
+                publish=False,  # the project's publisher does it
             )
         except OlivineError as e:
             log.line(f"build failed: {e.message}")
             raise _final(e) from e
         finally:
             log.close()
-
-    @activity.defn(name="build_publish")
-    async def publish(self, inp: PublishWaitInput) -> bool:
-        """Ask the project's publisher for the build's RPMs, then wait until `all` holds them
-        (a batch starts the builds that need them only then)."""
-        req = PublishRequest(
-            inp.artifact_ids, reason=f"build {inp.build_id}", submitter_id=inp.submitter_id
-        )
-        await request_publish(activity.client(), inp.project, req)
-        while not await asyncio.to_thread(
-            published_in_all, self.svc.db, inp.project_id, inp.artifact_ids
-        ):
-            activity.heartbeat()
-            await asyncio.sleep(0.5)
-        return True
 
     @activity.defn(name="build_mark")
     def mark(self, inp: MarkInput) -> None:

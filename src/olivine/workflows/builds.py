@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         FinishStepInput,
         MarkInput,
         OrderInput,
-        PublishWaitInput,
         Schedule,
         SrpmInput,
     )
@@ -80,8 +79,6 @@ async def _log(task_id: int, text: str) -> None:
 async def _arch_build(p: dict[str, Any], srpm: dict[str, Any], arch: str, task_id: int) -> dict:
     """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
     wait = int(p.get("worker_wait", WORKER_WAIT))
-    await workflow.execute_activity("task_start", task_id, **_opts())
-    await _log(task_id, f"waiting for an {arch} worker (queue {build_queue(arch)})")
     inp = ArchInput(task_id, p["build_id"], srpm["srpm_sha256"], srpm["srpm_name"], arch)
     try:
         res: dict[str, Any] = await workflow.execute_activity(
@@ -120,7 +117,7 @@ class BuildWorkflow:
 
         async def body() -> dict[str, Any]:
             srpm: dict[str, Any] = p.get("srpm") or await _srpm_stage(inp.task_id, p)
-            tasks: dict[str, int] = await workflow.execute_activity(
+            tasks: dict[str, int] = srpm.get("arch_tasks") or await workflow.execute_activity(
                 "build_arch_tasks",
                 ArchTasksInput(inp.task_id, p["build_id"], srpm["arches"]),
                 **_opts(),
@@ -130,26 +127,18 @@ class BuildWorkflow:
             )
             out: dict[str, Any] = await workflow.execute_activity(
                 "build_finish",
-                FinishStepInput(inp.task_id, p["build_id"], srpm, list(results)),
-                **_opts(timedelta(minutes=30)),
-            )
-            if out["artifact_ids"]:
-                wait = PublishWaitInput(
+                FinishStepInput(
+                    inp.task_id,
                     p["build_id"],
-                    p["project"],
+                    srpm,
+                    list(results),
                     p["project_id"],
-                    out["artifact_ids"],
                     p.get("submitter_id"),
-                )
-                await _log(inp.task_id, "publishing into the project's repositories")
-                await workflow.execute_activity(
-                    "build_publish",
-                    wait,
-                    start_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=timedelta(seconds=30),
-                    retry_policy=DEFAULT_RETRY,
-                )
-                await _log(inp.task_id, f"published {out['nevr']}")
+                ),
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(seconds=30),
+                retry_policy=DEFAULT_RETRY,
+            )
             return out
 
         try:

@@ -138,6 +138,7 @@ class RpmbuildBackend:
             log_limit=limits.log_limit,
         )
         res = run_sandboxed(spec, log, cancelled)
+        log(f"rpmbuild ran {res.duration:.2f} s in the sandbox")
         reason = failure_reason(
             res.lines,
             res.returncode,
