@@ -96,8 +96,12 @@ def srpm_step(
         )
 
 
-def repo_arch(arch: str) -> str:
-    return "x86_64" if arch == "noarch" else arch
+def repo_arch(arch: str, project_arches: Sequence[str] = ("x86_64",)) -> str:
+    """The repo arch a build of `arch` reads: noarch builds read x86_64's (or, in a project
+    without x86_64, its first arch's)."""
+    if arch != "noarch":
+        return arch
+    return "x86_64" if "x86_64" in project_arches else project_arches[0]
 
 
 def project_repos(
@@ -108,8 +112,9 @@ def project_repos(
     from olivine.repos.service import write_repo_tree
 
     out: list[RepoSource] = []
+    rarch = repo_arch(arch, pf.arches)
     try:
-        local = write_repo_tree(db, store, project, "all", repo_arch(arch), dest / "all")
+        local = write_repo_tree(db, store, project, "all", rarch, dest / "all")
     except NotFound:
         local = None
     if local is not None:
@@ -122,7 +127,7 @@ def project_repos(
 
         out.append(RepoSource("all", local, project=True, fetcher=fetch))
     for ext in pf.external_repos:
-        url = ext.url.replace("$basearch", repo_arch(arch)).replace("$arch", repo_arch(arch))
+        url = ext.url.replace("$basearch", rarch).replace("$arch", rarch)
         out.append(RepoSource(ext.name, url=url, priority=ext.priority))
     return tuple(out)
 
