@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -52,21 +52,34 @@ class ChunkEntry:
     blobs: dict[str, Blob]
 
     def to_json(self) -> dict[str, Any]:
+        """What a revision keeps (its blobs are on the chunk row: revisions stay small)."""
         return {
             "id": self.id,
             "digest": self.digest,
             "n": self.count,
             "first": list(self.first),
             "last": list(self.last),
-            "blobs": {
-                k: [b.sha256, b.size, b.open_sha256, b.open_size] for k, b in self.blobs.items()
-            },
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ChunkEntry:
-        blobs = {k: Blob(*v) for k, v in d["blobs"].items()}
+        blobs = {k: Blob(*v) for k, v in d.get("blobs", {}).items()}
         return cls(d["id"], d["digest"], d["n"], tuple(d["first"]), tuple(d["last"]), blobs)
+
+
+def with_blobs(db: Database, entries: Sequence[ChunkEntry], comp: Compression) -> list[ChunkEntry]:
+    """The entries with their blobs for `comp` loaded from the chunk rows where missing."""
+    wanted = [blob_key(k, comp) for k in KINDS]
+    missing = [e.id for e in entries if any(w not in e.blobs for w in wanted)]
+    if not missing:
+        return list(entries)
+    found: dict[int, dict[str, Blob]] = {}
+    with db.engine.connect() as c:
+        for i in range(0, len(missing), 500):
+            q = select(RepoChunk.id, RepoChunk.blobs).where(RepoChunk.id.in_(missing[i : i + 500]))
+            for cid, blobs in c.execute(q):
+                found[cid] = {k: Blob(**v) for k, v in blobs.items()}
+    return [replace(e, blobs=found[e.id]) if e.id in found else e for e in entries]
 
 
 def _xml_rows(db: Database, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:

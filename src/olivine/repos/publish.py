@@ -29,7 +29,14 @@ from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
 from olivine.domain.repofilter import select as select_packages
 from olivine.errors import Conflict
-from olivine.repos.chunkstore import ChunkEntry, MetaFile, assemble, ensure_chunks, extra_file
+from olivine.repos.chunkstore import (
+    ChunkEntry,
+    MetaFile,
+    assemble,
+    ensure_chunks,
+    extra_file,
+    with_blobs,
+)
 from olivine.repos.metadata import KINDS, Compression, split_chunks
 from olivine.repos.repomd import render_repomd
 from olivine.repos.splice import splice
@@ -142,6 +149,8 @@ class _Publisher:
         count = sum(e.count for e in entries)
         digests = tuple(e.digest for e in entries)
         todo = [k for k in KINDS if (k, comp, count, digests) not in self._files]
+        if todo:
+            entries = with_blobs(self.db, entries, comp)
         # the same package set in two repos is assembled once; the three files in parallel
         # (reading, hashing and compressing release the GIL)
         with ThreadPoolExecutor(len(todo) or 1) as pool:
