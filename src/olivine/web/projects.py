@@ -27,6 +27,7 @@ RETRIED = {
     "build": ("failed", "skipped", "pending", "building", "cancelled"),
 }
 PAGE = 100
+DIFF_LINES = 20_000  # a page a browser still renders quickly; the API has the whole diff
 
 
 @router.get("/")
@@ -97,7 +98,15 @@ async def import_diff_page(
     r = await run_in_threadpool(get_revision, svc.db, p.id, package, rev)
     ref = ProjectRef(p.id, ProjectFile.model_validate(p.spec))
     text = await run_in_threadpool(import_diff, svc.db, svc.store, svc.forge, ref, package, r.id)
-    return render(request, "diff.html", {"p": p, "package": package, "r": r, "diff": text})
+    lines = text.splitlines()
+    ctx = {
+        "p": p,
+        "package": package,
+        "r": r,
+        "lines": lines[:DIFF_LINES],
+        "cut": max(len(lines) - DIFF_LINES, 0),
+    }
+    return render(request, "diff.html", ctx)
 
 
 @router.get("/projects/{name}/batches")

@@ -328,3 +328,26 @@ def test_manager_serves_an_earlier_revision(
     assert r.status_code == 200
     current = [v.number for v in list_revisions(db, "pub", "BaseOS", "x86_64") if v.current]
     assert current == [1]
+
+
+def test_import_diff_page_renders_a_diff(
+    app_client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff itself is the imports capability's (tested there); here, how the page shows it."""
+    import olivine.web.projects as pages
+
+    diff = (
+        "--- a/SPECS/bash.spec\n+++ b/SPECS/bash.spec\n"
+        "@@ -1 +1 @@\n-Vendor: Red Hat\n+Vendor: Olivine\n"
+    )
+    monkeypatch.setattr(pages, "import_diff", lambda *a: diff)
+    page = app_client.get("/projects/pub/packages/bash").text
+    link = page.split('href="/projects/pub/packages/bash/imports/')[1].split('"')[0]
+    r = app_client.get(f"/projects/pub/packages/bash/imports/{link}")
+    assert r.status_code == 200
+    assert '<span class="dd">-Vendor: Red Hat</span>' in r.text
+    assert '<span class="da">+Vendor: Olivine</span>' in r.text
+    assert '<span class="dc">@@ -1 +1 @@</span>' in r.text
+    monkeypatch.setattr(pages, "DIFF_LINES", 2)
+    r = app_client.get(f"/projects/pub/packages/bash/imports/{link}")
+    assert "the last 3 lines are left out" in r.text and "Vendor: Olivine" not in r.text
