@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
@@ -115,7 +115,7 @@ async def check_csrf(request: Request) -> None:
     """Every state-changing request carries the session's CSRF token (form field `csrf` or
     header X-CSRF-Token) and, when the browser sends one, a same-origin Origin header."""
     origin = request.headers.get("origin")
-    if origin and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+    if origin and not _same_site_host(request, origin):
         raise Forbidden(f"cross-origin form post from {origin} refused")
     token = request.headers.get("x-csrf-token")
     if token is None:
@@ -125,6 +125,17 @@ async def check_csrf(request: Request) -> None:
     sess = session(request)
     if not codec(request).csrf_valid(sess, token):
         raise Forbidden("the form's CSRF token is missing or stale: reload the page and retry")
+
+
+def _same_site_host(request: Request, origin: str) -> bool:
+    """The Origin names this server: the Host the browser used, or the public URL. Only the
+    host and port are compared: behind a TLS-terminating proxy the app sees plain http."""
+    host = urlsplit(origin).netloc.lower()
+    ours = {request.headers.get("host", "").lower(), request.url.netloc.lower()}
+    public = services(request).settings.public_url
+    if public:
+        ours.add(urlsplit(public).netloc.lower())
+    return host in ours
 
 
 def can(who: Principal, action: str, project: Project) -> bool:

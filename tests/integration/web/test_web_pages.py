@@ -351,3 +351,14 @@ def test_import_diff_page_renders_a_diff(
     monkeypatch.setattr(pages, "DIFF_LINES", 2)
     r = app_client.get(f"/projects/pub/packages/bash/imports/{link}")
     assert "the last 3 lines are left out" in r.text and "Vendor: Olivine" not in r.text
+
+
+def test_origin_behind_a_tls_proxy(app_client: TestClient, seeded: Seeded) -> None:
+    """The browser says https://host, the app behind the proxy sees http://host: same site."""
+    login(app_client, seeded.builder)
+    csrf = csrf_of(app_client.get("/").text)
+    evil = {"Origin": "https://testserver.evil"}
+    assert app_client.post("/logout", data={"csrf": csrf}, headers=evil).status_code == 403
+    ok = {"Origin": "https://testserver"}
+    r = app_client.post("/logout", data={"csrf": csrf}, headers=ok, follow_redirects=False)
+    assert r.status_code == 303
