@@ -187,6 +187,14 @@ async def rollback_repo(
     return see_other(request, f"/projects/{name}/repos/{repo}")
 
 
+@router.post("/projects/{name}/publish", dependencies=CSRF)
+async def publish(name: str, request: Request, who: Principal = Depends(caller)) -> Response:
+    """Publish every repository of the project again (new revisions only where they change)."""
+    body = repos_api.PublishIn(full=True)
+    await repos_api.publish(name, body, request, services(request), who)
+    return see_other(request, f"/projects/{name}/repos")
+
+
 @router.post("/tasks/{task_id}/cancel", dependencies=CSRF)
 async def cancel_task(task_id: int, request: Request, who: Principal = Depends(caller)) -> Response:
     await tasks_api.cancel_task(task_id, request, services(request), who)

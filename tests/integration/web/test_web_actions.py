@@ -129,7 +129,9 @@ def test_build_from_the_ui(stack: Stack, tmp_path: Path) -> None:
     changes = c.get("/projects/uib/repos/BaseOS", params={"arch": "x86_64", "rev": 1}).text
     assert "Added (1)" in changes and "hello-1.0-1.el9.noarch.rpm" in changes
     repos = c.get("/projects/uib/repos").text
-    assert "x86_64 r1" in repos
+    assert "x86_64 r1" in repos and "Publish now" in repos
+    r = c.post("/projects/uib/publish", data={"csrf": csrf})
+    assert r.status_code == 200 and str(r.url).endswith("/projects/uib/repos")
 
 
 def test_srpm_upload_from_the_ui(stack: Stack, tmp_path: Path) -> None:

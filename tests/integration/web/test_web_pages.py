@@ -23,7 +23,18 @@ from tests.integration.web.seed import REASON, Seeded, csrf_of, seed
 
 ESCAPED = html.escape(REASON)
 
-ACTION_MARKS = ('/import"', "/import-batch", "/cancel", "/retry", "Apply project file")
+ACTION_MARKS = (
+    '/import"',
+    "/import-srpm",
+    "/import-batch",
+    '/build"',
+    "/build-batch",
+    "/cancel",
+    "/retry",
+    "/publish",
+    "/rollback",
+    "Apply project file",
+)
 
 
 @pytest.fixture
@@ -61,6 +72,7 @@ def test_anonymous_sees_public_projects_read_only(app_client: TestClient, seeded
     home = app_client.get("/")
     assert home.status_code == 200 and "text/html" in home.headers["content-type"]
     assert 'href="/projects/pub"' in home.text and "/projects/priv" not in home.text
+    no_actions(app_client.get("/projects/pub/repos").text)
     page = app_client.get("/projects/pub")
     assert page.status_code == 200
     assert "bash" in page.text and "5.1.8-9.el9" in page.text and ESCAPED in page.text
@@ -125,6 +137,7 @@ def test_builder_sees_actions_guest_does_not(app_client: TestClient, seeded: See
     page = app_client.get("/projects/pub")
     assert "/packages/bash/import" in page.text and "/import-batch" in page.text
     assert "Apply project file" not in page.text  # a builder does not manage
+    assert "Publish now" in app_client.get("/projects/pub/repos").text
     batch = app_client.get(f"/projects/pub/batches/{seeded.batch_id}")
     assert f"/batches/{seeded.batch_id}/retry" in batch.text
     assert app_client.get("/projects/priv").status_code == 200
@@ -137,6 +150,8 @@ def test_builder_sees_actions_guest_does_not(app_client: TestClient, seeded: See
         f"/tasks/{seeded.build_task}",
         f"/projects/pub/batches/{seeded.batch_id}",
         "/projects/pub/packages/bash",
+        "/projects/pub/repos",
+        "/projects/pub/repos/BaseOS",
     ):
         r = app_client.get(url)
         assert r.status_code == 200, url
