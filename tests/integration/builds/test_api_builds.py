@@ -5,7 +5,9 @@ mock config and the CLI."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,7 +129,12 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     assert scratch["status"] == "succeeded" and scratch["result"]["scratch"]
 
     debug = stack.client.get(f"/repos/{name}/all/x86_64-debug/repodata/repomd.xml")
-    assert debug.status_code == 200  # libgreet-debuginfo landed in the -debug repo
+    assert debug.status_code == 200
+    href = re.search(r'<location href="([^"]*primary[^"]*)"', debug.text)
+    assert href is not None
+    primary = stack.client.get(f"/repos/{name}/all/x86_64-debug/{href.group(1)}").content
+    text = gzip.decompress(primary).decode() if href.group(1).endswith(".gz") else ""
+    assert "<name>libgreet-debuginfo</name>" in text  # in the -debug repo
     cfg = stack.client.get(f"/api/v1/projects/{name}/mock-config/x86_64", headers=h).text
     assert f"/repos/{name}/all/x86_64/" in cfg and "config_opts['macros']['%rhel'] = '9'" in cfg
 
