@@ -16,6 +16,7 @@ import contextlib
 import os
 import selectors
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -197,6 +198,8 @@ def run_sandboxed(
         while not eof:
             for _ in sel.select(spec.poll_interval):
                 data = proc.stdout.read(65536)
+                if data is None:  # nothing after all (non-blocking read)
+                    continue
                 if not data:
                     eof = True
                 elif not lines.feed(data):
@@ -245,6 +248,4 @@ def _kill(proc: subprocess.Popen[bytes], marker: str, grace: float = 10.0) -> li
 
 
 def _cleanup(private: Path) -> None:
-    import shutil
-
     shutil.rmtree(private, ignore_errors=True)
