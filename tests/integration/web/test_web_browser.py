@@ -108,11 +108,11 @@ def test_anonymous_reads_a_failed_build(
     shot(page, "04-batch")
     page.goto(f"{live_url}/projects/pub/repos/BaseOS")
     expect(page.locator("#repo-file")).to_contain_text("[pub-BaseOS]")
-    shot(page, "05-repository")
+    shot(page, "05-repository-unpublished")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_url}/projects/pub")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(page, "06-project-phone", full=False)
+    shot(page, "05-project-phone", full=False)
 
 
 def test_builder_imports_builds_and_watches_them_turn_green(
@@ -129,6 +129,7 @@ def test_builder_imports_builds_and_watches_them_turn_green(
     page = browser.new_page()
     sign_in(page, live_url, seeded.builder)
     page.goto(f"{live_url}/projects/web")
+    shot(page, "06-project-as-builder")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="hello", exact=True))
     row.get_by_role("button", name="Import").click()
     page.wait_for_url(re.compile(r".*/tasks/\d+$"))
