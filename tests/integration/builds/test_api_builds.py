@@ -6,6 +6,7 @@ mock config and the CLI."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
 import shutil
@@ -127,6 +128,14 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     )
     scratch = _wait(stack, r.json()["task_id"], 120)
     assert scratch["status"] == "succeeded" and scratch["result"]["scratch"]
+    files = stack.client.get(f"/api/v1/builds/{r.json()['build_id']}/files", headers=h).json()
+    assert [f["name"] for f in files] == [
+        "greet-doc-1.0-1.el9.src.rpm",
+        "greet-doc-1.0-1.el9.noarch.rpm",
+    ]
+    path = "/objects/" + files[1]["url"].split("/objects/", 1)[1]
+    got = stack.client.get(path)
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == files[1]["sha256"]
 
     debug = stack.client.get(f"/repos/{name}/all/x86_64-debug/repodata/repomd.xml")
     assert debug.status_code == 200

@@ -150,6 +150,26 @@ def show_build(build_id: int, svc: Svc, who: Caller) -> BuildOut:
     )
 
 
+class BuildFile(BaseModel):
+    name: str
+    sha256: str
+    url: str
+
+
+@router.get("/builds/{build_id}/files", response_model=list[BuildFile])
+def build_files(build_id: int, svc: Svc, who: Caller) -> list[BuildFile]:
+    """The SRPM and RPMs of a finished build with download links (for a scratch build, the
+    only place they are published)."""
+    project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
+    b = records.get_build(svc.db, build_id)
+    result = svc.tasks.get(b.task_id).result if b.task_id else None
+    files = (result or {}).get("rpms", [])
+    return [
+        BuildFile(name=f["name"], sha256=f["sha256"], url=svc.store.url_for(f["sha256"], f["name"]))
+        for f in files
+    ]
+
+
 def _catalog(p: Project) -> list[str]:
     return [e["name"] for e in p.spec.get("packages", [])]
 
