@@ -26,7 +26,7 @@ PACKAGES = ("libgreet", "greet", "greet-doc")
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
 
 
-def _tree(pkg: str) -> dict[str, str | bytes | None]:
+def _tree(pkg: str) -> dict[str, str | bytes | None]:  # path -> content
     root = EXAMPLES / pkg
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
@@ -67,12 +67,20 @@ packages:
 
 
 def _seed(
-    stack: Stack, tmp: Path, name: str, arches: str = "[x86_64]", pkgs: tuple[str, ...] = PACKAGES
+    stack: Stack,
+    tmp: Path,
+    name: str,
+    arches: str = "[x86_64]",
+    pkgs: tuple[str, ...] = PACKAGES,
+    broken: str | None = None,
 ) -> dict[str, str]:
     h = stack.as_(stack.admin_token)
     up = tmp / "up"
     for pkg in pkgs:
         tree = {"SPECS/sleepy.spec": SLEEPY} if pkg == "sleepy" else _tree(pkg)
+        if pkg == broken:  # its %build fails
+            spec = f"SPECS/{pkg}.spec"
+            tree[spec] = str(tree[spec], "utf-8").replace("%build\n", "%build\nfalse\n")
         commit(init_repo(up / f"{pkg}.git", "c9"), tree, tag=f"imports/c9/{pkg}-1.0-1.el9")
     r = stack.client.post(
         "/api/v1/projects/apply",
@@ -146,6 +154,27 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     assert "<name>libgreet-debuginfo</name>" in text  # in the -debug repo
     cfg = stack.client.get(f"/api/v1/projects/{name}/mock-config/x86_64", headers=h).text
     assert f"/repos/{name}/all/x86_64/" in cfg and "config_opts['macros']['%rhel'] = '9'" in cfg
+
+
+def test_batch_goes_on_past_a_failure_and_skips_its_dependents(
+    stack: Stack, tmp_path: Path
+) -> None:
+    name = "bld5"
+    h = _seed(stack, tmp_path, name, broken="libgreet")
+    r = stack.client.post(f"/api/v1/projects/{name}/build-batch", headers=h, json={"all": True})
+    task = _wait(stack, r.json()["task_id"], 300)
+    assert task["status"] == "succeeded"  # the batch ran to its end
+    final = stack.client.get(f"/api/v1/build-batches/{r.json()['batch_id']}", headers=h).json()
+    items = {i["package"]: i for i in final["items"]}
+    assert items["greet-doc"]["status"] == "built"
+    assert items["libgreet"]["status"] == "failed"
+    assert "%build failed at line" in items["libgreet"]["reason"]
+    assert items["greet"]["status"] == "skipped"
+    assert items["greet"]["reason"] == "dependency libgreet did not build"
+    r = stack.client.post(f"/api/v1/build-batches/{final['batch_id']}/retry", headers=h)
+    assert r.status_code == 202
+    assert sorted(i["package"] for i in r.json()["items"]) == ["greet", "libgreet"]
+    _wait(stack, r.json()["task_id"], 300)
 
 
 def test_arch_without_worker_fails_with_no_worker(stack: Stack, tmp_path: Path) -> None:
