@@ -133,6 +133,17 @@ def test_build_from_the_ui(stack: Stack, tmp_path: Path) -> None:
     r = c.post("/projects/uib/publish", data={"csrf": csrf})
     assert r.status_code == 200 and str(r.url).endswith("/projects/uib/repos")
 
+    r = c.post("/projects/uib/build-batch", data={"csrf": csrf, "packages": "hello"})
+    assert "/projects/uib/batches/" in str(r.url), r.text
+    batch_url = str(r.url)
+    batch_task = int(r.text.split('href="/tasks/')[1].split('"')[0])
+    wait_done(stack, batch_task, timeout=180)
+    page = c.get(batch_url).text
+    assert "Build batch" in page and "is already built into this project" in page
+    r = c.post(batch_url + "/retry", data={"csrf": csrf})
+    assert "/projects/uib/batches/" in str(r.url) and str(r.url) != batch_url, r.text
+    assert "Build batch" in r.text and 'href="/projects/uib/packages/hello"' in r.text
+
 
 def test_srpm_upload_from_the_ui(stack: Stack, tmp_path: Path) -> None:
     from tests.integration.imports.test_kinds_import import build_srpm
