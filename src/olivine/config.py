@@ -132,7 +132,8 @@ NOT_SETTINGS = {"OLIVINE_CONFIG", "OLIVINE_URL", "OLIVINE_TOKEN"}
 def _check_unknown_variables() -> None:
     known = {f"OLIVINE_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
     unknown = sorted(
-        k for k in os.environ
+        k
+        for k in os.environ
         if k.startswith("OLIVINE_") and k not in known and not k.startswith("OLIVINE_TEST_")
     )
     if unknown:

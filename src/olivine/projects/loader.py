@@ -61,9 +61,7 @@ def _locate(node: yaml.Node, loc: Sequence[Any], key: bool) -> tuple[yaml.Node, 
                     child = k if key and i == len(loc) - 1 else v
                     break
         elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and part < len(node.value)
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):
             child = node.value[part]
         if child is None:
