@@ -13,11 +13,11 @@ from pathlib import Path
 import rpm
 
 from olivine.errors import ValidationFailed
+from olivine.fetch.http import Missing, download
 from olivine.imports.archive import extract_cpio
 from olivine.imports.errors import UpstreamMissing
 from olivine.imports.lookaside import Blob
 from olivine.imports.upstream.base import UpstreamRequest, UpstreamTree
-from olivine.imports.urls import Missing, download
 from olivine.storage.interfaces import ObjectStore
 
 ARCHIVE_SUFFIXES = (
@@ -58,7 +58,7 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
         return req.srpm
     dest = work / f"{req.name}.src.rpm"
     try:
-        return download(req.url, dest)
+        return download(req.policy, req.url, dest, "SRPM")
     except Missing as e:
         raise UpstreamMissing(f"SRPM {req.url} not found ({e})") from None
 

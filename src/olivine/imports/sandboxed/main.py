@@ -1,0 +1,104 @@
+"""The sandbox side of runner.py: `python3 -m olivine.imports.sandboxed.main OP`, run by Debian's
+python3 inside bubblewrap with /build holding request.pickle and copies of what OP needs.
+
+Only this process hands a spec to rpm's parser (directly, through specfile, or through
+rpmautospec). It writes its answer to /build/result.json; a spec it produces goes to
+/build/out.spec. It imports nothing of olivine beyond runner.OLIVINE_FILES."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BUILD = Path("/build")
+SOURCE, PATCH = 1, 2
+
+
+def _text(v: object) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def evaluate(req: dict[str, Any]) -> dict[str, Any]:
+    """Parse the spec as `rpmbuild -bs` would name its SRPM; rpm's own error lines on failure."""
+    import rpm
+
+    spec = BUILD / req["spec"]
+    for name, value in req["defines"]:
+        rpm.addMacro(name, value)
+    rpm.addMacro("_sourcedir", str(BUILD / req["sourcedir"]))
+    rpm.addMacro("_specdir", str(spec.parent))
+    with tempfile.TemporaryFile("w+") as log:
+        rpm.setLogFile(log)
+        try:
+            parsed = rpm.spec(str(spec))
+        except ValueError:
+            log.seek(0)
+            errors = [ln for ln in log.read().splitlines() if ln.startswith("error")]
+            detail = "; ".join(errors) or "rpm could not parse it"
+            return {"error": f"spec file {spec.name} does not parse: {detail}"}
+        finally:
+            rpm.setLogFile(sys.stderr)
+    hdr = parsed.sourceHeader
+    sources = [
+        [num, _text(name).rsplit("/", 1)[-1], bool(flags & PATCH)]
+        for name, num, flags in parsed.sources
+    ]
+    return {
+        "name": _text(hdr["name"]),
+        "epoch": int(hdr["epoch"] or 0),
+        "version": _text(hdr["version"]),
+        "release": _text(hdr["release"]),
+        "sources": sources,
+    }
+
+
+def _git(*args: str, cwd: Path | None = None) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def autospec(req: dict[str, Any]) -> dict[str, Any]:
+    """Resolve %autorelease / %autochangelog from the history of the commit (rpmautospec
+    reads a checkout); out.spec is written only when the spec uses either macro."""
+    from rpmautospec import process_distgit
+    from rpmautospec.exc import SpecParseFailure
+
+    checkout = BUILD / "checkout"
+    _git("clone", "--quiet", "--no-checkout", str(BUILD / req["repo"]), str(checkout))
+    _git("-c", "advice.detachedHead=false", "checkout", "--quiet", req["commit"], cwd=checkout)
+    spec = checkout / req["spec_name"]
+    try:
+        process_distgit(spec, BUILD / "out.spec", enable_caching=False)
+    except SpecParseFailure as e:
+        return {"error": f"{spec.name}: rpmautospec could not process it: {e}"}
+    return {"written": (BUILD / "out.spec").is_file()}
+
+
+def spec_edit(req: dict[str, Any]) -> dict[str, Any]:
+    from olivine.imports.errors import DirectiveError
+    from olivine.imports.patches.spec_edit import apply_spec_changes
+
+    spec = BUILD / req["spec"]
+    try:
+        apply_spec_changes(spec, req["df"], defines=req["defines"], when=req["when"])
+    except DirectiveError as e:
+        return {"directive": e.directive, "origin": e.origin, "problem": e.problem}
+    (BUILD / "out.spec").write_bytes(spec.read_bytes())
+    return {"ok": True}
+
+
+OPS = {"evaluate": evaluate, "autospec": autospec, "spec_edit": spec_edit}
+
+
+def main(op: str) -> None:
+    req = pickle.loads((BUILD / "request.pickle").read_bytes())
+    answer = OPS[op](req)
+    (BUILD / "result.json").write_text(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
