@@ -237,3 +237,29 @@ def test_build_external_repo_refused(tmp_path: Path, data_dir: Path) -> None:
     src = RepoSource("ext", url=data_dir.as_uri(), policy=policy(tmp_path, data_dir))
     with pytest.raises(FetchRefused, match="data directory"):
         src.local(tmp_path / "cache")
+
+
+def test_allowed_http_git_clone_connects_to_the_pinned_address(tmp_path: Path) -> None:
+    import functools
+    import subprocess
+
+    src = init_repo(tmp_path / "src")
+    head = commit(src, {"f": "x\n"})
+    served = tmp_path / "srv" / "r.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(served)], check=True)
+    subprocess.run(["git", "update-server-info"], cwd=served, check=True)
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "srv")
+    )
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://localhost:{srv.server_address[1]}/r.git"  # resolved, checked, pinned
+        out = fetchgit.clone(FetchPolicy(allow_nets=LOOPBACK), url, tmp_path / "c.git", "up")
+        assert (out / "HEAD").is_file()
+        with pytest.raises(FetchRefused):  # the same server without the allow-list
+            fetchgit.clone(FetchPolicy(), url, tmp_path / "d.git", "up")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert head

@@ -44,9 +44,13 @@ OLIVINE_FILES = (
     "imports/sandboxed/__init__.py",
     "imports/sandboxed/main.py",
 )
-# Third-party pure-Python packages the sandbox side needs, copied with their metadata (both
-# read their own version through importlib.metadata). rpm and pygit2 are Debian's, from /usr.
-LIBRARIES = ("specfile", "rpmautospec", "rpmautospec_core")
+# Third-party pure-Python packages each step needs, copied with their metadata (they read
+# their own version through importlib.metadata). rpm and pygit2 are Debian's, from /usr.
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "evaluate": (),
+    "autospec": ("rpmautospec", "rpmautospec_core"),
+    "spec_edit": ("specfile",),
+}
 
 Log = Callable[[str], None]
 
@@ -58,14 +62,14 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(found.submodule_search_locations)))
 
 
-def _copy_pylib(dest: Path) -> None:
+def _copy_pylib(dest: Path, libraries: tuple[str, ...]) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     olivine = _package_dir("olivine")
     for rel in OLIVINE_FILES:
         target = dest / "olivine" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(olivine / rel, target)
-    for name in LIBRARIES:
+    for name in libraries:
         shutil.copytree(_package_dir(name), dest / name, ignore=ignore)
         dist = importlib.metadata.distribution(name.replace("_", "-"))
         info = Path(str(dist.locate_file(""))) / f"{dist.metadata['Name'].replace('-', '_')}"
@@ -105,7 +109,7 @@ def run_step(
     with tempfile.TemporaryDirectory(prefix="olivine-eval-") as tmp:
         build = Path(tmp) / "build"
         build.mkdir()
-        _copy_pylib(build / PYLIB)
+        _copy_pylib(build / PYLIB, LIBRARIES[op])
         for name, src in copies.items():
             if src.is_dir():
                 shutil.copytree(src, build / name, symlinks=True)
