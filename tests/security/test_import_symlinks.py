@@ -103,3 +103,47 @@ def test_archive_caps(extract: object, make: object, tmp_path: Path) -> None:
     for n, (members, limits, problem) in enumerate(cases):
         with pytest.raises(UnsafeArchive, match=problem):
             extract("a.src.rpm", make(members), tmp_path / str(n), limits)  # type: ignore[operator]
+
+
+def test_patch_that_plants_a_link_out_of_the_tree_writes_nothing_outside(
+    tmp_path: Path, db: Database, fs_store: FsStore
+) -> None:
+    """A patch directive creates `SOURCES/x -> <host file>`; a later directive file would
+    replace `SOURCES/x` and so write the host file: the import stops at the link."""
+    target = tmp_path / "host-file"
+    target.write_text("untouched\n")
+    up = init_repo(tmp_path / "up" / "hello.git", "c9")
+    write_files(up, {"SPECS/hello.spec": spec_text(sources=())})
+    git(up, "add", "-A")
+    git(up, "commit", "-q", "-m", "spec")
+    git(up, "tag", "imports/c9/hello-1.0-1.el9")
+    link_patch = (
+        "diff --git a/SOURCES/x b/SOURCES/x\nnew file mode 120000\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/SOURCES/x\n@@ -0,0 +1 @@\n+{target}\n"
+        "\\ No newline at end of file\n"
+    )
+    patch = init_repo(tmp_path / "patch" / "hello.git", "main")
+    write_files(
+        patch,
+        {
+            "PATCHES/a.yaml": "patch:\n  - file: PATCHES/link.diff\n    strict: true\n",
+            "PATCHES/link.diff": link_patch,
+            "PATCHES/b.yaml": "replace:\n  - file: SOURCES/x\n    with_inline: pwned\n",
+        },
+    )
+    git(patch, "add", "-A")
+    git(patch, "commit", "-q", "-m", "patches")
+    project = make_project(
+        db,
+        upstream={
+            "kind": "dist-git",
+            "url": (tmp_path / "up").as_uri() + "/{name}.git",
+            "branch": "c9",
+        },
+        patches={"url": (tmp_path / "patch").as_uri() + "/{name}.git", "branch": "main"},
+    )
+    with pytest.raises(UnsafeArchive, match="'SOURCES/x'"):
+        run_import(
+            db, fs_store, LocalForge(tmp_path / "forge"), project, "hello", policy=TEST_POLICY
+        )
+    assert target.read_text() == "untouched\n"

@@ -5,6 +5,7 @@ DirectiveError naming it, its file and line; the caller then pushes nothing."""
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from olivine.forge.gitcli import git_env
-from olivine.imports.archive import reproducible_tar_gz
+from olivine.imports.archive import check_tree, reproducible_tar_gz
 from olivine.imports.errors import DirectiveError
 from olivine.imports.lookaside import Blob
 from olivine.imports.patches import model as m
@@ -82,6 +83,8 @@ def apply_file(ws: Workspace, df: m.DirectiveFile) -> None:
 def _spec_changes(ws: Workspace, spec: Path, df: m.DirectiveFile) -> None:
     """Made by specfile in the sandbox (it parses the spec with rpm); the edited spec is read
     back as a plain file."""
+    if spec.is_symlink():
+        raise DirectiveError("spec_change", df.path, f"SPECS/{spec.name} is a symbolic link")
     copies = {"SPECS": spec.parent}
     if (ws.tree / "SOURCES").is_dir():
         copies["SOURCES"] = ws.tree / "SOURCES"
@@ -93,7 +96,9 @@ def _spec_changes(ws: Workspace, spec: Path, df: m.DirectiveFile) -> None:
         raise DirectiveError(str(ans["directive"]), str(ans["origin"]), str(ans["problem"]))
     if not ans.get("ok") or "out.spec" not in out:
         raise DirectiveError("spec_change", df.path, "the sandbox returned no edited spec")
-    spec.write_bytes(out["out.spec"])
+    fd = os.open(spec, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "wb") as f:
+        f.write(out["out.spec"])
 
 
 def _replace(ws: Workspace, r: m.Replace) -> None:
@@ -171,6 +176,8 @@ def _git_apply(ws: Workspace, p: m.Patch) -> None:
             raise DirectiveError("patch", str(p.origin), f"{p.file} does not apply: {msg}")
     for cmd in passes:
         subprocess.run(cmd, cwd=ws.tree, capture_output=True, check=True, env=env)
+    # a patch can create symlinks: none may lead out before a later directive writes
+    check_tree(ws.tree, f"the import tree after {p.file}")
 
 
 def _lookaside(ws: Workspace, la: m.Lookaside) -> None:

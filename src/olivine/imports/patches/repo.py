@@ -12,7 +12,7 @@ from pathlib import Path
 
 from olivine.fetch.policy import FetchPolicy
 from olivine.forge.gitcli import git_text
-from olivine.imports.archive import ArchiveLimits
+from olivine.imports.archive import ArchiveLimits, check_tree
 from olivine.imports.errors import UpstreamMissing
 from olivine.imports.patches import model as m
 from olivine.imports.patches.formats import load_cfg, load_yaml
@@ -88,6 +88,7 @@ def load_patches(url: str, branch: str, work: Path, policy: FetchPolicy) -> Patc
             continue
         limits = ArchiveLimits(max_bytes=policy.git_max_bytes)
         root = gitrepo.export_tree(repo, commit, work / f"patches-{name}", url, limits)
+        check_tree(root, f"patch repository {url}@{commit[:12]}")
         when = gitrepo.commit_time(repo, commit)
         # a branch made from main carries main's files too: those are applied once, as common
         files = read_directives(root, skip=common)
