@@ -135,8 +135,10 @@ def test_hash_mismatch_names_only_the_expected_digest(tmp_path: Path, data_dir: 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    seen_auth: list[str | None] = []
 
     def do_GET(self) -> None:
+        self.seen_auth.append(self.headers.get("Authorization"))
         status, headers, body = self.routes.get(self.path, (404, {}, b""))
         self.send_response(status)
         for k, v in headers.items():
@@ -152,7 +154,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, dict[str, tuple[int, dict[str, str], bytes]]]]:
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
-    handler = type("H", (_Handler,), {"routes": routes})
+    handler = type("H", (_Handler,), {"routes": routes, "seen_auth": []})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", routes
@@ -170,6 +172,23 @@ def test_redirect_to_a_refused_address_is_refused(server: Any) -> None:
         b"".join(c)
     with open_url(p, base + "/hop") as c:  # a redirect the policy allows is followed
         assert b"".join(c) == b"fine"
+
+
+def test_credentials_are_not_sent_after_a_redirect_to_another_origin(server: Any) -> None:
+    base, routes = server
+    other = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0),
+        type("O", (_Handler,), {"routes": {"/f": (200, {}, b"elsewhere")}, "seen_auth": []}),
+    )
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        routes["/r"] = (302, {"Location": f"http://127.0.0.1:{other.server_address[1]}/f"}, b"")
+        with open_url(FetchPolicy(allow_nets=LOOPBACK), base + "/r", auth=("u", "pw")) as c:
+            assert b"".join(c) == b"elsewhere"
+        assert other.RequestHandlerClass.seen_auth == [None]  # type: ignore[attr-defined]
+    finally:
+        other.shutdown()
+        other.server_close()
 
 
 def test_download_size_cap(server: Any, tmp_path: Path, data_dir: Path) -> None:

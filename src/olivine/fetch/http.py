@@ -80,9 +80,11 @@ def open_url(
                     headers={"Host": _host_header(t)},
                     extensions={"sni_hostname": t.host} if t.scheme == "https" else {},
                 )
+                # credentials only for the origin they were given for, never after a redirect away
+                basic = None
                 if auth is not None and _origin_of(current) == origin:
-                    req.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
-                resp = client.send(req, stream=True)
+                    basic = httpx.BasicAuth(*auth)
+                resp = client.send(req, stream=True, auth=basic)
                 try:
                     if resp.is_redirect and "location" in resp.headers:
                         current = urljoin(current, resp.headers["location"])
