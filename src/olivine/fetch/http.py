@@ -90,7 +90,8 @@ def open_url(
                         current = urljoin(current, resp.headers["location"])
                         continue
                     _check_status(resp, url, what, policy)
-                    yield _capped(resp.iter_bytes(CHUNK), policy, url, what, start)
+                    # chunks as they arrive (not buffered to a size): the time cap is checked often
+                    yield _capped(resp.iter_bytes(), policy, url, what, start)
                     return
                 finally:
                     resp.close()
