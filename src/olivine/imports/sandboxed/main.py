@@ -64,8 +64,13 @@ def _git(*args: str, cwd: Path | None = None) -> None:
 def autospec(req: dict[str, Any]) -> dict[str, Any]:
     """Resolve %autorelease / %autochangelog from the history of the commit (rpmautospec
     reads a checkout); out.spec is written only when the spec uses either macro."""
+    import pygit2
     from rpmautospec import process_distgit
     from rpmautospec.exc import SpecParseFailure
+
+    # the copied repository belongs to the worker's uid, not necessarily the sandbox's
+    if hasattr(pygit2, "GIT_OPT_SET_OWNER_VALIDATION"):
+        pygit2.option(pygit2.GIT_OPT_SET_OWNER_VALIDATION, 0)
 
     checkout = BUILD / "checkout"
     _git("clone", "--quiet", "--no-checkout", str(BUILD / req["repo"]), str(checkout))

@@ -77,6 +77,19 @@ def _copy_pylib(dest: Path, libraries: tuple[str, ...]) -> None:
             shutil.copytree(d, dest / d.name, ignore=ignore)
 
 
+def _open_to_sandbox(tmp: Path, build: Path) -> None:
+    """Let a sandbox that runs as its own unprivileged uid (olivine.builds.sandbox may drop
+    root) reach and write its copies: the temporary directory is traversable only, the copies
+    writable. They are throwaway copies, and nothing is read back but the named outputs."""
+    os.chmod(tmp, 0o711)
+    for root, _dirs, files in os.walk(build):
+        os.chmod(root, 0o777)
+        for f in files:
+            p = os.path.join(root, f)
+            if not os.path.islink(p):
+                os.chmod(p, 0o666 | (os.stat(p).st_mode & 0o111))
+
+
 def read_output(build: Path, name: str, limit: int = OUTPUT_LIMIT) -> bytes:
     """A file the sandbox wrote at the top of its /build: a regular file (never a link, a FIFO
     or a device: opened with O_NOFOLLOW | O_NONBLOCK and checked with fstat), at most `limit`."""
@@ -116,6 +129,7 @@ def run_step(
             else:
                 shutil.copyfile(src, build / name)
         (build / REQUEST).write_bytes(pickle.dumps(dict(request)))
+        _open_to_sandbox(Path(tmp), build)
         spec = SandboxSpec(
             build_dir=build,
             command=["/usr/bin/python3", "-m", "olivine.imports.sandboxed.main", op],
@@ -127,6 +141,10 @@ def run_step(
                 # pygit2 (Debian's) refuses to import when it finds no CA location; the sandbox
                 # has no /etc/ssl and no network, so any existing directory will do
                 "SSL_CERT_DIR": "/tmp",
+                # the copies are the worker's files: git must not refuse them to another uid
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "safe.directory",
+                "GIT_CONFIG_VALUE_0": "*",
             },
             time_limit=time_limit,
             log_limit=LOG_LIMIT,
