@@ -70,7 +70,7 @@ def autospec(req: dict[str, Any]) -> dict[str, Any]:
 
     # the copied repository belongs to the worker's uid, not necessarily the sandbox's
     if hasattr(pygit2, "GIT_OPT_SET_OWNER_VALIDATION"):
-        pygit2.option(pygit2.GIT_OPT_SET_OWNER_VALIDATION, 0)
+        pygit2.option(pygit2.GIT_OPT_SET_OWNER_VALIDATION, 0)  # type: ignore[call-overload]
 
     checkout = BUILD / "checkout"
     _git("clone", "--quiet", "--no-checkout", str(BUILD / req["repo"]), str(checkout))
