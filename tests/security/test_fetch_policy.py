@@ -282,3 +282,26 @@ def test_allowed_http_git_clone_connects_to_the_pinned_address(tmp_path: Path) -
         srv.shutdown()
         srv.server_close()
     assert head
+
+
+def test_project_external_repos_carry_the_workers_policy(
+    tmp_path: Path, data_dir: Path, db: Any, fs_store: FsStore
+) -> None:
+    from olivine.builds.steps import project_repos
+    from olivine.projects.schema import ProjectFile
+
+    pf = ProjectFile(
+        name="ext",
+        upstream={"kind": "dist-git", "url": "https://git.example.org/{name}.git"},
+        external_repos=[
+            {"name": "meta", "url": "http://169.254.169.254/latest/$basearch/"},
+            {"name": "data", "url": data_dir.as_uri()},
+        ],
+        packages=[{"name": "hello"}],
+    )
+    p = policy(tmp_path, data_dir, allow_nets=LOOPBACK)
+    repos = project_repos(db, fs_store, "ext", pf, "x86_64", tmp_path / "repos", p)
+    assert [r.policy for r in repos] == [p, p]
+    for r in repos:
+        with pytest.raises(FetchRefused):
+            r.local(tmp_path / "cache")
