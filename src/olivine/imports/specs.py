@@ -13,6 +13,7 @@ from olivine.imports.errors import SpecError
 from olivine.imports.sandboxed.runner import run_step
 
 EVAL_TIME_LIMIT = 120.0
+FIELD_LIMIT = 255  # characters of a name, version or release (the database's columns)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ def evaluate(
         srcs = tuple(SpecSource(int(n), str(f), bool(p)) for n, f, p in ans["sources"])
     except (KeyError, TypeError, ValueError):
         raise SpecError(f"spec file {spec.name}: the sandbox gave no usable answer") from None
+    for label, value in (("Name", nevr.name), ("Version", nevr.version), ("Release", nevr.release)):
+        if not value or len(value) > FIELD_LIMIT:
+            raise SpecError(f"spec file {spec.name}: {label} is empty or over {FIELD_LIMIT} chars")
     return SpecInfo(nevr, tuple(sorted(srcs, key=lambda s: (s.is_patch, s.number))))
 
 

@@ -2,8 +2,9 @@
 python3 inside bubblewrap with /build holding request.pickle and copies of what OP needs.
 
 Only this process hands a spec to rpm's parser (directly, through specfile, or through
-rpmautospec). It writes its answer to /build/result.json; a spec it produces goes to
-/build/out.spec. It imports nothing of olivine beyond runner.OLIVINE_FILES."""
+rpmautospec) or a modulemd document to libmodulemd. It writes its answer to
+/build/result.json; a spec it produces goes to /build/out.spec, a module document to
+/build/out.yaml. It imports nothing of olivine beyond runner.OLIVINE_FILES."""
 
 from __future__ import annotations
 
@@ -96,7 +97,48 @@ def spec_edit(req: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
-OPS = {"evaluate": evaluate, "autospec": autospec, "spec_edit": spec_edit}
+def _module_doc(req: dict[str, Any]) -> tuple[Any, Any]:
+    import gi
+
+    gi.require_version("Modulemd", "2.0")
+    from gi.repository import Modulemd
+
+    text = (BUILD / req["doc"]).read_text()
+    return Modulemd, Modulemd.read_packager_string(text, req["name"], req["stream"])
+
+
+def module_read(req: dict[str, Any]) -> dict[str, Any]:
+    try:
+        _, doc = _module_doc(req)
+    except Exception as e:  # GLib.Error: the document is not modulemd
+        return {"error": f"{req['doc']} is not a valid modulemd document: {e}"}
+    return {"components": list(doc.get_rpm_component_names())}
+
+
+def module_pin(req: dict[str, Any]) -> dict[str, Any]:
+    """Set each rpm component's ref; the document goes to out.yaml as a module index."""
+    try:
+        md, doc = _module_doc(req)
+    except Exception as e:
+        return {"error": f"{req['doc']} is not a valid modulemd document: {e}"}
+    for comp, ref in req["refs"].items():
+        doc.get_rpm_component(comp).set_ref(ref)
+    if isinstance(doc, md.PackagerV3):
+        index = doc.convert_to_index()
+    else:
+        index = md.ModuleIndex.new()
+        index.add_module_stream(doc)
+    (BUILD / "out.yaml").write_text(index.dump_to_string())
+    return {"name": doc.get_module_name(), "stream": doc.get_stream_name()}
+
+
+OPS = {
+    "evaluate": evaluate,
+    "autospec": autospec,
+    "spec_edit": spec_edit,
+    "module_read": module_read,
+    "module_pin": module_pin,
+}
 
 
 def main(op: str) -> None:

@@ -50,6 +50,8 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "evaluate": (),
     "autospec": ("rpmautospec", "rpmautospec_core"),
     "spec_edit": ("specfile",),
+    "module_read": (),
+    "module_pin": (),
 }
 
 Log = Callable[[str], None]
