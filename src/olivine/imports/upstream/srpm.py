@@ -68,8 +68,8 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
 def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
     path = fetch(req, work)
     digest = _sha256(path)
+    _verify_digests(path)  # before rpm's bindings read anything of it
     spec_name, buildtime = _check_header(path, req.name)
-    _verify_digests(path)
     unpacked = work / "unpacked"
     limits = ArchiveLimits(max_bytes=req.policy.max_bytes)
     with subprocess.Popen(
@@ -122,7 +122,8 @@ def _verify_digests(path: Path) -> None:
     )
     if proc.returncode != 0 or "digests OK" not in proc.stdout:
         raise UnsafeArchive(
-            f"{path.name}: its header or payload digest does not verify (damaged or altered)"
+            f"{path.name} is not a readable RPM, or its header or payload digest does not "
+            "verify (damaged or altered)"
         )
 
 
