@@ -11,10 +11,10 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from olivine.errors import ConfigError
 
@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     build_worker_wait: int = Field(900, ge=1)  # seconds an arch build waits for its worker
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # The fetch policy (olivine.fetch.policy): local paths upstreams may be read from
+    # (colon-separated; never the data directory), networks allowed besides public addresses
+    # (addresses or CIDRs, comma- or space-separated), and the caps of one download / clone.
+    fetch_file_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    fetch_allow_nets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_max_bytes: int = Field(10 * 1024**3, ge=1)
+    fetch_timeout: float = Field(3600.0, gt=0)
+    fetch_git_max_bytes: int = Field(4 * 1024**3, ge=1)
+    fetch_git_timeout: float = Field(1800.0, gt=0)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -84,6 +94,40 @@ class Settings(BaseSettings):
     def _check_db_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return v
+
+    @field_validator("fetch_file_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [p for p in v.split(":") if p.strip()]
+        return v
+
+    @field_validator("fetch_file_roots")
+    @classmethod
+    def _absolute_roots(cls, v: list[Path]) -> list[Path]:
+        for p in v:
+            if not p.is_absolute():
+                raise ValueError(f"{p} is not an absolute path")
+        return v
+
+    @field_validator("fetch_allow_nets", mode="before")
+    @classmethod
+    def _split_nets(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [n for n in v.replace(",", " ").split() if n]
+        return v
+
+    @field_validator("fetch_allow_nets")
+    @classmethod
+    def _check_nets(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for n in v:
+            try:
+                ipaddress.ip_network(n, strict=False)
+            except ValueError:
+                raise ValueError(f"{n!r} is not an address or CIDR") from None
         return v
 
     @model_validator(mode="after")

@@ -9,9 +9,13 @@ program into an empty root and the command that runs it there.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,8 +51,22 @@ class DemoClient:
         raise RuntimeError(f"{what} (task {task_id}) did not finish in {timeout:.0f} s")
 
 
+def upstream_dir(settings: Settings) -> Path:
+    """Where the demo's upstream repositories live: outside the data directory, which the
+    fetch policy never reads from."""
+    key = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"olivine-demo-upstream-{os.getuid()}-{key}"
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The worker's fetch settings for the demo: its upstream directory added to the file
+    roots the administrator set."""
+    roots = [str(r) for r in settings.fetch_file_roots] + [str(upstream_dir(settings))]
+    return {"OLIVINE_FETCH_FILE_ROOTS": ":".join(roots)}
+
+
 def run_demo(settings: Settings) -> bool:
-    demo = write_demo_upstream(settings.data_dir / "demo" / "upstream", name=PROJECT)
+    demo = write_demo_upstream(upstream_dir(settings), name=PROJECT)
     api = DemoClient(settings)
     out = api.call(
         "POST", "/api/v1/projects/apply", json={"file": demo.project_file, "filename": "demo.yaml"}

@@ -176,6 +176,10 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             settings = settings.model_copy(
                 update={"temporal_address": env["OLIVINE_TEMPORAL_ADDRESS"]}
             )
+        if demo:
+            from olivine.demo import worker_env
+
+            env.update(worker_env(settings))  # the demo's local upstream, a fetch file root
         children.start("worker", [sys.executable, "-m", "olivine.cli", "worker"], env=env)
         (data / "instance.json").write_text(
             json.dumps({"url": settings.base_url, "pid": os.getpid()})

@@ -58,10 +58,14 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def stack_settings(
     db_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
+    # the tests' upstreams are local repositories under the temporary directory and HTTP
+    # servers on loopback; the data directory (also under it) stays refused
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"),
         database_url=db_url,
         temporal_address=temporal_address,
+        fetch_file_roots=[tmp_path_factory.getbasetemp().resolve()],
+        fetch_allow_nets=["127.0.0.0/8", "::1"],
     )
 
 

@@ -22,6 +22,7 @@ from olivine.builds.fetch import fetch_metadata, fetch_package
 from olivine.builds.hostpkgs import host_packages
 from olivine.builds.rpminfo import sha256_file
 from olivine.errors import IntegrityFailure, ValidationFailed
+from olivine.fetch.policy import FetchPolicy
 
 PROJECT_PRIORITY, HOST_PRIORITY, EXTERNAL_PRIORITY = 300, 200, 100
 _MAX_ROUNDS = 20
@@ -41,6 +42,7 @@ class RepoSource:
     # (location, sha256) -> a local file: for repos whose packages live elsewhere (the object
     # store, for the project's `all` repo written from the database)
     fetcher: Callable[[str, str | None], Path] | None = None
+    policy: FetchPolicy | None = None  # the fetch policy for `url` (None: the strict default)
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -48,8 +50,8 @@ class RepoSource:
         if self.url is None:
             raise ValidationFailed(f"repository {self.name} has neither a path nor a URL")
         if self.url.startswith("file://"):
-            return Path(self.url.removeprefix("file://"))
-        return fetch_metadata(self.url, cache / self.name, self.auth)
+            return (self.policy or FetchPolicy()).file_url(self.url, f"repository {self.name}")
+        return fetch_metadata(self.url, cache / self.name, self.auth, self.policy)
 
 
 class UnresolvableBuildRequires(ValidationFailed):
@@ -236,7 +238,7 @@ def _record(
         if src.fetcher is not None and not path.is_file():
             path = src.fetcher(location, sha)
         elif src.url and not src.url.startswith("file://"):
-            path = fetch_package(src.url, location, cache / src.name, sha, src.auth)
+            path = fetch_package(src.url, location, cache / src.name, sha, src.auth, src.policy)
         if path.is_file():
             actual = sha256_file(path)
             if sha and actual != sha:

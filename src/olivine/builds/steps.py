@@ -20,6 +20,7 @@ from olivine.builds.sources import checkout_revision
 from olivine.db.base import Database
 from olivine.db.models import Build, Project
 from olivine.errors import NotFound, OlivineError
+from olivine.fetch.policy import FetchPolicy
 from olivine.forge.interfaces import Forge
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
@@ -105,7 +106,13 @@ def repo_arch(arch: str, project_arches: Sequence[str] = ("x86_64",)) -> str:
 
 
 def project_repos(
-    db: Database, store: ObjectStore, project: str, pf: ProjectFile, arch: str, dest: Path
+    db: Database,
+    store: ObjectStore,
+    project: str,
+    pf: ProjectFile,
+    arch: str,
+    dest: Path,
+    policy: FetchPolicy | None = None,
 ) -> tuple[RepoSource, ...]:
     """The project's published `all` repo for this arch (none before its first publish), then
     its external repos. Packages of `all` are fetched from the store by sha256 when chosen."""
@@ -128,7 +135,7 @@ def project_repos(
         out.append(RepoSource("all", local, project=True, fetcher=fetch))
     for ext in pf.external_repos:
         url = ext.url.replace("$basearch", rarch).replace("$arch", rarch)
-        out.append(RepoSource(ext.name, url=url, priority=ext.priority))
+        out.append(RepoSource(ext.name, url=url, priority=ext.priority, policy=policy))
     return tuple(out)
 
 
@@ -142,6 +149,7 @@ def arch_step(
     log: LogFn,
     cancelled: CancelFn | None = None,
     task_id: int | None = None,
+    policy: FetchPolicy | None = None,
 ) -> ArchStepResult:
     _, project, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
@@ -149,7 +157,7 @@ def arch_step(
     with tempfile.TemporaryDirectory(prefix=f"olivine-{arch}-") as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
-        repos = project_repos(db, store, project.name, pf, arch, tmp / "repos")
+        repos = project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
         res: ArchResult = build_arch(req, log, cancelled)
         status = "complete" if res.ok else ("cancelled" if res.reason == "cancelled" else "failed")

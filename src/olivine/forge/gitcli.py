@@ -29,6 +29,11 @@ class GitError(OlivineError):
     retryable = True
 
 
+# The transports any git call may use (protocol.allow=never for the rest): never `ext::`
+# (runs a command) or `fd::`. Upstream fetches narrow this to one (olivine.fetch.git).
+ALLOWED_PROTOCOLS = "file:https:http:ssh"
+
+
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(IDENTITY)
@@ -36,6 +41,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         {
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ALLOW_PROTOCOL": ALLOWED_PROTOCOLS,
             "LC_ALL": "C",
             "HOME": env.get("HOME", "/nonexistent"),
         }

@@ -1,8 +1,11 @@
 """Safe unpacking (tar, and the cpio payload of SRPMs) and reproducible tarballs.
 
 Every member is checked before anything is written: no absolute paths, no `..`, no device files,
-and links only to targets inside the tree. One bad member rejects the whole archive (the
-extraction directory is then removed by the caller's temporary directory).
+and links only to targets inside the tree; the total size, the member count and the depth are
+capped (ArchiveLimits). One bad member rejects the whole archive (the extraction directory is
+then removed by the caller's temporary directory). `check_tree` checks a finished tree: every
+symlink, each link of its chain followed, must resolve inside it (a later link can change what an
+earlier one, checked alone, pointed at).
 """
 
 from __future__ import annotations
@@ -13,12 +16,41 @@ import posixpath
 import stat
 import tarfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from olivine.imports.errors import UnsafeArchive
 
 CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    max_bytes: int = 4 * 1024**3  # of file content, all members together
+    max_members: int = 200_000
+    max_depth: int = 64  # directory levels of a member path
+    max_path: int = 4096  # characters of a member path
+
+
+class _Budget:
+    def __init__(self, archive: str, limits: ArchiveLimits) -> None:
+        self.archive, self.limits = archive, limits
+        self.bytes = self.members = 0
+
+    def member(self, rel: str, size: int) -> None:
+        lim = self.limits
+        self.members += 1
+        self.bytes += max(size, 0)
+        if self.members > lim.max_members:
+            raise UnsafeArchive(f"{self.archive}: more than {lim.max_members} members")
+        if len(rel) > lim.max_path or rel.count("/") >= lim.max_depth:
+            raise UnsafeArchive(
+                f"{self.archive}: member {rel[:200]!r}... is deeper than {lim.max_depth} levels "
+                f"or longer than {lim.max_path} characters"
+            )
+        if self.bytes > lim.max_bytes:
+            raise UnsafeArchive(f"{self.archive}: content larger than {lim.max_bytes} bytes")
 
 
 def safe_member_path(archive: str, name: str) -> str:
@@ -43,15 +75,19 @@ def check_link(archive: str, member: str, target: str) -> None:
         raise UnsafeArchive(f"{archive}: link {member!r} -> {target!r} leads out of the tree")
 
 
-def extract_tar(archive: str, fileobj: IO[bytes], dest: Path) -> list[str]:
+def extract_tar(
+    archive: str, fileobj: IO[bytes], dest: Path, limits: ArchiveLimits | None = None
+) -> list[str]:
     """Extract a (possibly compressed) tar stream into dest after checking every member."""
     dest.mkdir(parents=True, exist_ok=True)
+    budget = _Budget(archive, limits or ArchiveLimits())
     names = []
     with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
         for m in tar:
             rel = safe_member_path(archive, m.name)
             if not rel:
                 continue
+            budget.member(rel, m.size if m.isreg() else 0)
             if m.issym():
                 check_link(archive, rel, m.linkname)
                 _check_link_on_disk(archive, dest, rel, m.linkname)
@@ -92,13 +128,16 @@ def _read_exact(stream: IO[bytes], n: int) -> bytes:
     return data
 
 
-def extract_cpio(archive: str, stream: IO[bytes], dest: Path) -> list[str]:
+def extract_cpio(
+    archive: str, stream: IO[bytes], dest: Path, limits: ArchiveLimits | None = None
+) -> list[str]:
     """Extract a cpio "newc" stream (what rpm2cpio writes) into dest.
 
     Hand-written because neither the standard library nor rpm's Python bindings give a checked,
     streaming cpio reader, and GNU cpio writes outside the tree unless told not to; the newc
     format is a fixed 110-byte ASCII header, a name and the data, each padded to 4 bytes."""
     dest.mkdir(parents=True, exist_ok=True)
+    budget = _Budget(archive, limits or ArchiveLimits())
     names: list[str] = []
     while True:
         hdr = _read_exact(stream, 110)
@@ -110,6 +149,7 @@ def extract_cpio(archive: str, stream: IO[bytes], dest: Path) -> list[str]:
         _read_exact(stream, (-(110 + namesize)) % 4)
         if name == "TRAILER!!!":
             return names
+        budget.member(name.removeprefix("./"), size)
         _extract_cpio_member(archive, stream, dest, name, mode, size)
         _read_exact(stream, (-size) % 4)
         names.append(name.removeprefix("./"))
@@ -143,6 +183,27 @@ def _extract_cpio_member(
             out.write(chunk)
             left -= len(chunk)
     os.chmod(out_path, 0o644 | (mode & 0o111))
+
+
+def check_tree(root: Path, label: str) -> None:
+    """Every entry of the finished tree is a file, a directory or a symlink that resolves
+    inside the tree with every link of its chain followed; else UnsafeArchive naming it."""
+    real_root = os.path.realpath(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                resolved = os.path.realpath(path)
+                if resolved != real_root and not resolved.startswith(real_root + "/"):
+                    target = os.readlink(path)
+                    raise UnsafeArchive(
+                        f"{label}: link {rel!r} -> {target!r} resolves outside the tree "
+                        "once every link of its chain is followed"
+                    )
+            elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                raise UnsafeArchive(f"{label}: {rel!r} is a device, fifo or socket")
 
 
 def reproducible_tar_gz(root: Path, files: Iterable[str], prefix: str, out: IO[bytes]) -> None:

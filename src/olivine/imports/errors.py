@@ -36,3 +36,4 @@ class DirectiveError(ValidationFailed):
         super().__init__(f"patch directive {directive} ({origin}): {problem}")
         self.directive = directive
         self.origin = origin
+        self.problem = problem

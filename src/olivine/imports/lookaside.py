@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
 from olivine.errors import IntegrityFailure, ValidationFailed
+from olivine.fetch.http import Missing, open_url
+from olivine.fetch.policy import FetchPolicy
 from olivine.imports.archive import safe_member_path
 from olivine.imports.errors import HashMismatch, LookasideMissing
-from olivine.imports.urls import ChunkReader, Missing, open_url
+from olivine.imports.urls import ChunkReader
 from olivine.storage.interfaces import ObjectStore
 
 HASH_TYPES = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
@@ -105,11 +107,13 @@ class Lookaside:
         template: str | None,
         aliases: AliasBook | None = None,
         log: Callable[[str], None] | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
         self.store = store
         self.template = template
         self.aliases = aliases or MemoryAliases()
         self.log = log or (lambda _m: None)
+        self.policy = policy or FetchPolicy()
 
     def known(self, ref: LookasideRef) -> str | None:
         """The sha256 of a blob already in the store, if any."""
@@ -128,7 +132,7 @@ class Lookaside:
         url = fill_template(self.template, name=name, branch=branch, ref=ref)
         self.log(f"lookaside: fetching {ref.filename} from {url}")
         try:
-            with open_url(url) as chunks:
+            with open_url(self.policy, url, "lookaside") as chunks:
                 return self._store(ref, chunks)
         except Missing as e:
             raise LookasideMissing(
@@ -145,18 +149,18 @@ class Lookaside:
                 yield chunk
 
         expected = ref.digest if declared is None else None
+        # The message names the expected digest only: the computed one would tell the caller
+        # the hash of whatever the URL led to (a file they may not read).
+        mismatch = f"lookaside file {ref.describe()}: the content fetched does not match"
         try:
             reader = cast(BinaryIO, ChunkReader(hashed()))
             put = self.store.put_stream(reader, expected_sha256=expected)
-        except IntegrityFailure as e:
-            raise HashMismatch(f"lookaside file {ref.describe()}: {e.message}") from None
+        except IntegrityFailure:
+            raise HashMismatch(mismatch) from None
         if declared is not None and declared.hexdigest() != ref.digest:
             if put.created:
                 self.store.delete(put.sha256)
-            raise HashMismatch(
-                f"lookaside file {ref.describe()}: content hash mismatch, got "
-                f"{ref.hashtype} {declared.hexdigest()}"
-            )
+            raise HashMismatch(mismatch)
         if declared is not None:
             self.aliases.add(ref.hashtype, ref.digest, put.sha256)
         return Blob(ref.path, put.sha256, put.size)

@@ -4,10 +4,16 @@ blobs in the object store, and an ImportRevision that pins it all.
     result = run_import(db, store, forge, ProjectRef(id, project_file), "bash", log=print)
 
 Nothing reaches the forge unless every step succeeded: the tree is assembled in a temporary
-directory, and the branch and tag are then written in one atomic ref update."""
+directory, and the branch and tag are then written in one atomic ref update.
+
+Every URL is fetched under `policy` (olivine.fetch.policy; the worker builds it from its
+settings, the default allows no local path and no private address), every evaluation of the
+spec runs in the build sandbox, and the diff of upstream vs committed tree is stored for the
+API to serve."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,8 +25,10 @@ from olivine.builds.macros import project_macros
 from olivine.db.base import Database
 from olivine.domain.nevra import NEVR
 from olivine.errors import NotFound, ValidationFailed
+from olivine.fetch.policy import FetchPolicy
 from olivine.forge.interfaces import Forge, repo_name
-from olivine.imports import records
+from olivine.imports import diff, records
+from olivine.imports.archive import check_tree
 from olivine.imports.lookaside import Blob, Lookaside
 from olivine.imports.modules import find_modulemd, pin_components, stream_of_branch
 from olivine.imports.patches.apply import Workspace, apply_file
@@ -78,7 +86,11 @@ def defines_for(project: ProjectFile, package: str) -> list[tuple[str, str]]:
 
 
 def upstream_request(
-    project: ProjectFile, package: str, ref: str | None = None, srpm: Path | None = None
+    project: ProjectFile,
+    package: str,
+    ref: str | None = None,
+    srpm: Path | None = None,
+    policy: FetchPolicy | None = None,
 ) -> UpstreamRequest:
     if project.package(package) is None:
         raise NotFound(f"package {package} is not in the catalog of project {project.name}")
@@ -94,6 +106,7 @@ def upstream_request(
         lookaside=up.lookaside,
         srpm=srpm,
         defines=tuple(defines_for(project, package)),
+        policy=policy or FetchPolicy(),
     )
 
 
@@ -109,9 +122,10 @@ def run_import(
     submitter_id: int | None = None,
     task_id: int | None = None,
     log: Log | None = None,
+    policy: FetchPolicy | None = None,
 ) -> ImportResult:
     say: Log = log or (lambda _m: None)
-    req = upstream_request(project.file, package, ref, srpm)
+    req = upstream_request(project.file, package, ref, srpm, policy)
     pkg_id = records.package_id(db, package)
     with tempfile.TemporaryDirectory(prefix="olivine-import-") as tmp:
         work = Path(tmp)
@@ -120,11 +134,14 @@ def run_import(
             + (f" branch {req.branch}" if req.branch else "")
         )
         tree = read_upstream(req, work, store)
+        check_tree(tree.root, f"upstream {req.url}")
         say(f"upstream: took {tree.ref or '-'} ({tree.commit})")
+        shutil.copytree(tree.root, work / "diff" / "upstream", symlinks=True)
         blobs = _fetch_lookaside(db, store, req, tree, pkg_id, say)
-        patches = _apply_patches(store, project.file, package, tree, blobs, work, say)
+        patches = _apply_patches(store, project.file, package, tree, blobs, work, req, say)
+        check_tree(tree.root, "the import tree after the patch directives")
         nevr = _finish_tree(db, project, package, tree, blobs, req, say)
-        return _commit(
+        result = _commit(
             db,
             forge,
             project,
@@ -138,6 +155,11 @@ def run_import(
             task_id,
             say,
         )
+        if not diff.has(db, result.revision_id):
+            tree.root.rename(work / "diff" / "imported")
+            text, cut = diff.compute(work / "diff" / "upstream", work / "diff" / "imported")
+            diff.save(db, result.revision_id, text, cut)
+        return result
 
 
 def _fetch_lookaside(
@@ -148,7 +170,7 @@ def _fetch_lookaside(
     pkg_id: int,
     say: Log,
 ) -> dict[str, Blob]:
-    la = Lookaside(store, req.lookaside, records.RevisionAliases(db, pkg_id), say)
+    la = Lookaside(store, req.lookaside, records.RevisionAliases(db, pkg_id), say, req.policy)
     blobs = {b.path: b for b in tree.blobs}
     for ref in tree.lookaside:
         blob = la.fetch(ref, name=req.name, branch=req.branch)
@@ -164,13 +186,14 @@ def _apply_patches(
     tree: UpstreamTree,
     blobs: dict[str, Blob],
     work: Path,
+    req: UpstreamRequest,
     say: Log,
 ) -> PatchSet | None:
     if project.patches is None:
         return None
     url = project.patches.url.format(name=package)
     branch = project.patches.branch or project.target.branch
-    pset = load_patches(url, branch, work)
+    pset = load_patches(url, branch, work, req.policy)
     if pset is None:
         say(f"patches: no patch repository at {url}")
         return None

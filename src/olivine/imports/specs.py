@@ -1,26 +1,19 @@
-"""Evaluate a spec file as `rpmbuild -bs` would name its SRPM: rpm's own parser (the `rpm`
-bindings' `rpm.spec`) with the project's dist and macros defined.
-
-rpm's macro table and log sink are process globals: every evaluation holds one lock, pushes its
-macros, and pops them again, so concurrent imports in one worker do not see each other's."""
+"""Evaluate a spec file as `rpmbuild -bs` would name its SRPM: rpm's own parser with the
+project's dist and macros defined, run in the build sandbox (sandboxed/runner.py). The worker
+never hands a spec to rpm: parsing one runs its `%(...)` shell and `%{lua:...}` code."""
 
 from __future__ import annotations
 
-import sys
-import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import rpm
-
 from olivine.domain.nevra import NEVR
 from olivine.imports.errors import SpecError
+from olivine.imports.sandboxed.runner import run_step
 
-RPM_LOCK = threading.RLock()  # rpm macros and log sink are process-global
-SOURCE, PATCH = 1, 2
+EVAL_TIME_LIMIT = 120.0
+FIELD_LIMIT = 255  # characters of a name, version or release (the database's columns)
 
 
 @dataclass(frozen=True)
@@ -49,56 +42,36 @@ def rpm_defines(
     return out
 
 
-def reset_macros() -> None:
-    """Drop what a parsed spec defined (%global, %define stay in rpm's global macro context and
-    would leak into the next spec) by reloading rpm's configuration. Call with RPM_LOCK held."""
-    rpm.reloadConfig()
-
-
-@contextmanager
-def _macros(defines: Sequence[tuple[str, str]]) -> Iterator[None]:
-    for name, value in defines:
-        rpm.addMacro(name, value)
-    try:
-        yield
-    finally:
-        for name, _ in reversed(defines):
-            rpm.delMacro(name)
-
-
 def evaluate(
     spec: Path, defines: Sequence[tuple[str, str]], sourcedir: Path | None = None
 ) -> SpecInfo:
-    """Parse `spec` with `defines`; SpecError carries rpm's own message (with the line)."""
-    if not spec.is_file():
+    """Parse `spec` with `defines` in the sandbox, a copy of its SPECS/ and SOURCES/ (or
+    `sourcedir`) at hand; SpecError carries rpm's own message (with the line)."""
+    if not spec.is_file() or spec.is_symlink():
         raise SpecError(f"spec file {spec.name} does not exist")
-    allm = [*defines, ("_sourcedir", str(sourcedir or spec.parent)), ("_specdir", str(spec.parent))]
-    with RPM_LOCK, tempfile.TemporaryFile("w+") as log:
-        rpm.setLogFile(log)
-        try:
-            with _macros(allm):
-                parsed = rpm.spec(str(spec))
-                hdr = parsed.sourceHeader
-                srcs = tuple(
-                    SpecSource(num, name.rsplit("/", 1)[-1], bool(flags & PATCH))
-                    for name, num, flags in parsed.sources
-                )
-        except ValueError:
-            log.seek(0)
-            errors = [ln for ln in log.read().splitlines() if ln.startswith("error")]
-            detail = "; ".join(errors) or "rpm could not parse it"
-            raise SpecError(f"spec file {spec.name} does not parse: {detail}") from None
-        finally:
-            rpm.setLogFile(sys.stderr)
-            reset_macros()
-    nevr = NEVR(
-        _text(hdr["name"]), int(hdr["epoch"] or 0), _text(hdr["version"]), _text(hdr["release"])
+    src = sourcedir or spec.parent.parent / "SOURCES"
+    copies = {"SPECS": spec.parent}
+    if src.is_dir() and src != spec.parent:
+        copies["SOURCES"] = src
+    req = {
+        "spec": f"SPECS/{spec.name}",
+        "defines": [list(d) for d in defines],
+        "sourcedir": "SOURCES" if "SOURCES" in copies else "SPECS",
+    }
+    ans, _ = run_step(
+        "evaluate", req, copies, what=f"spec file {spec.name}", time_limit=EVAL_TIME_LIMIT
     )
+    if "error" in ans:
+        raise SpecError(str(ans["error"]))
+    try:
+        nevr = NEVR(str(ans["name"]), int(ans["epoch"]), str(ans["version"]), str(ans["release"]))
+        srcs = tuple(SpecSource(int(n), str(f), bool(p)) for n, f, p in ans["sources"])
+    except (KeyError, TypeError, ValueError):
+        raise SpecError(f"spec file {spec.name}: the sandbox gave no usable answer") from None
+    for label, value in (("Name", nevr.name), ("Version", nevr.version), ("Release", nevr.release)):
+        if not value or len(value) > FIELD_LIMIT:
+            raise SpecError(f"spec file {spec.name}: {label} is empty or over {FIELD_LIMIT} chars")
     return SpecInfo(nevr, tuple(sorted(srcs, key=lambda s: (s.is_patch, s.number))))
-
-
-def _text(v: object) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def find_spec(tree: Path, name: str) -> Path:

@@ -12,8 +12,6 @@ from olivine.auth.policy import Action, Principal, allowed
 from olivine.errors import NotFound
 from olivine.imports.diff import import_diff
 from olivine.imports.records import get_revision
-from olivine.imports.service import ProjectRef
-from olivine.projects.schema import ProjectFile
 from olivine.projects.service import ProjectService
 from olivine.tasks.service import TERMINAL
 from olivine.web import queries
@@ -96,8 +94,7 @@ async def import_diff_page(
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     r = await run_in_threadpool(get_revision, svc.db, p.id, package, rev)
-    ref = ProjectRef(p.id, ProjectFile.model_validate(p.spec))
-    text = await run_in_threadpool(import_diff, svc.db, svc.store, svc.forge, ref, package, r.id)
+    text = await run_in_threadpool(import_diff, svc.db, p.id, package, r.id)
     lines = text.splitlines()
     ctx = {
         "p": p,

@@ -25,6 +25,7 @@ from olivine.builds.steps import (
 )
 from olivine.domain.buildorder import build_order
 from olivine.errors import OlivineError
+from olivine.fetch.policy import FetchPolicy
 from olivine.services import Services
 from olivine.tasks.service import TaskLogWriter
 from olivine.workflows.publish import PublishRequest, request_publish
@@ -165,6 +166,7 @@ class BuildActivities:
                 log.line,
                 _cancel_check(self.svc, inp.build_id, log),
                 task_id=inp.task_id,
+                policy=FetchPolicy.from_settings(self.svc.settings),  # external repos
             )
             log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
             return asdict(res)

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
+    from olivine.fetch.policy import FetchPolicy
     from olivine.imports import batches
     from olivine.imports.service import ProjectRef, run_import
     from olivine.projects.schema import ProjectFile
@@ -66,6 +67,7 @@ class ImportActivities:
                     submitter_id=p.get("submitter_id"),
                     task_id=inp.task_id,
                     log=log.line,
+                    policy=FetchPolicy.from_settings(self.svc.settings),
                 )
             log.line(f"import {result.status}: {result.nevr} at {result.forge_commit}")
             return result.to_dict()

@@ -122,9 +122,11 @@ def test_repo_of_program_is_installable_metadata(demo: dict[str, Any]) -> None:
 def test_program_builds_against_the_all_repo_served_over_http(demo: dict[str, Any]) -> None:
     import functools
     import http.server
+    import ipaddress
     import threading
 
     from olivine.builds.resolve import RepoSource
+    from olivine.fetch.policy import FetchPolicy
 
     all_dir = demo["repos"][0].path
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(all_dir))
@@ -133,7 +135,10 @@ def test_program_builds_against_the_all_repo_served_over_http(demo: dict[str, An
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         b: Builder = demo["builder"]
-        res, log = b.arch(demo["srpms"]["greet"], repos=(RepoSource("all", url=url, project=True),))
+        # the fetch policy must allow the loopback server (an administrator's ALLOW_NETS)
+        policy = FetchPolicy(allow_nets=(ipaddress.ip_network("127.0.0.0/8"),))
+        repo = RepoSource("all", url=url, project=True, policy=policy)
+        res, log = b.arch(demo["srpms"]["greet"], repos=(repo,))
     finally:
         server.shutdown()
     assert res.ok, f"{res.reason}\n{log.text[-2000:]}"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import ipaddress
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from typing import Any
 
 from olivine.db.base import Database
 from olivine.db.models import Project
+from olivine.fetch.policy import FetchPolicy
 from olivine.imports.service import ProjectRef
 from olivine.projects.schema import ProjectFile
 
@@ -152,3 +155,12 @@ def make_project(db: Database, name: str = "el9", **spec: Any) -> ProjectRef:
         s.add(row)
         s.flush()
         return ProjectRef(row.id, pf)
+
+
+# What the tests' upstreams need of the fetch policy: local repositories and lookasides under the
+# temporary directory, HTTP servers on loopback (an administrator sets the same through
+# OLIVINE_FETCH_FILE_ROOTS and OLIVINE_FETCH_ALLOW_NETS).
+TEST_POLICY = FetchPolicy(
+    file_roots=(Path(tempfile.gettempdir()).resolve(),),
+    allow_nets=(ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+)

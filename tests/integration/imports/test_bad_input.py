@@ -25,6 +25,7 @@ from olivine.imports.service import ProjectRef, run_import
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
     LOOKASIDE_TEMPLATE,
+    TEST_POLICY,
     commit,
     init_repo,
     make_project,
@@ -62,7 +63,7 @@ def test_hash_mismatch(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
         serve_dir(la) as url,
         pytest.raises(HashMismatch, match=f"SOURCES/hello-1.0.tar.gz.*{good}"),
     ):
-        run_import(db, fs_store, forge, proj(db, tmp_path, url), "hello")
+        run_import(db, fs_store, forge, proj(db, tmp_path, url), "hello", policy=TEST_POLICY)
     untouched(db, forge)
     assert not fs_store.exists(hashlib.sha256(b"tampered content").hexdigest())
 
@@ -75,7 +76,7 @@ def test_missing_lookaside_names_file_and_hash(
     forge = LocalForge(tmp_path / "forge")
     (tmp_path / "la").mkdir()
     with serve_dir(tmp_path / "la") as url, pytest.raises(LookasideMissing) as err:
-        run_import(db, fs_store, forge, proj(db, tmp_path, url), "hello")
+        run_import(db, fs_store, forge, proj(db, tmp_path, url), "hello", policy=TEST_POLICY)
     assert "SOURCES/hello-1.0.tar.xz" in err.value.message and sha in err.value.message
     untouched(db, forge)
 
@@ -84,7 +85,7 @@ def test_unparsable_spec(tmp_path: Path, db: Database, fs_store: FsStore) -> Non
     distgit(tmp_path, {"SPECS/hello.spec": "Name: hello\nVersion 1.0\n"})
     forge = LocalForge(tmp_path / "forge")
     with pytest.raises(SpecError, match=r"hello\.spec does not parse: error: line 2"):
-        run_import(db, fs_store, forge, proj(db, tmp_path), "hello")
+        run_import(db, fs_store, forge, proj(db, tmp_path), "hello", policy=TEST_POLICY)
     untouched(db, forge)
 
 
@@ -94,12 +95,12 @@ def test_missing_upstream_branch_ref_and_package(
     forge = LocalForge(tmp_path / "forge")
     project = proj(db, tmp_path)
     with pytest.raises(UpstreamMissing, match="cannot be cloned"):
-        run_import(db, fs_store, forge, project, "hello")
+        run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     distgit(tmp_path, {})
     with pytest.raises(UpstreamMissing, match="ref nope not found"):
-        run_import(db, fs_store, forge, project, "hello", ref="nope")
+        run_import(db, fs_store, forge, project, "hello", ref="nope", policy=TEST_POLICY)
     with pytest.raises(NotFound, match="not in the catalog"):
-        run_import(db, fs_store, forge, project, "bash")
+        run_import(db, fs_store, forge, project, "bash", policy=TEST_POLICY)
     other = make_project(
         db,
         name="el9x",
@@ -110,7 +111,7 @@ def test_missing_upstream_branch_ref_and_package(
         },
     )
     with pytest.raises(UpstreamMissing, match="branch c99 not found"):
-        run_import(db, fs_store, forge, other, "hello")
+        run_import(db, fs_store, forge, other, "hello", policy=TEST_POLICY)
     untouched(db, forge)
 
 
@@ -121,19 +122,20 @@ def test_unsafe_upstream_tree(tmp_path: Path, db: Database, fs_store: FsStore) -
     commit(repo, {"SPECS/hello.spec": spec_text(sources=())})
     forge = LocalForge(tmp_path / "forge")
     with pytest.raises(UnsafeArchive, match="absolute"):
-        run_import(db, fs_store, forge, proj(db, tmp_path), "hello")
+        run_import(db, fs_store, forge, proj(db, tmp_path), "hello", policy=TEST_POLICY)
     untouched(db, forge)
 
 
 def test_bad_srpm(tmp_path: Path, db: Database, fs_store: FsStore) -> None:
     forge = LocalForge(tmp_path / "forge")
-    project = make_project(db, upstream={"kind": "srpm", "url": "file:///none/{name}.src.rpm"})
+    missing = (tmp_path / "none").as_uri()
+    project = make_project(db, upstream={"kind": "srpm", "url": missing + "/{name}.src.rpm"})
     bogus = tmp_path / "hello.src.rpm"
     bogus.write_bytes(b"not an rpm at all")
     with pytest.raises(OlivineError, match="not a readable RPM"):
-        run_import(db, fs_store, forge, project, "hello", srpm=bogus)
-    with pytest.raises(UpstreamMissing, match=r"SRPM file:///none/hello\.src\.rpm not found"):
-        run_import(db, fs_store, forge, project, "hello")
+        run_import(db, fs_store, forge, project, "hello", srpm=bogus, policy=TEST_POLICY)
+    with pytest.raises(UpstreamMissing, match=r"SRPM file://.*/none/hello\.src\.rpm not found"):
+        run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     untouched(db, forge)
 
 
@@ -144,5 +146,5 @@ def test_broken_cfg_in_patch_repo(tmp_path: Path, db: Database, fs_store: FsStor
     forge = LocalForge(tmp_path / "forge")
     project = proj(db, tmp_path, patches={"url": (tmp_path / "patch").as_uri() + "/{name}.git"})
     with pytest.raises(DirectiveError, match=r"ROCKY/CFG/bad.cfg:3.*with_nothing"):
-        run_import(db, fs_store, forge, project, "hello")
+        run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     untouched(db, forge)

@@ -16,7 +16,7 @@ from olivine.imports.errors import LookasideMissing
 from olivine.imports.service import run_import
 from olivine.storage.fs import FsStore
 from tests.conftest import FIXTURES
-from tests.integration.imports.helpers import commit, init_repo, make_project
+from tests.integration.imports.helpers import TEST_POLICY, commit, init_repo, make_project
 
 DISTGIT = FIXTURES / "distgit" / "openela"
 CASES = [(p, b) for p in ("rootfiles", "ocaml-srpm-macros") for b in ("el8", "el9")]
@@ -78,7 +78,7 @@ def test_nevr_matches_rpmbuild(
         },
         packages=[{"name": pkg}],
     )
-    res = run_import(db, fs_store, LocalForge(tmp_path / "forge"), project, pkg)
+    res = run_import(db, fs_store, LocalForge(tmp_path / "forge"), project, pkg, policy=TEST_POLICY)
     assert res.nevr == expected
     assert res.upstream_ref == f"imports/{branch}/{expected}"
     assert res.forge_tag == f"imports/r{major}/{expected}"
@@ -104,6 +104,6 @@ def test_dmidecode_missing_lookaside(
     )
     forge = LocalForge(tmp_path / "forge")
     with pytest.raises(LookasideMissing) as err:
-        run_import(db, fs_store, forge, project, "dmidecode")
+        run_import(db, fs_store, forge, project, "dmidecode", policy=TEST_POLICY)
     assert digest in err.value.message and path in err.value.message
     assert forge.head("el9", "dmidecode", "r9") is None

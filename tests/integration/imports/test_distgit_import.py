@@ -18,6 +18,7 @@ from olivine.imports.service import ProjectRef, run_import
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
     LOOKASIDE_TEMPLATE,
+    TEST_POLICY,
     commit,
     init_repo,
     make_project,
@@ -86,7 +87,16 @@ def test_distgit_import_pins_everything(
     project = project_for(db, tmp_path, la_url)
     forge = LocalForge(tmp_path / "forge")
     logs: list[str] = []
-    res = run_import(db, fs_store, forge, project, "hello", submitter_id=None, log=logs.append)
+    res = run_import(
+        db,
+        fs_store,
+        forge,
+        project,
+        "hello",
+        submitter_id=None,
+        log=logs.append,
+        policy=TEST_POLICY,
+    )
 
     tag_commit = subprocess_rev(up, "imports/c9/hello-1.0-10.el9^{commit}")
     assert res.status == "imported"
@@ -113,7 +123,7 @@ def test_distgit_import_pins_everything(
     assert rev.lookaside[0]["sha256"] == sha256 and rev.lookaside[0]["hashtype"] == "sha512"
     assert any("lookaside" in line for line in logs)
 
-    again = run_import(db, fs_store, forge, project, "hello")
+    again = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert again.status == "unchanged" and again.forge_commit == res.forge_commit
     assert again.revision_id == res.revision_id
     with db.session() as s:
@@ -123,7 +133,9 @@ def test_distgit_import_pins_everything(
     for f in la_root.rglob("*"):
         if f.is_file():
             f.unlink()
-    old = run_import(db, fs_store, forge, project, "hello", ref="imports/c9/hello-1.0-9.el9")
+    old = run_import(
+        db, fs_store, forge, project, "hello", ref="imports/c9/hello-1.0-9.el9", policy=TEST_POLICY
+    )
     assert old.status == "imported" and old.nevr == "hello-1.0-9.el9"
     assert forge.commit_info("el9", "hello", old.forge_commit).parents == (res.forge_commit,)
     with db.session() as s:
@@ -132,7 +144,7 @@ def test_distgit_import_pins_everything(
     assert [h.nevr for h in hist] == ["hello-1.0-9.el9", "hello-1.0-10.el9"]
 
     # back to the newest: that tree is already tagged, so nothing is written
-    back = run_import(db, fs_store, forge, project, "hello")
+    back = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert back.status == "unchanged" and back.forge_commit == res.forge_commit
     assert forge.head("el9", "hello", "r9") == old.forge_commit
 
@@ -144,7 +156,9 @@ def test_branch_head_without_tags(
     repo = init_repo(tmp_path / "up" / "hello.git", branch="c9")
     head = commit(repo, {"SPECS/hello.spec": spec_text(sources=())})
     project = project_for(db, tmp_path, la_url)
-    res = run_import(db, fs_store, LocalForge(tmp_path / "forge"), project, "hello")
+    res = run_import(
+        db, fs_store, LocalForge(tmp_path / "forge"), project, "hello", policy=TEST_POLICY
+    )
     assert res.upstream_ref == "c9" and res.upstream_commit == head
     assert res.nevr == "hello-1.0-1.el9" and res.lookaside == []
 

@@ -14,6 +14,7 @@ from olivine.imports.service import run_import
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
     LOOKASIDE_TEMPLATE,
+    TEST_POLICY,
     commit,
     init_repo,
     make_project,
@@ -81,7 +82,7 @@ def test_flat_layout_with_autorelease(tmp_path: Path, db: Database, fs_store: Fs
             },
         )
         forge = LocalForge(tmp_path / "forge")
-        res = run_import(db, fs_store, forge, project, "hello")
+        res = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert res.nevr == "hello-2.0-3.el9"  # three commits: %autorelease is 3
     files_in_forge = forge.list_files("el9", "hello", res.forge_commit)
     assert files_in_forge == [".hello.metadata", "SOURCES/0001-fix.patch", "SPECS/hello.spec"]
@@ -116,7 +117,7 @@ def test_srpm_from_file_and_url(tmp_path: Path, db: Database, fs_store: FsStore)
     project = make_project(
         db, upstream={"kind": "srpm", "url": "file:///nonexistent/{name}.src.rpm"}
     )
-    res = run_import(db, fs_store, forge, project, "hello", srpm=srpm)
+    res = run_import(db, fs_store, forge, project, "hello", srpm=srpm, policy=TEST_POLICY)
     assert res.nevr == "hello-1.0-4.el9" and res.upstream_kind == "srpm"
     digest = hashlib.sha256(srpm.read_bytes()).hexdigest()
     assert res.upstream_commit == digest and fs_store.exists(digest)
@@ -131,7 +132,7 @@ def test_srpm_from_file_and_url(tmp_path: Path, db: Database, fs_store: FsStore)
         other = make_project(
             db, name="el9b", upstream={"kind": "srpm", "url": url + "/" + srpm.name}
         )
-        res2 = run_import(db, fs_store, forge, other, "hello")
+        res2 = run_import(db, fs_store, forge, other, "hello", policy=TEST_POLICY)
     assert res2.nevr == res.nevr
     assert (
         forge.commit_info("el9b", "hello", res2.forge_commit).tree
@@ -155,7 +156,7 @@ def test_src_git_reproducible_tarball(tmp_path: Path, db: Database, fs_store: Fs
         db, upstream={"kind": "src-git", "url": (tmp_path / "up").as_uri() + "/{name}.git"}
     )
     forge = LocalForge(tmp_path / "forge")
-    res = run_import(db, fs_store, forge, project, "hello")
+    res = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert res.nevr == "hello-3.1-1.el9"
     assert forge.list_files("el9", "hello", res.forge_commit) == [
         ".hello.metadata",
@@ -173,5 +174,5 @@ def test_src_git_reproducible_tarball(tmp_path: Path, db: Database, fs_store: Fs
         ]
     # a new upstream commit with the same tree gives the same tarball: nothing changes
     commit(repo, {}, "empty", date=1_800_000_000)
-    again = run_import(db, fs_store, forge, project, "hello")
+    again = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert again.status == "unchanged" and again.lookaside[0]["sha256"] == blob["sha256"]

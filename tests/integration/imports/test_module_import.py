@@ -12,7 +12,13 @@ from olivine.errors import ValidationFailed
 from olivine.forge.local import LocalForge
 from olivine.imports.service import run_import
 from olivine.storage.fs import FsStore
-from tests.integration.imports.helpers import commit, init_repo, make_project, spec_text
+from tests.integration.imports.helpers import (
+    TEST_POLICY,
+    commit,
+    init_repo,
+    make_project,
+    spec_text,
+)
 
 MODULEMD = """\
 document: modulemd
@@ -42,9 +48,9 @@ def test_module_components_pinned(tmp_path: Path, db: Database, fs_store: FsStor
     )
     forge = LocalForge(tmp_path / "forge")
     with pytest.raises(ValidationFailed, match="component hello has not been imported"):
-        run_import(db, fs_store, forge, project, "mymod")
-    hello = run_import(db, fs_store, forge, project, "hello")
-    res = run_import(db, fs_store, forge, project, "mymod")
+        run_import(db, fs_store, forge, project, "mymod", policy=TEST_POLICY)
+    hello = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
+    res = run_import(db, fs_store, forge, project, "mymod", policy=TEST_POLICY)
     assert res.version == "1.0" and res.release == "20231114221320"
     assert res.forge_tag == "imports/r9/mymod-1.0-20231114221320"
     text = forge.read_file("el9", "mymod", res.forge_commit, "SOURCES/modulemd.src.txt").decode()

@@ -13,7 +13,14 @@ from olivine.forge.local import LocalForge
 from olivine.imports.diff import import_diff
 from olivine.imports.service import run_import
 from olivine.storage.fs import FsStore
-from tests.integration.imports.helpers import commit, git, init_repo, make_project, spec_text
+from tests.integration.imports.helpers import (
+    TEST_POLICY,
+    commit,
+    git,
+    init_repo,
+    make_project,
+    spec_text,
+)
 
 CFG = """\
 replace {
@@ -113,7 +120,7 @@ def test_common_and_branch_directives(tmp_path: Path, db: Database, fs_store: Fs
     r9_commit = git(prepo, "rev-parse", "r9")
     forge = LocalForge(tmp_path / "forge")
     proj = project(db, tmp_path)
-    res = run_import(db, fs_store, forge, proj, "hello")
+    res = run_import(db, fs_store, forge, proj, "hello", policy=TEST_POLICY)
     assert res.nevr == "hello-1.0-2.olv.el9"
     assert res.forge_tag == "imports/r9/hello-1.0-2.olv.el9"
     assert res.patch_commit == r9_commit and res.upstream_commit == up_commit
@@ -129,12 +136,12 @@ def test_common_and_branch_directives(tmp_path: Path, db: Database, fs_store: Fs
     msg = forge.commit_info("el9", "hello", res.forge_commit).message
     assert f"Patch-Commit: {r9_commit}" in msg and "Patches: " in msg
 
-    diff = import_diff(db, fs_store, forge, proj, "hello")
+    diff = import_diff(db, proj.id, "hello")
     assert "-red hat logo" in diff and "+olivine logo" in diff
     assert "+Summary: Hello from Olivine" in diff
 
     # deterministic: the same upstream and patches give the same tree, whatever the day
-    assert run_import(db, fs_store, forge, proj, "hello").status == "unchanged"
+    assert run_import(db, fs_store, forge, proj, "hello", policy=TEST_POLICY).status == "unchanged"
 
 
 @pytest.mark.parametrize(
@@ -160,6 +167,6 @@ def test_broken_directive_leaves_forge_untouched(
     patch_repo(tmp_path, branch_yaml)
     forge = LocalForge(tmp_path / "forge")
     with pytest.raises(DirectiveError) as err:
-        run_import(db, fs_store, forge, project(db, tmp_path), "hello")
+        run_import(db, fs_store, forge, project(db, tmp_path), "hello", policy=TEST_POLICY)
     assert words in err.value.message
     assert forge.head("el9", "hello", "r9") is None

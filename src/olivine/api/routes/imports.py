@@ -229,5 +229,5 @@ def package_import_diff(
     id, forge commit, tag or NEVR)."""
     p = project_for(svc, who, project, Action.READ)
     r = records.get_revision(svc.db, p.id, package, rev)
-    text = import_diff(svc.db, svc.store, svc.forge, _ref(p), package, r.id)
+    text = import_diff(svc.db, p.id, package, r.id)
     return DiffOut(revision=r.id, nevr=r.nevr, diff=text)

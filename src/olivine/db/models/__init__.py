@@ -3,7 +3,7 @@
 from olivine.db.models.artifacts import Artifact, ProjectArtifact
 from olivine.db.models.auth import Role, Token, User
 from olivine.db.models.builds import Build, BuildRoot
-from olivine.db.models.imports import ImportRevision
+from olivine.db.models.imports import ImportDiff, ImportRevision
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
@@ -14,6 +14,7 @@ __all__ = [
     "BatchItem",
     "Build",
     "BuildRoot",
+    "ImportDiff",
     "ImportRevision",
     "Package",
     "PackageVersion",

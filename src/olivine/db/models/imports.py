@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from olivine.db.base import Base, utcnow
@@ -37,3 +37,16 @@ class ImportRevision(Base):
     lookaside: Mapped[list[Any]] = mapped_column(default=list)  # [{path, sha256, size}]
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportDiff(Base):
+    """The upstream tree vs the committed tree of one import, computed by the worker at import
+    time (the API only reads it: it never clones an upstream or parses a spec)."""
+
+    __tablename__ = "import_diffs"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("import_revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    diff: Mapped[str] = mapped_column(Text)
+    truncated: Mapped[bool] = mapped_column(default=False)

@@ -5,6 +5,7 @@ DirectiveError naming it, its file and line; the caller then pushes nothing."""
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import shutil
 import subprocess
@@ -14,11 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from olivine.forge.gitcli import git_env
-from olivine.imports.archive import reproducible_tar_gz
+from olivine.imports.archive import check_tree, reproducible_tar_gz
 from olivine.imports.errors import DirectiveError
 from olivine.imports.lookaside import Blob
 from olivine.imports.patches import model as m
-from olivine.imports.patches.spec_edit import apply_spec_changes
+from olivine.imports.sandboxed.runner import run_step
 from olivine.imports.specs import find_spec
 from olivine.storage.interfaces import ObjectStore
 
@@ -76,7 +77,28 @@ def apply_file(ws: Workspace, df: m.DirectiveFile) -> None:
             spec = find_spec(ws.tree, ws.name)
         except Exception as e:
             raise DirectiveError("spec_change", str(first.origin), str(e)) from None
-        apply_spec_changes(spec, df, defines=ws.defines, when=ws.when)
+        _spec_changes(ws, spec, df)
+
+
+def _spec_changes(ws: Workspace, spec: Path, df: m.DirectiveFile) -> None:
+    """Made by specfile in the sandbox (it parses the spec with rpm); the edited spec is read
+    back as a plain file."""
+    if spec.is_symlink():
+        raise DirectiveError("spec_change", df.path, f"SPECS/{spec.name} is a symbolic link")
+    copies = {"SPECS": spec.parent}
+    if (ws.tree / "SOURCES").is_dir():
+        copies["SOURCES"] = ws.tree / "SOURCES"
+    req = {"spec": f"SPECS/{spec.name}", "df": df, "defines": list(ws.defines), "when": ws.when}
+    ans, out = run_step(
+        "spec_edit", req, copies, what=f"spec changes of {df.path}", outputs=("out.spec",)
+    )
+    if "directive" in ans:
+        raise DirectiveError(str(ans["directive"]), str(ans["origin"]), str(ans["problem"]))
+    if not ans.get("ok") or "out.spec" not in out:
+        raise DirectiveError("spec_change", df.path, "the sandbox returned no edited spec")
+    fd = os.open(spec, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "wb") as f:
+        f.write(out["out.spec"])
 
 
 def _replace(ws: Workspace, r: m.Replace) -> None:
@@ -154,6 +176,8 @@ def _git_apply(ws: Workspace, p: m.Patch) -> None:
             raise DirectiveError("patch", str(p.origin), f"{p.file} does not apply: {msg}")
     for cmd in passes:
         subprocess.run(cmd, cwd=ws.tree, capture_output=True, check=True, env=env)
+    # a patch can create symlinks: none may lead out before a later directive writes
+    check_tree(ws.tree, f"the import tree after {p.file}")
 
 
 def _lookaside(ws: Workspace, la: m.Lookaside) -> None:

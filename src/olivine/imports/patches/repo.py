@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from olivine.fetch.policy import FetchPolicy
 from olivine.forge.gitcli import git_text
+from olivine.imports.archive import ArchiveLimits, check_tree
 from olivine.imports.errors import UpstreamMissing
 from olivine.imports.patches import model as m
 from olivine.imports.patches.formats import load_cfg, load_yaml
@@ -68,10 +70,10 @@ def _texts(root: Path) -> dict[str, str]:
     }
 
 
-def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
+def load_patches(url: str, branch: str, work: Path, policy: FetchPolicy) -> PatchSet | None:
     """The patch set at `url`, or None when there is no such repository (no patches)."""
     try:
-        repo = gitrepo.clone(url, work / "patches.git")
+        repo = gitrepo.clone(url, work / "patches.git", policy, "patch repository")
     except UpstreamMissing:
         return None
     out = PatchSet(url)
@@ -84,7 +86,9 @@ def load_patches(url: str, branch: str, work: Path) -> PatchSet | None:
         )
         if not commit:
             continue
-        root = gitrepo.export_tree(repo, commit, work / f"patches-{name}", url)
+        limits = ArchiveLimits(max_bytes=policy.git_max_bytes)
+        root = gitrepo.export_tree(repo, commit, work / f"patches-{name}", url, limits)
+        check_tree(root, f"patch repository {url}@{commit[:12]}")
         when = gitrepo.commit_time(repo, commit)
         # a branch made from main carries main's files too: those are applied once, as common
         files = read_directives(root, skip=common)

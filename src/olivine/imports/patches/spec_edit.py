@@ -1,4 +1,5 @@
-"""The spec changes of a directive file, made through the specfile library.
+"""The spec changes of a directive file, made through the specfile library, which parses the
+spec with rpm: this module runs only in the sandbox (sandboxed/main.py; apply.py sends it there).
 
 Order: Source/Patch file operations, search-and-replace, append, new fields, then changelog
 entries last, so an entry's EVR shows an appended Release suffix."""
@@ -15,7 +16,6 @@ from specfile.tags import Comments, Tag
 
 from olivine.imports.errors import DirectiveError
 from olivine.imports.patches import model as m
-from olivine.imports.specs import RPM_LOCK, reset_macros
 
 
 def apply_spec_changes(
@@ -25,11 +25,7 @@ def apply_spec_changes(
     defines: Sequence[tuple[str, str]],
     when: datetime,
 ) -> None:
-    with RPM_LOCK:
-        try:
-            _edit(spec_path, df, defines, when)
-        finally:
-            reset_macros()  # specfile parses with rpm: drop what the spec defined
+    _edit(spec_path, df, defines, when)
 
 
 def _edit(

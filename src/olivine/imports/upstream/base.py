@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from olivine.fetch.policy import FetchPolicy
 from olivine.imports.lookaside import Blob, LookasideRef
 
 KINDS = ("dist-git", "dist-git-flat", "srpm", "src-git")
@@ -20,6 +21,7 @@ class UpstreamRequest:
     lookaside: str | None = None  # lookaside URL template (dist-git kinds)
     srpm: Path | None = None  # an uploaded SRPM (kind srpm)
     defines: tuple[tuple[str, str], ...] = ()  # the project's macros (src-git evaluates Source0)
+    policy: FetchPolicy = field(default_factory=FetchPolicy)  # what may be fetched, and caps
 
 
 @dataclass

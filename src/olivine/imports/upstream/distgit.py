@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from olivine.imports.archive import ArchiveLimits
 from olivine.imports.upstream import gitrepo
 from olivine.imports.upstream.base import (
     UpstreamRequest,
@@ -14,9 +15,10 @@ from olivine.imports.upstream.base import (
 
 
 def read(req: UpstreamRequest, work: Path) -> UpstreamTree:
-    repo = gitrepo.clone(req.url, work / "upstream.git")
+    repo = gitrepo.clone(req.url, work / "upstream.git", req.policy)
     picked = gitrepo.pick(repo, req.url, req.branch, req.ref)
-    root = gitrepo.export_tree(repo, picked.commit, work / "tree", req.url)
+    limits = ArchiveLimits(max_bytes=req.policy.git_max_bytes)
+    root = gitrepo.export_tree(repo, picked.commit, work / "tree", req.url, limits)
     meta = root / metadata_name(req.name)
     refs = parse_metadata(meta.read_text(), meta.name) if meta.is_file() else []
     return UpstreamTree(

@@ -7,11 +7,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from olivine.forge.gitcli import run_git
+from olivine.imports.archive import ArchiveLimits
 from olivine.imports.errors import SpecError, UpstreamMissing
-from olivine.imports.specs import RPM_LOCK, reset_macros
+from olivine.imports.sandboxed.runner import run_step
 from olivine.imports.upstream import gitrepo
 from olivine.imports.upstream.base import UpstreamRequest, UpstreamTree, parse_sources_file
+
+AUTOSPEC_TIME_LIMIT = 600.0  # a long history: rpmautospec parses the spec at every commit
 
 # Files of a Fedora dist-git that are not sources of the package (CI, gating, tooling).
 NOT_SOURCES = frozenset(
@@ -32,20 +34,18 @@ NOT_SOURCES = frozenset(
 
 
 def read(req: UpstreamRequest, work: Path) -> UpstreamTree:
-    bare = gitrepo.clone(req.url, work / "upstream.git")
+    bare = gitrepo.clone(req.url, work / "upstream.git", req.policy)
     picked = gitrepo.pick(bare, req.url, req.branch, req.ref)
-    checkout = work / "checkout"
-    run_git(["clone", "--quiet", "--no-checkout", str(bare), str(checkout)])
-    run_git(["-c", "advice.detachedHead=false", "checkout", "--quiet", picked.commit], cwd=checkout)
-    # the safe export is what is imported; the checkout only feeds rpmautospec the history
-    src = gitrepo.export_tree(bare, picked.commit, work / "flat", req.url)
+    # the safe export is what is imported; rpmautospec reads a checkout made in the sandbox
+    limits = ArchiveLimits(max_bytes=req.policy.git_max_bytes)
+    src = gitrepo.export_tree(bare, picked.commit, work / "flat", req.url, limits)
     spec = src / f"{req.name}.spec"
     if not spec.is_file():
         raise UpstreamMissing(f"{req.name}.spec not found at the root of {req.url}@{picked.commit}")
     root = work / "tree"
     (root / "SPECS").mkdir(parents=True)
     (root / "SOURCES").mkdir()
-    _autospec(checkout / spec.name, root / "SPECS" / spec.name)
+    _autospec(bare, picked.commit, spec, root / "SPECS" / spec.name)
     for f in sorted(src.iterdir()):
         if f == spec or f.name.startswith(".") or f.name in NOT_SOURCES or f.suffix == ".fmf":
             continue
@@ -65,18 +65,21 @@ def read(req: UpstreamRequest, work: Path) -> UpstreamTree:
     )
 
 
-def _autospec(spec: Path, target: Path) -> None:
-    """Resolve %autorelease/%autochangelog from the history (a copy when the spec uses neither)."""
-    from rpmautospec import process_distgit
-    from rpmautospec.exc import SpecParseFailure
-
-    try:
-        with RPM_LOCK:  # rpmautospec parses the spec with rpm: the same process-global state
-            try:
-                process_distgit(spec, target, enable_caching=False)
-            finally:
-                reset_macros()
-        if not target.exists():  # the spec uses neither macro: nothing was written
-            shutil.copy2(spec, target)
-    except SpecParseFailure as e:
-        raise SpecError(f"{spec.name}: rpmautospec could not process it: {e}") from None
+def _autospec(bare: Path, commit: str, spec: Path, target: Path) -> None:
+    """Resolve %autorelease/%autochangelog from the history, in the sandbox (rpmautospec parses
+    the spec at each commit with rpm); a copy of the spec when it uses neither macro."""
+    req = {"repo": "upstream.git", "commit": commit, "spec_name": spec.name}
+    ans, out = run_step(
+        "autospec",
+        req,
+        {"upstream.git": bare},
+        what=f"rpmautospec on {spec.name}",
+        time_limit=AUTOSPEC_TIME_LIMIT,
+        outputs=("out.spec",),
+    )
+    if "error" in ans:
+        raise SpecError(str(ans["error"]))
+    if ans.get("written") and "out.spec" in out:
+        target.write_bytes(out["out.spec"])
+    else:
+        shutil.copyfile(spec, target)

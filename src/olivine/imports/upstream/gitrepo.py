@@ -14,8 +14,10 @@ from pathlib import Path
 
 from olivine.domain.nevra import parse_nvr, vercmp
 from olivine.errors import UpstreamError, ValidationFailed
-from olivine.forge.gitcli import GitError, git_text, run_git
-from olivine.imports.archive import extract_tar
+from olivine.fetch import git as fetchgit
+from olivine.fetch.policy import FetchPolicy
+from olivine.forge.gitcli import GitError, git_text
+from olivine.imports.archive import ArchiveLimits, extract_tar
 from olivine.imports.errors import UpstreamMissing
 
 
@@ -25,10 +27,11 @@ class Pick:
     commit: str
 
 
-def clone(url: str, dest: Path) -> Path:
-    """A full bare clone (history is needed for %autorelease and for tags)."""
+def clone(url: str, dest: Path, policy: FetchPolicy, what: str = "upstream") -> Path:
+    """A full bare clone (history is needed for %autorelease and for tags), under the fetch
+    policy and its caps."""
     try:
-        run_git(["clone", "--quiet", "--bare", "--", url, str(dest)], upstream=True)
+        fetchgit.clone(policy, url, dest, what)
     except (GitError, UpstreamError) as e:
         raise UpstreamMissing(f"repository {url} cannot be cloned: {e.message}") from None
     return dest
@@ -89,9 +92,11 @@ def pick(repo: Path, url: str, branch: str | None, ref: str | None) -> Pick:
     return Pick(head, commit)
 
 
-def export_tree(repo: Path, commit: str, dest: Path, url: str) -> Path:
+def export_tree(
+    repo: Path, commit: str, dest: Path, url: str, limits: ArchiveLimits | None = None
+) -> Path:
     """Write the tree of `commit` into dest, through the safe tar extraction (upstream content
-    is not trusted: a symlink out of the tree is refused)."""
+    is not trusted: a symlink out of the tree is refused; size, count and depth are capped)."""
     proc = subprocess.Popen(
         ["git", f"--git-dir={repo}", "archive", "--format=tar", commit],
         stdout=subprocess.PIPE,
@@ -99,7 +104,7 @@ def export_tree(repo: Path, commit: str, dest: Path, url: str) -> Path:
     )
     assert proc.stdout is not None
     try:
-        extract_tar(f"upstream {url}@{commit[:12]}", proc.stdout, dest)
+        extract_tar(f"upstream {url}@{commit[:12]}", proc.stdout, dest, limits)
     finally:
         proc.stdout.close()
         proc.wait()

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from olivine.imports.archive import reproducible_tar_gz
+from olivine.imports.archive import ArchiveLimits, reproducible_tar_gz
 from olivine.imports.errors import SpecError, UpstreamMissing
 from olivine.imports.lookaside import Blob
 from olivine.imports.specs import evaluate
@@ -20,9 +20,10 @@ PACKAGING = ("SPECS", "SOURCES", ".git", ".gitignore", ".gitattributes")
 
 
 def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
-    repo = gitrepo.clone(req.url, work / "upstream.git")
+    repo = gitrepo.clone(req.url, work / "upstream.git", req.policy)
     picked = gitrepo.pick(repo, req.url, None, req.ref or req.branch)
-    src = gitrepo.export_tree(repo, picked.commit, work / "src", req.url)
+    limits = ArchiveLimits(max_bytes=req.policy.git_max_bytes)
+    src = gitrepo.export_tree(repo, picked.commit, work / "src", req.url, limits)
     spec = _spec_of(src, req.name, req.url)
     root = work / "tree"
     (root / "SPECS").mkdir(parents=True)

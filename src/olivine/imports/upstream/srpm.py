@@ -1,7 +1,9 @@
 """srpm: a source RPM from a URL (template with {name}) or an uploaded file, unpacked safely.
 
 The spec goes to SPECS/, every other file to SOURCES/; archives and binary files go to the
-lookaside (the object store), text files such as patches stay in git."""
+lookaside (the object store), text files such as patches stay in git. The payload is unpacked
+only after its header and payload digests verify (`rpmkeys --checksig --nosignature`), and then
+by the checked cpio extractor (never GNU cpio, which writes through a link of the archive)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from pathlib import Path
 import rpm
 
 from olivine.errors import ValidationFailed
-from olivine.imports.archive import extract_cpio
-from olivine.imports.errors import UpstreamMissing
+from olivine.fetch.http import Missing, download
+from olivine.imports.archive import ArchiveLimits, extract_cpio
+from olivine.imports.errors import UnsafeArchive, UpstreamMissing
 from olivine.imports.lookaside import Blob
 from olivine.imports.upstream.base import UpstreamRequest, UpstreamTree
-from olivine.imports.urls import Missing, download
 from olivine.storage.interfaces import ObjectStore
 
 ARCHIVE_SUFFIXES = (
@@ -58,7 +60,7 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
         return req.srpm
     dest = work / f"{req.name}.src.rpm"
     try:
-        return download(req.url, dest)
+        return download(req.policy, req.url, dest, "SRPM")
     except Missing as e:
         raise UpstreamMissing(f"SRPM {req.url} not found ({e})") from None
 
@@ -66,13 +68,18 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
 def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
     path = fetch(req, work)
     digest = _sha256(path)
+    _verify_digests(path)  # before rpm's bindings read anything of it
     spec_name, buildtime = _check_header(path, req.name)
     unpacked = work / "unpacked"
+    limits = ArchiveLimits(max_bytes=req.policy.max_bytes)
     with subprocess.Popen(
-        ["rpm2cpio", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ["rpm2cpio", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     ) as proc:
         assert proc.stdout is not None
-        extract_cpio(path.name, proc.stdout, unpacked)
+        try:
+            extract_cpio(path.name, proc.stdout, unpacked, limits)
+        finally:
+            proc.kill()
     root = work / "tree"
     (root / "SPECS").mkdir(parents=True)
     (root / "SOURCES").mkdir()
@@ -101,6 +108,23 @@ def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
         blobs=blobs,
         commit_time=buildtime,
     )
+
+
+def _verify_digests(path: Path) -> None:
+    """The header and payload digests rpm recorded must match the file (no signature check:
+    who signed an upstream SRPM is not ours to judge here)."""
+    proc = subprocess.run(
+        ["rpmkeys", "--checksig", "--nosignature", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+    )
+    if proc.returncode != 0 or "digests OK" not in proc.stdout:
+        raise UnsafeArchive(
+            f"{path.name} is not a readable RPM, or its header or payload digest does not "
+            "verify (damaged or altered)"
+        )
 
 
 def _check_header(path: Path, name: str) -> tuple[str, int]:

@@ -1,0 +1,1 @@
+"""Evaluation of upstream content in the build sandbox: runner.py (worker), main.py (sandbox)."""
