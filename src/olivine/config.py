@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     build_worker_wait: int = Field(900, ge=1)  # seconds an arch build waits for its worker
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # what one API request may send (docs/api.md "Limits"): JSON, YAML and form bodies; uploads
+    # (SRPMs, `rpm import`), which are streamed to disk after authentication
+    api_body_max_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    api_upload_max_bytes: int = Field(2 * 1024**3, ge=1024)
+
     @classmethod
     def settings_customise_sources(
         cls,

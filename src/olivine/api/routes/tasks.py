@@ -57,7 +57,7 @@ def visible_task(svc: Services, who: Principal, task_id: int) -> TaskRow:
         raise NotFound(f"task {task_id} does not exist")
     project = project_of(svc.db, row.task)
     if project is not None:
-        check(who, Action.READ, project)
+        check(who, Action.READ, project, hidden=f"task {task_id} does not exist")
     elif not (who.is_admin or (who.user_id and row.task.submitter_id == who.user_id)):
         if who.anonymous:
             require_user(who)
