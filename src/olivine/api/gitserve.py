@@ -21,6 +21,7 @@ from olivine.forge.interfaces import check_part
 from olivine.services import Services
 
 router = APIRouter(tags=["forge"])
+PATH = "/git/{project}/rpms/{repo}/{path:path}"
 # what a fetch asks for, smart or dumb protocol; nothing else of a repository (config, hooks,
 # objects/info/alternates naming another path) and nothing outside it
 READ_ONLY = re.compile(
@@ -30,7 +31,8 @@ READ_ONLY = re.compile(
 )
 
 
-@router.api_route("/git/{project}/rpms/{repo}/{path:path}", methods=["GET", "POST"])
+@router.get(PATH, operation_id="git_fetch")
+@router.post(PATH, operation_id="git_upload_pack")
 async def git_http(
     project: str, repo: str, path: str, request: Request, svc: Svc, who: Caller
 ) -> StreamingResponse:
