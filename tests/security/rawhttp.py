@@ -29,31 +29,38 @@ def stream(
     headers: Mapping[str, str] | None = None,
     chunked: bool = False,
     declared: int | None = None,
+    wrap: tuple[bytes, bytes] = (b"", b""),
 ) -> Answer:
-    """Send `total` bytes of body (chunked, or with Content-Length `declared` or `total`)."""
+    """Send `total` bytes of body (a multiple of 1 MiB; chunked, or with Content-Length `declared`
+    or the real length), between the two parts of `wrap` (a multipart form's head and tail)."""
     u = urlsplit(url)
     sock = socket.create_connection((u.hostname, u.port), timeout=60)
     head = [f"{method} {path} HTTP/1.1", f"Host: {u.netloc}", "Connection: close"]
     head += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {declared or total}")
+    length = declared if declared is not None else total + len(wrap[0]) + len(wrap[1])
+    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {length}")
     got: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(sock, got), daemon=True)
     sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
     reader.start()
-    sent = _send_body(sock, total, chunked)
+    sent = _send_body(sock, total, chunked, wrap)
     reader.join(60)
     sock.close()
     return _parse(b"".join(got), sent)
 
 
-def _send_body(sock: socket.socket, total: int, chunked: bool) -> int:
-    block = b"[" * CHUNK
-    frame = f"{CHUNK:x}\r\n".encode() + block + b"\r\n" if chunked else block
+def _send_body(sock: socket.socket, total: int, chunked: bool, wrap: tuple[bytes, bytes]) -> int:
+    def frame(data: bytes) -> bytes:
+        return f"{len(data):x}\r\n".encode() + data + b"\r\n" if chunked and data else data
+
+    block = frame(b"[" * CHUNK)
     sent = 0
     try:
+        sock.sendall(frame(wrap[0]))
         while sent < total:
-            sock.sendall(frame)
+            sock.sendall(block)
             sent += CHUNK
+        sock.sendall(frame(wrap[1]))
         if chunked:
             sock.sendall(b"0\r\n\r\n")
     except OSError:  # the server answered and closed: what a refusal looks like

@@ -75,9 +75,10 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"
-    elif exc.status_code == 413:
+    elif exc.status_code == 413:  # counted by Starlette's RequestBodyLimitResponder (limits.py)
         limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
         detail = f"the request body is larger than {limit} bytes, the most {request.url.path} takes"
+        return problem(413, "Content too large", detail)
     elif exc.status_code == 400 and (why := _unparsable(exc.__cause__)):
         return problem(422, "Invalid request", why)
     return problem(exc.status_code, _title(exc.status_code), detail, exc.headers)

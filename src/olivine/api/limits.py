@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 
+from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitResponder
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from olivine.api.errors import problem
 
 # the routes that take a file upload (multipart): SRPM imports and `rpm import`
 UPLOADS = (
@@ -40,4 +44,13 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.upload_max if is_upload(scope["path"]) else self.body_max
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused unread, in our own words
+            await too_large(scope["path"], limit)(scope, receive, send)
+            return
         await RequestBodyLimitResponder(self.app, limit)(scope, receive, send)
+
+
+def too_large(path: str, limit: int) -> JSONResponse:
+    detail = f"the request body is larger than {limit} bytes, the most {path} takes"
+    return problem(413, "Content too large", detail)
