@@ -14,7 +14,7 @@ first one over its bound, naming the line. The parse is CPU work: the API runs i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from anyio import to_thread
@@ -52,7 +52,7 @@ class BoundedLoader(yaml.SafeLoader):
         if self._depth > MAX_DEPTH:
             self._refuse(mark, f"nesting deeper than {MAX_DEPTH} levels")
         try:
-            node: yaml.Node = super().compose_node(parent, index)
+            node = self._compose(parent, index)
         finally:
             self._depth -= 1
         self._weight[id(node)] = 1 + sum(self._weight[id(c)] for c in _children(node))
@@ -63,7 +63,7 @@ class BoundedLoader(yaml.SafeLoader):
         self._aliases += 1
         if self._aliases > MAX_ALIASES:
             self._refuse(mark, f"more than {MAX_ALIASES} aliases (*name)")
-        node: yaml.Node = super().compose_node(parent, index)
+        node = self._compose(parent, index)
         weight = self._weight.get(id(node))
         if weight is None:  # the anchored node is still being composed: it contains the alias
             self._refuse(mark, "an alias refers to a node that contains it")
@@ -72,8 +72,13 @@ class BoundedLoader(yaml.SafeLoader):
             self._refuse(mark, f"aliases that expand to more than {MAX_ALIAS_NODES} nodes")
         return node
 
+    def _compose(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        node = super().compose_node(parent, index)
+        assert node is not None  # None only at the end of the stream, never inside a document
+        return node
+
     @staticmethod
-    def _refuse(mark: yaml.Mark, problem: str) -> None:
+    def _refuse(mark: yaml.Mark, problem: str) -> NoReturn:
         raise YamlLimitExceeded(problem=f"refused: {problem}", problem_mark=mark)
 
 
@@ -91,16 +96,14 @@ async def load_project_text_async(text: str, filename: str = "<project file>") -
 
 
 def load_project_text(text: str, filename: str = "<project file>") -> ProjectFile:
-    loader = BoundedLoader(text)
     try:
+        loader = BoundedLoader(text)  # the reader refuses control characters (NUL) here
         root = loader.get_single_node()
     except YamlLimitExceeded as e:
         raise ValidationFailed(f"{_where(e, filename)}: {e.problem}") from None
     except yaml.YAMLError as e:
-        problem = getattr(e, "problem", None) or str(e)
+        problem = getattr(e, "problem", None) or str(e).replace("\n", " ")
         raise ValidationFailed(f"{_where(e, filename)}: not valid YAML: {problem}") from None
-    finally:
-        loader.dispose()
     if root is None or not isinstance(root, yaml.MappingNode):
         raise ValidationFailed(f"{filename}: a project file is a YAML mapping (name: ..., ...)")
     _reject_duplicate_keys(root, filename)

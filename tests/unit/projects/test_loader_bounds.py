@@ -72,3 +72,7 @@ def test_a_file_too_large_for_a_workflow_is_refused() -> None:
     with pytest.raises(PayloadTooLarge) as e:
         load_project_text(BASE + f"description: {'x' * 1_500_000}\n", "big.yaml")
     assert e.value.status == 413 and "big.yaml" in e.value.message
+
+
+def test_control_characters_are_invalid_yaml() -> None:
+    assert "not valid YAML: unacceptable character #x0000" in refused(BASE + "description: a\0b\n")
