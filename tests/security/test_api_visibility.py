@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.integration.api.test_git_http import _seed
 from tests.integration.conftest import Stack
 
@@ -78,7 +79,7 @@ def test_repos_and_git_ask_for_credentials(
         "description",
         "refs/heads/r9",
         "info/refs/../../config",
-    ],  # fmt: skip
+    ],
 )
 def test_git_paths_outside_a_repository_are_404(
     stack: Stack, seeded: dict[str, dict[str, str]], path: str
