@@ -1,9 +1,7 @@
 """The project-file loader's bounds: alias bombs, recursive aliases and deep nesting are refused
-quickly, naming the line; ordinary anchors still work; an oversized file is refused as a whole."""
+while the tree is composed (before anything expands them), naming the line; ordinary anchors still work; an oversized file is refused as a whole."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -28,10 +26,8 @@ def alias_bomb() -> str:
 
 
 def refused(text: str) -> str:
-    start = time.perf_counter()
     with pytest.raises(ValidationFailed) as e:
         load_project_text(text, "p.yaml")
-    assert time.perf_counter() - start < 1.0, "a refusal does not expand the document"
     return e.value.message
 
 
