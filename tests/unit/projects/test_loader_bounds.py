@@ -1,5 +1,6 @@
 """The project-file loader's bounds: alias bombs, recursive aliases and deep nesting are refused
-while the tree is composed (before anything expands them), naming the line; ordinary anchors still work; an oversized file is refused as a whole."""
+while the tree is composed (before anything expands them), naming the line; ordinary anchors
+still work; an oversized file is refused as a whole."""
 
 from __future__ import annotations
 
