@@ -56,9 +56,25 @@ def test_upload_cap_is_its_own_setting(stack: Stack) -> None:
         files = {"files": ("big.rpm", b"x" * (2 * MB), "application/x-rpm")}
         r = client.post("/api/v1/projects/p/rpms", headers=_admin(stack), files=files)
         _too_large(r.status_code, r.content, 1 * MB)
+        srpm = {"file": ("x-1-1.src.rpm", b"x" * (2 * MB), "application/x-rpm")}
+        r = client.post("/api/v1/projects/p/imports/srpm", headers=_admin(stack),
+                        files=srpm, data={"package": "x"})  # fmt: skip
+        _too_large(r.status_code, r.content, 1 * MB)
         # a JSON route keeps the JSON cap, larger here than the upload cap
         r = client.post(APPLY, headers=_admin(stack), json={"file": "x" * (2 * MB)})
         assert r.status_code == 422
+
+
+def test_uploads_are_not_held_to_the_json_cap(stack: Stack) -> None:
+    big = b"x" * (stack.services.settings.api_body_max_bytes + MB)
+    h = _admin(stack)
+    srpm = {"file": ("x-1-1.src.rpm", big)}
+    r = stack.client.post("/api/v1/projects/nosuch/imports/srpm", headers=h, files=srpm,
+                          data={"package": "x"})  # fmt: skip
+    assert r.status_code == 404, r.text[:300]  # read whole, then: no such project
+    rpms = {"files": ("x-1-1.x86_64.rpm", big)}
+    r = stack.client.post("/api/v1/projects/nosuch/rpms", headers=h, files=rpms)
+    assert r.status_code == 404, r.text[:300]
 
 
 def test_an_upload_is_spooled_to_disk_not_memory(stack: Stack, live_url: str) -> None:
