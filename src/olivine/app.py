@@ -39,6 +39,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for extra in _optional_routers():
         app.include_router(extra)
     _install_repos(app, svc)
+    _install_limits(app, svc)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -52,6 +53,18 @@ def _install_repos(app: FastAPI, svc: Services) -> None:
     from olivine.api.routes.repos_api import install
 
     install(app, svc)
+
+
+def _install_limits(app: FastAPI, svc: Services) -> None:
+    """What one request may make the server read (issue 9): the last added runs first, so a
+    write is authenticated from its headers before any of its body is counted or read."""
+    from olivine.api.authgate import AuthGate
+    from olivine.api.limits import BodyLimit
+    from olivine.web.render import error_page
+
+    s = svc.settings
+    app.add_middleware(BodyLimit, body_max=s.api_body_max_bytes, upload_max=s.api_upload_max_bytes)
+    app.add_middleware(AuthGate, services=svc, page=error_page)
 
 
 def _optional_routers() -> list[APIRouter]:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(3600.0, gt=0)
     fetch_git_max_bytes: int = Field(4 * 1024**3, ge=1)
     fetch_git_timeout: float = Field(1800.0, gt=0)
+    # what one API request may send (docs/api.md "Limits"): JSON, YAML and form bodies; uploads
+    # (SRPMs, `rpm import`), which are streamed to disk after authentication
+    api_body_max_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    api_upload_max_bytes: int = Field(2 * 1024**3, ge=1024)
 
     @classmethod
     def settings_customise_sources(

@@ -73,20 +73,28 @@ def require_admin(who: Principal) -> Principal:
     return who
 
 
-def check(who: Principal, action: Action, project: Project) -> None:
+def check(who: Principal, action: Action, project: Project, hidden: str | None = None) -> None:
+    """Raise unless `who` may do `action` in `project`. A private project is missing to a
+    caller without a role in it, anonymous or not: NotFound with the words a missing one gets
+    (ProjectService.get's), or `hidden` when the thing asked for was not the project itself
+    ("task 7 does not exist")."""
     if allowed(who, action, project.id, project.public):
         return
-    if who.anonymous:
-        raise Unauthenticated(f"project {project.name} needs an API token to {action.value}")
     role = who.role_in(project.id)
     if role is None and not project.public:
-        raise NotFound(f"project {project.name} does not exist")
+        raise NotFound(hidden or f"project {project.name} does not exist")
+    if who.anonymous:
+        raise Unauthenticated(f"project {project.name} needs an API token to {action.value}")
     raise Forbidden(
         f"{who.name} ({role or 'no role'}) may not {action.value} in project {project.name}"
     )
 
 
-def project_for(svc: Services, who: Principal, name: str, action: Action) -> Project:
+def project_for(
+    svc: Services, who: Principal, name: str, action: Action, hidden: str | None = None
+) -> Project:
+    """The project, checked (check()); `hidden`: the NotFound message when the caller may not
+    see it, for a route that found it through something else (a build, a batch)."""
     project = ProjectService(svc.db).get(name)
-    check(who, action, project)
+    check(who, action, project, hidden)
     return project

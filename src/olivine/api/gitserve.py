@@ -7,6 +7,7 @@ project, refuses pushes, and streams the CGI's answer.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -14,25 +15,35 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, project_for
-from olivine.auth.policy import Action
-from olivine.errors import Forbidden, NotFound
+from olivine.auth.policy import Action, Principal
+from olivine.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from olivine.forge.interfaces import check_part
+from olivine.services import Services
 
 router = APIRouter(tags=["forge"])
-READ_ONLY = {"info/refs", "HEAD", "git-upload-pack"}
+PATH = "/git/{project}/rpms/{repo}/{path:path}"
+# what a fetch asks for, smart or dumb protocol; nothing else of a repository (config, hooks,
+# objects/info/alternates naming another path) and nothing outside it
+READ_ONLY = re.compile(
+    r"info/refs|HEAD|git-upload-pack|objects/info/packs"
+    r"|objects/[0-9a-f]{2}/[0-9a-f]{38}(?:[0-9a-f]{24})?"
+    r"|objects/pack/pack-[0-9a-f]{40}(?:[0-9a-f]{24})?\.(?:pack|idx)"
+)
 
 
-@router.api_route("/git/{project}/rpms/{repo}/{path:path}", methods=["GET", "POST"])
+@router.get(PATH, operation_id="git_fetch")
+@router.post(PATH, operation_id="git_upload_pack")
 async def git_http(
     project: str, repo: str, path: str, request: Request, svc: Svc, who: Caller
 ) -> StreamingResponse:
+    await run_in_threadpool(_readable, svc, who, project)
     package = repo.removesuffix(".git")
-    check_part("package", package)
-    await run_in_threadpool(project_for, svc, who, project, Action.READ)
+    if not repo.endswith(".git") or not _valid_package(package):
+        raise NotFound(f"no such forge repository: {project}/rpms/{repo}")
     service = request.query_params.get("service")
     if service == "git-receive-pack" or path == "git-receive-pack":
         raise Forbidden("the forge is read-only over HTTP; imports write to it")
-    if path not in READ_ONLY and not path.startswith("objects/"):
+    if not READ_ONLY.fullmatch(path):
         raise NotFound(f"no such forge path: {path}")
     root = svc.settings.forge_dir
     if not (root / project / "rpms" / f"{package}.git" / "HEAD").is_file():
@@ -65,6 +76,25 @@ async def git_http(
     proc.stdin.close()
     status, headers = await _cgi_headers(proc.stdout)
     return StreamingResponse(_rest(proc), status_code=status, headers=headers)
+
+
+def _valid_package(name: str) -> bool:
+    try:
+        check_part("package", name)
+    except ValidationFailed:
+        return False
+    return True
+
+
+def _readable(svc: Services, who: Principal, project: str) -> None:
+    """A project the caller cannot see, private or missing, asks an anonymous caller for
+    credentials (401 with WWW-Authenticate is what makes git send them) in the same words."""
+    try:
+        project_for(svc, who, project, Action.READ)
+    except NotFound:
+        if who.anonymous:
+            raise Unauthenticated(f"project {project} needs credentials (a token)") from None
+        raise
 
 
 async def _cgi_headers(stdout: asyncio.StreamReader) -> tuple[int, dict[str, str]]:

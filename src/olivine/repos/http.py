@@ -21,6 +21,7 @@ from olivine.repos.serving import ProjectRef, RepoReader
 from olivine.storage.interfaces import ObjectStore, check_key
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+MISSING = -1  # the id authorize() is shown for a project that does not exist: no role names it
 # the app's check for private projects: raises Unauthenticated/Forbidden (gets the request)
 Authorize = Callable[[Any, ProjectRef], None]
 
@@ -62,7 +63,13 @@ def _media(name: str) -> str:
 
 
 def _project(ctx: RepoContext, name: str, request: Callable[[], Any]) -> ProjectRef:
-    ref = ctx.reader.project(name)
+    try:
+        ref = ctx.reader.project(name)
+    except NotFound:
+        # a missing project is answered as a private one would be (anonymous callers: 401 with
+        # WWW-Authenticate, what makes dnf send credentials), so that neither can be told apart
+        ctx.authorize(request(), ProjectRef(MISSING, name, public=False))
+        raise
     if not ref.public:  # public projects are readable by anyone (DESIGN.md "Auth")
         ctx.authorize(request(), ref)
     return ref

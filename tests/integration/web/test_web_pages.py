@@ -79,8 +79,8 @@ def test_anonymous_sees_public_projects_read_only(app_client: TestClient, seeded
     assert "BaseOS" in page.text  # the repos each package is in
     no_actions(page.text)
     private = app_client.get("/projects/priv")
-    assert private.status_code == 401 and "Sign in" in private.text
-    assert app_client.get(f"/tasks/{seeded.private_task}").status_code == 401
+    assert private.status_code == 404 and "Sign in" in private.text  # as a missing project
+    assert app_client.get(f"/tasks/{seeded.private_task}").status_code == 404
     tasks = app_client.get("/tasks")
     assert f'href="/tasks/{seeded.build_task}"' in tasks.text
     assert f'href="/tasks/{seeded.private_task}"' not in tasks.text

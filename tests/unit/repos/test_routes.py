@@ -45,7 +45,8 @@ def test_repo_urls(db: Database, fs_store: FsStore, fast: bool) -> None:
         == 404
     )
     assert client.get("/repos/el9/Nope/x86_64/repodata/repomd.xml").status_code == 404
-    assert client.get("/repos/nope/BaseOS/x86_64/repodata/repomd.xml").status_code == 404
+    missing = client.get("/repos/nope/BaseOS/x86_64/repodata/repomd.xml")  # as a private one
+    assert missing.status_code == 401 and "Basic" in missing.headers["www-authenticate"]
     text = client.get("/repos/el9/BaseOS.repo").text
     assert (
         "[el9-BaseOS]" in text and "baseurl=http://olivine.test/repos/el9/BaseOS/$basearch/" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from olivine.api.deps import Caller, Svc, project_for, require_admin, require_user
+from olivine.api.params import IdPath
 from olivine.api.schemas import (
     MeOut,
     RoleIn,
@@ -70,7 +71,7 @@ def list_tokens(svc: Svc, who: Caller, user: str | None = None) -> list[TokenOut
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, svc: Svc, who: Caller) -> Response:
+def revoke_token(token_id: IdPath, svc: Svc, who: Caller) -> Response:
     require_user(who)
     auth = AuthService(svc.db)
     if auth.token_owner(token_id) != who.name:

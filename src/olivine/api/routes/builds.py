@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, project_for, require_user
+from olivine.api.params import IdPath
 from olivine.api.temporal import temporal
 from olivine.auth.policy import Action
 from olivine.builds import batches, records
@@ -123,7 +124,7 @@ def _project_of_build(svc: Svc, build_id: int) -> Project:
 
 
 @router.get("/builds/{build_id}", response_model=BuildOut)
-def show_build(build_id: int, svc: Svc, who: Caller) -> BuildOut:
+def show_build(build_id: IdPath, svc: Svc, who: Caller) -> BuildOut:
     p = project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
     b = records.get_build(svc.db, build_id)
     arches = [
@@ -157,7 +158,7 @@ class BuildFile(BaseModel):
 
 
 @router.get("/builds/{build_id}/files", response_model=list[BuildFile])
-def build_files(build_id: int, svc: Svc, who: Caller) -> list[BuildFile]:
+def build_files(build_id: IdPath, svc: Svc, who: Caller) -> list[BuildFile]:
     """The SRPM and RPMs of a finished build with download links (for a scratch build, the
     only place they are published)."""
     project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
@@ -211,13 +212,13 @@ def _batch_project(svc: Svc, batch_id: int) -> Project:
 
 
 @router.get("/build-batches/{batch_id}", response_model=BatchOut)
-def show_batch(batch_id: int, svc: Svc, who: Caller) -> BatchOut:
+def show_batch(batch_id: IdPath, svc: Svc, who: Caller) -> BatchOut:
     p = project_for(svc, who, _batch_project(svc, batch_id).name, Action.READ)
     return _batch_out(svc, batch_id, p.name)
 
 
 @router.post("/build-batches/{batch_id}/retry", response_model=BatchOut, status_code=202)
-async def retry_batch(batch_id: int, request: Request, svc: Svc, who: Caller) -> BatchOut:
+async def retry_batch(batch_id: IdPath, request: Request, svc: Svc, who: Caller) -> BatchOut:
     """A new batch of the packages that did not build (failed, skipped, cancelled)."""
     require_user(who)
     old = await run_in_threadpool(_batch_project, svc, batch_id)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, project_for, require_user
+from olivine.api.params import IdPath, Limit
 from olivine.api.temporal import temporal
 from olivine.auth.policy import Action
 from olivine.db.models import Project
@@ -206,7 +207,7 @@ def _batch_out(svc: Svc, batch_id: int, project: str) -> BatchOut:
 
 
 @router.get("/projects/{project}/import-batches/{batch_id}", response_model=BatchOut)
-def show_batch(project: str, batch_id: int, svc: Svc, who: Caller) -> BatchOut:
+def show_batch(project: str, batch_id: IdPath, svc: Svc, who: Caller) -> BatchOut:
     p = project_for(svc, who, project, Action.READ)
     if batches.get(svc.db, batch_id).project_id != p.id:
         raise NotFound(f"import batch {batch_id} is not a batch of project {project}")
@@ -215,7 +216,7 @@ def show_batch(project: str, batch_id: int, svc: Svc, who: Caller) -> BatchOut:
 
 @router.get("/projects/{project}/packages/{package}/imports", response_model=list[RevisionOut])
 def package_history(
-    project: str, package: str, svc: Svc, who: Caller, limit: int = 100
+    project: str, package: str, svc: Svc, who: Caller, limit: Limit = 100
 ) -> list[RevisionOut]:
     p = project_for(svc, who, project, Action.READ)
     return [RevisionOut(**asdict(r)) for r in records.history(svc.db, p.id, package, limit)]

@@ -13,7 +13,7 @@ from olivine.api.temporal import temporal
 from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project
 from olivine.errors import NotFound
-from olivine.projects.loader import load_project_text
+from olivine.projects.loader import load_project_text_async
 from olivine.projects.service import ProjectService
 from olivine.workflows.client import start
 from olivine.workflows.common import TaskInput
@@ -52,7 +52,7 @@ def show_project(name: str, svc: Svc, who: Caller) -> ProjectOut:
 @router.post("/apply", response_model=ApplyOut, status_code=200)
 async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) -> ApplyOut:
     require_user(who)
-    pf = load_project_text(body.file, body.filename)
+    pf = await load_project_text_async(body.file, body.filename)
     try:
         await run_in_threadpool(project_for, svc, who, pf.name, Action.MANAGE)
     except NotFound:

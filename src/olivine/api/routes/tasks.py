@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, check, require_user
+from olivine.api.params import IdPath, IdQuery, Offset, Seq
 from olivine.api.schemas import LogChunk, LogOut, Page, TaskOut
 from olivine.api.temporal import temporal
 from olivine.auth.policy import Action, Principal
@@ -57,7 +58,7 @@ def visible_task(svc: Services, who: Principal, task_id: int) -> TaskRow:
         raise NotFound(f"task {task_id} does not exist")
     project = project_of(svc.db, row.task)
     if project is not None:
-        check(who, Action.READ, project)
+        check(who, Action.READ, project, hidden=f"task {task_id} does not exist")
     elif not (who.is_admin or (who.user_id and row.task.submitter_id == who.user_id)):
         if who.anonymous:
             require_user(who)
@@ -74,9 +75,9 @@ def tasks(
     status: str | None = None,
     package: str | None = None,
     submitter: str | None = None,
-    parent: int | None = None,
+    parent: IdQuery = None,
     roots: bool = False,
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[TaskOut]:
     if status is not None and status not in STATES:
@@ -89,7 +90,7 @@ def tasks(
 
 
 @router.get("/{task_id}", response_model=TaskOut)
-def show_task(task_id: int, svc: Svc, who: Caller) -> TaskOut:
+def show_task(task_id: IdPath, svc: Svc, who: Caller) -> TaskOut:
     row = visible_task(svc, who, task_id)
     _, kids = list_tasks(svc.db, who, TaskFilter(parent_id=task_id), 0, 1000)
     return task_out(row, [task_out(k) for k in reversed(kids)])
@@ -97,10 +98,10 @@ def show_task(task_id: int, svc: Svc, who: Caller) -> TaskOut:
 
 @router.get("/{task_id}/logs", response_model=LogOut)
 async def task_logs(
-    task_id: int,
+    task_id: IdPath,
     svc: Svc,
     who: Caller,
-    after: int = Query(-1, ge=-1),
+    after: Seq = -1,
     follow: bool = False,
 ) -> LogOut | StreamingResponse:
     await run_in_threadpool(visible_task, svc, who, task_id)
@@ -131,7 +132,7 @@ async def _follow(svc: Services, task_id: int, after: int) -> AsyncIterator[byte
 
 
 @router.post("/{task_id}/cancel", response_model=TaskOut)
-async def cancel_task(task_id: int, request: Request, svc: Svc, who: Caller) -> TaskOut:
+async def cancel_task(task_id: IdPath, request: Request, svc: Svc, who: Caller) -> TaskOut:
     require_user(who)
     row = await run_in_threadpool(visible_task, svc, who, task_id)
     if row.task.submitter_id != who.user_id:
