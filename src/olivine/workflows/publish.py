@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
+    from olivine.workflows.tasks import error_message
 
 PUBLISH_TIMEOUT = timedelta(minutes=30)
 IDLE = timedelta(minutes=10)  # a publisher with nothing to do ends; the next request restarts it
@@ -36,6 +37,15 @@ class PublishRequest:
     full: bool = False  # select every repo again (filters changed, or no hint)
     reason: str = ""
     submitter_id: int | None = None
+    reply_to: str | None = None  # a workflow to signal `published` once the repos have them
+
+
+@dataclass
+class Published:
+    """What the publisher signals each requester (`published`): its RPMs are out, or why not."""
+
+    artifact_ids: list[int] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
@@ -51,13 +61,15 @@ class PublishBatch:
     full: bool
     reasons: list[str]
     submitter_id: int | None = None
+    reply_to: list[str] = field(default_factory=list)
 
 
 def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
     ids = sorted({i for r in requests for i in r.artifact_ids})
     reasons = list(dict.fromkeys(r.reason for r in requests if r.reason))
     submitter = next((r.submitter_id for r in requests if r.submitter_id), None)
-    return PublishBatch(project, ids, any(r.full for r in requests), reasons, submitter)
+    replies = list(dict.fromkeys(r.reply_to for r in requests if r.reply_to))
+    return PublishBatch(project, ids, any(r.full for r in requests), reasons, submitter, replies)
 
 
 class PublishActivities:
@@ -90,11 +102,12 @@ class PublishActivities:
                 task_id=task_id,
             )
             log.line(f"{len(result.revisions)} new revisions in {result.seconds:.2f}s")
-        except OlivineError as e:
+        except OlivineError as e:  # final unless retryable (workflows/interceptors.py)
             log.line(f"publish failed: {e.message}")
             log.close()
-            self.svc.tasks.finish(task_id, "failed", error=e.message)
-            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
+            if not e.retryable:
+                self.svc.tasks.finish(task_id, "failed", error=e.message)
+            raise
         log.close()
         out = {
             "task_id": task_id,
@@ -132,9 +145,10 @@ class PublisherWorkflow:
             batch = merge(inp.project, self._pending)
             self._pending = []
             batch.full = batch.full or after_failure  # a lost hint: select everything again
+            error = None
             try:
-                await workflow.execute_activity(
-                    "repo_publish",
+                await workflow.execute_activity_method(
+                    PublishActivities.publish,
                     batch,
                     task_queue=REPO_QUEUE,
                     start_to_close_timeout=PUBLISH_TIMEOUT,
@@ -143,10 +157,21 @@ class PublisherWorkflow:
                 after_failure = False
             except ActivityError as e:  # recorded in the task; the publisher keeps serving
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
-                after_failure = True
+                after_failure, error = True, error_message(e)
+            await _answer(batch, error)
             runs += 1
             if runs >= RUNS_PER_HISTORY:
                 workflow.continue_as_new(PublisherInput(inp.project, self._pending))
+
+
+async def _answer(batch: PublishBatch, error: str | None) -> None:
+    """Signal every requester that asked to be told (a build waiting for its RPMs)."""
+    for wf_id in batch.reply_to:
+        try:
+            handle = workflow.get_external_workflow_handle(wf_id)
+            await handle.signal("published", Published(batch.artifact_ids, error))
+        except Exception:  # the requester ended meanwhile (canceled): nobody to tell
+            workflow.logger.info("requester %s is gone", wf_id)
 
 
 def publisher_id(project: str) -> str:

@@ -1,0 +1,109 @@
+"""submit() of the import job kinds: check the catalog, write the task tree (and the batch) and
+the workflow's start in one transaction, then start the workflow (`import-<task id>`,
+`import-batch-<batch id>`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.orm import Session
+
+from olivine.batches.service import BatchItemRef, BatchKind, BatchSubmitted, add_batch
+from olivine.db.models import Project
+from olivine.errors import ValidationFailed
+from olivine.imports import records
+from olivine.imports.jobs import ImportBatchInput, ImportInput, ImportRequest, ImportSubmitted
+from olivine.jobs.checks import catalog_names, check_catalog
+from olivine.jobs.context import JobContext
+from olivine.jobs.submit import Start, record_job
+from olivine.tasks.service import add_task
+
+
+def record_import(
+    ctx: JobContext, project: Project, req: ImportRequest
+) -> tuple[ImportSubmitted, Start | None]:
+    check_catalog(project, [req.package])
+    pkg_id = records.package_id(ctx.svc.db, req.package)
+
+    def write(s: Session) -> tuple[Start, ImportSubmitted]:
+        inp = ImportInput(0, project.name, req.package, submitter_id=ctx.submitter_id)
+        inp.ref, inp.srpm_sha256, inp.srpm_name = req.ref, req.srpm_sha256, req.srpm_name
+        task = add_task(
+            s,
+            "import",
+            project_id=project.id,
+            package_id=pkg_id,
+            submitter_id=ctx.submitter_id,
+            summary=f"import {req.package} into {project.name}",
+            params={"package": req.package, "ref": req.ref, "srpm_sha256": req.srpm_sha256},
+        )
+        task.workflow_id = f"import-{task.id}"
+        inp.task_id = task.id
+        start = Start(task.id, "Import", task.workflow_id, inp)
+        return start, ImportSubmitted(task.id, project.name, req.package)
+
+    key = ctx.key("import", project=project.name, **vars(req))
+    return record_job(ctx.svc.db, key, write, lambda d: ImportSubmitted(**d))
+
+
+async def submit_import(ctx: JobContext, project: Project, req: ImportRequest) -> ImportSubmitted:
+    out, start = await asyncio.to_thread(record_import, ctx, project, req)
+    await ctx.launch(start)
+    return out
+
+
+def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
+    names = catalog_names(project) if all_ else packages
+    if not names:
+        raise ValidationFailed("an import batch needs at least one package")
+    return check_catalog(project, names)
+
+
+def record_import_batch(
+    ctx: JobContext, project: Project, names: list[str]
+) -> tuple[BatchSubmitted, Start | None]:
+    names = check_catalog(project, names)
+    ids = {n: records.package_id(ctx.svc.db, n) for n in names}
+    who = ctx.submitter_id
+
+    def write(s: Session) -> tuple[Start, BatchSubmitted]:
+        batch, items = add_batch(s, BatchKind.IMPORT, project.id, ids, who)
+        task = add_task(
+            s,
+            "import-batch",
+            project_id=project.id,
+            submitter_id=who,
+            summary=f"import {len(items)} packages into {project.name}",
+            params={"batch_id": batch.id},
+            workflow_id=f"import-batch-{batch.id}",
+        )
+        batch.task_id = task.id
+        refs = []
+        for name, item in items.items():
+            child = add_task(
+                s,
+                "import",
+                project_id=project.id,
+                package_id=ids[name],
+                parent_id=task.id,
+                submitter_id=who,
+                summary=f"import {name} into {project.name}",
+                params={"package": name, "batch_id": batch.id},
+            )
+            child.workflow_id = f"import-{child.id}"
+            item.task_id = child.id
+            refs.append(BatchItemRef(item.id, name, child.id))
+        inp = ImportBatchInput(task.id, batch.id, project.name, who, refs)
+        start = Start(task.id, "ImportBatch", f"import-batch-{batch.id}", inp)
+        return start, BatchSubmitted.started(BatchKind.IMPORT, batch.id, task.id, project, refs)
+
+    key = ctx.key("import-batch", project=project.name, packages=names)
+    return record_job(ctx.svc.db, key, write, lambda d: BatchSubmitted(**d))
+
+
+async def submit_import_batch(
+    ctx: JobContext, project: Project, names: list[str]
+) -> BatchSubmitted:
+    out, start = await asyncio.to_thread(record_import_batch, ctx, project, names)
+    await ctx.launch(start)
+    return out
