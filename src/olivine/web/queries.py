@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from olivine.db.base import Database
 from olivine.db.models import (
     Artifact,
-    Batch,
-    BatchItem,
     Build,
     BuildRoot,
     ImportRevision,
@@ -224,72 +222,6 @@ def package_history(
         users = {i: n for i, n in s.execute(q_users)}
         s.expunge_all()
     return PackageHistory(imports, lines, versions, users)
-
-
-@dataclass(frozen=True)
-class BatchLine:
-    id: int
-    kind: str
-    task_id: int | None
-    task_status: str | None
-    submitter: str | None
-    created_at: datetime
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class BatchItemLine:
-    package: str
-    status: str
-    reason: str | None
-    task_id: int | None
-
-
-def batches(
-    db: Database, project_id: int, limit: int = 100, only: int | None = None
-) -> list[BatchLine]:
-    with db.session() as s:
-        q = (
-            select(Batch, Task.status, User.name)
-            .outerjoin(Task, Task.id == Batch.task_id)
-            .outerjoin(User, User.id == Batch.submitter_id)
-            .where(Batch.project_id == project_id)
-        )
-        if only is not None:
-            q = q.where(Batch.id == only)
-        rows = s.execute(q.order_by(Batch.id.desc()).limit(limit)).all()
-        ids = [b.id for b, _, _ in rows]
-        counts: dict[int, dict[str, int]] = defaultdict(dict)
-        if ids:
-            cq = (
-                select(BatchItem.batch_id, BatchItem.status, func.count())
-                .where(BatchItem.batch_id.in_(ids))
-                .group_by(BatchItem.batch_id, BatchItem.status)
-            )
-            for bid, status, n in s.execute(cq):
-                counts[bid][status] = n
-        return [
-            BatchLine(
-                b.id, b.kind, b.task_id, st, u, b.created_at, dict(sorted(counts[b.id].items()))
-            )
-            for b, st, u in rows
-        ]
-
-
-def batch(
-    db: Database, project_id: int, batch_id: int
-) -> tuple[BatchLine, list[BatchItemLine]] | None:
-    line = next(iter(batches(db, project_id, 1, only=batch_id)), None)
-    if line is None:
-        return None
-    with db.session() as s:
-        rows = s.execute(
-            select(Package.name, BatchItem.status, BatchItem.reason, BatchItem.task_id)
-            .join(Package, Package.id == BatchItem.package_id)
-            .where(BatchItem.batch_id == batch_id)
-            .order_by(BatchItem.id)
-        ).all()
-    return line, [BatchItemLine(*r) for r in rows]
 
 
 def repository(db: Database, project_id: int, name: str) -> Repository | None:

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from sqlalchemy import desc, select
 from starlette.concurrency import run_in_threadpool
 
-from olivine.api.routes.tasks import visible_task
-from olivine.auth.policy import Action, Principal, allowed
+from olivine.api.access import may_cancel, visible_task
+from olivine.auth.policy import Principal
 from olivine.db.base import Database
 from olivine.db.models import Build, Task, TaskLog
 from olivine.errors import ValidationFailed
-from olivine.tasks.queries import TaskFilter, TaskRow, list_tasks, project_of
+from olivine.tasks.queries import TaskFilter, TaskRow, list_tasks
 from olivine.tasks.service import STATES, TERMINAL
 from olivine.web import queries
 from olivine.web.render import WebRoute, caller, render, services
@@ -136,16 +136,6 @@ def _build_of(db: Database, task_id: int) -> Build | None:
         return b
 
 
-def _may_cancel(svc_db: Database, who: Principal, row: TaskRow) -> bool:
-    t = row.task
-    if who.anonymous or t.status in TERMINAL:
-        return False
-    if who.is_admin or (t.submitter_id is not None and t.submitter_id == who.user_id):
-        return True
-    project = project_of(svc_db, t)
-    return project is not None and allowed(who, Action.CANCEL, project.id, project.public)
-
-
 def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
     tree, count = _tree(db, row.task)
     failure = _first_failure(tree) if row.task.status == "failed" else None
@@ -160,7 +150,7 @@ def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
         "cut": cut,
         "failure": failure,
         "build": _build_of(db, row.task.id),
-        "may_cancel": _may_cancel(db, who, row),
+        "may_cancel": row.task.status not in TERMINAL and may_cancel(db, who, row),
         "live": row.task.status not in TERMINAL,
     }
     if row.task.status == "failed":

@@ -55,6 +55,7 @@ BATCH_CONCURRENCY = 8
 # Patch markers (workflow.patched): histories started before each change replay the old way.
 PUBLISH_SIGNAL = "build-waits-for-published-signal"
 SRPM_SKIP = "batch-skips-dependents-of-failed-srpm"
+SKIP_ENDS_BUILD = "skipped-item-ends-its-build-and-task"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -225,6 +226,8 @@ class BuildBatchWorkflow:
         async def item_status(name: str, status: str, reason: str | None = None) -> None:
             state[name] = (status, reason)
             await report_build(items[name].item_id, status, reason)
+            if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
+                await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
         async def srpm(name: str) -> SrpmStepResult | None:
             i = items[name]
@@ -268,6 +271,16 @@ class BuildBatchWorkflow:
             return BuildBatchResult(p.batch_id, counts, plan.cycles, outcomes)
 
         return await run_task(p.task_id, body)
+
+
+async def _end_skipped(build_id: int, task_id: int, reason: str | None) -> None:
+    """A skipped package's build never runs: it fails with the reason (freeing its NEVR
+    claim), and so does its task."""
+    why = f"skipped: {reason}"
+    await workflow.execute_activity_method(
+        BuildActivities.mark, MarkInput(build_id, "failed", why), **_opts()
+    )
+    await finish(task_id, TaskStatus.FAILED, error=why)
 
 
 async def _drive(
