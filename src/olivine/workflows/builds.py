@@ -98,11 +98,12 @@ async def _arch_build(
             BuildActivities.arch, inp, **_build_opts(p, arch)
         )
     except ActivityError as e:
-        reason = (
-            f"no worker: no {arch} worker took the build within {p.worker_wait} s"
-            if _no_worker(e)
-            else error_message(e)
-        )
+        if isinstance(e.cause, CancelledError):
+            reason = CANCELED
+        elif _no_worker(e):
+            reason = f"no worker: no {arch} worker took the build within {p.worker_wait} s"
+        else:
+            reason = error_message(e)
         res = ArchStepResult(arch, [], reason)
     status = TaskStatus.SUCCEEDED if not res.reason else TaskStatus.FAILED
     if res.reason in ("cancelled", CANCELED):

@@ -138,6 +138,13 @@ async def jobs(
         yield Jobs(svc, temporal_env.client)
 
 
+@pytest.fixture
+def idle_jobs(temporal_env: WorkflowEnvironment, wf_settings: Settings, db: Database) -> Jobs:
+    """The job layer with no worker running (start one with running_worker)."""
+    wf_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Jobs(Services(wf_settings, db), temporal_env.client)
+
+
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
 # the worker runs in the session's event loop (the fixtures'): tests must run in it too
 on_worker_loop = pytest.mark.asyncio(loop_scope="session")
