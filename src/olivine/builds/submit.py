@@ -20,8 +20,9 @@ from olivine.builds.jobs import (
 from olivine.builds.records import add_build
 from olivine.builds.sources import RevisionRef, find_revision
 from olivine.db.models import Project
-from olivine.errors import NotFound, ValidationFailed
-from olivine.jobs.checks import catalog_names, check_catalog
+from olivine.errors import NotFound
+from olivine.jobs.checks import batch_names as check_batch
+from olivine.jobs.checks import check_catalog
 from olivine.jobs.context import JobContext
 from olivine.jobs.submit import Start, record_job
 from olivine.projects.schema import ProjectFile
@@ -101,10 +102,7 @@ def _revisions(svc: Services, project: Project, names: list[str]) -> dict[str, R
 
 
 def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
-    names = catalog_names(project) if all_ else packages
-    if not names:
-        raise ValidationFailed("name packages to build, or ask for all of them")
-    return check_catalog(project, names)
+    return check_batch(project, packages, all_, "build")
 
 
 def record_build_batch(

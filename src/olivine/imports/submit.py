@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from olivine.batches.service import BatchItemRef, BatchKind, BatchSubmitted, add_batch
 from olivine.db.models import Project
-from olivine.errors import ValidationFailed
 from olivine.imports import records
 from olivine.imports.jobs import ImportBatchInput, ImportInput, ImportRequest, ImportSubmitted
-from olivine.jobs.checks import catalog_names, check_catalog
+from olivine.jobs.checks import batch_names as check_batch
+from olivine.jobs.checks import check_catalog
 from olivine.jobs.context import JobContext
 from olivine.jobs.submit import Start, record_job
 from olivine.tasks.service import add_task
@@ -53,10 +53,7 @@ async def submit_import(ctx: JobContext, project: Project, req: ImportRequest) -
 
 
 def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
-    names = catalog_names(project) if all_ else packages
-    if not names:
-        raise ValidationFailed("an import batch needs at least one package")
-    return check_catalog(project, names)
+    return check_batch(project, packages, all_, "import")
 
 
 def record_import_batch(

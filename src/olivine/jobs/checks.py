@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from olivine.db.models import Project
-from olivine.errors import NotFound
+from olivine.errors import NotFound, ValidationFailed
 
 
 def catalog_names(project: Project) -> list[str]:
@@ -23,3 +23,11 @@ def check_catalog(project: Project, names: Iterable[str]) -> list[str]:
     if unknown:
         raise NotFound(f"not in the catalog of project {project.name}: {', '.join(unknown)}")
     return wanted
+
+
+def batch_names(project: Project, packages: list[str], all_: bool, verb: str) -> list[str]:
+    """The packages a batch asks for (or the whole catalog), checked against the catalog."""
+    names = catalog_names(project) if all_ else packages
+    if not names:
+        raise ValidationFailed(f"name packages to {verb}, or ask for all of them")
+    return check_catalog(project, names)

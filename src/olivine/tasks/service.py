@@ -59,30 +59,10 @@ class TaskService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(
-        self,
-        kind: str,
-        *,
-        project_id: int | None = None,
-        package_id: int | None = None,
-        submitter_id: int | None = None,
-        parent_id: int | None = None,
-        arch: str | None = None,
-        summary: str = "",
-        params: dict[str, Any] | None = None,
-    ) -> int:
+    def create(self, kind: str, **fields: Any) -> int:
+        """A pending task in its own transaction (fields as add_task's)."""
         with self.db.session() as s:
-            return add_task(
-                s,
-                kind,
-                project_id=project_id,
-                package_id=package_id,
-                submitter_id=submitter_id,
-                parent_id=parent_id,
-                arch=arch,
-                summary=summary,
-                params=params,
-            ).id
+            return add_task(s, kind, **fields).id
 
     def set_workflow(self, task_id: int, workflow_id: str) -> None:
         with self.db.session() as s:

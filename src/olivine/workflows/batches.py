@@ -41,18 +41,14 @@ class BatchActivities:
 
 
 async def report_import(item_id: int, status: str, reason: str | None = None) -> None:
-    await workflow.execute_activity_method(
-        BatchActivities.import_item,
-        ItemUpdate(item_id, status, reason),
-        start_to_close_timeout=SHORT,
-        retry_policy=DEFAULT_RETRY,
-    )
+    await _report(BatchActivities.import_item, ItemUpdate(item_id, status, reason))
 
 
 async def report_build(item_id: int, status: str, reason: str | None = None) -> None:
+    await _report(BatchActivities.build_item, ItemUpdate(item_id, status, reason))
+
+
+async def _report(method: Callable[[BatchActivities, ItemUpdate], None], inp: ItemUpdate) -> None:
     await workflow.execute_activity_method(
-        BatchActivities.build_item,
-        ItemUpdate(item_id, status, reason),
-        start_to_close_timeout=SHORT,
-        retry_policy=DEFAULT_RETRY,
+        method, inp, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
     )

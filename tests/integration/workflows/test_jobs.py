@@ -22,32 +22,17 @@ from olivine.builds.service import submit_build
 from olivine.builds.submit import record_build
 from olivine.db.models import JobStart, Task
 from olivine.imports.jobs import ImportRequest
-from olivine.imports.submit import record_import
+from olivine.imports.submit import submit_import
 from olivine.jobs.cancel import cancel_task
 from olivine.jobs.starter import reconcile
 from olivine.projects.schema import ProjectFile
 from olivine.workflows.publish import PublishRequest, request_publish
+from tests.integration.builds.test_api_builds import SLEEPY
 from tests.integration.imports.helpers import commit, init_repo, spec_text
 
 from .conftest import Jobs, needs_bwrap, on_worker_loop, running_worker
 
 pytestmark = [on_worker_loop]
-
-SLEEPY = """Name: sleepy
-Version: 1.0
-Release: 1%{?dist}
-Summary: sleeps
-License: MIT
-BuildArch: noarch
-%description
-Sleeps.
-%prep
-%build
-echo sleeping now
-sleep 600
-%install
-%files
-"""
 
 
 def _project(jobs: Jobs, name: str, packages: list[str], **extra: Any) -> Any:
@@ -145,35 +130,32 @@ def _import_project(jobs: Jobs, tmp_path: Path, name: str, lookaside: str) -> An
     return _project(jobs, name, ["hello"], upstream=upstream, target={"branch": "r9"})
 
 
+async def _import(jobs: Jobs, project: Any) -> int:
+    out = await submit_import(jobs.ctx(), project, ImportRequest("hello"))
+    return out.task_id
+
+
 async def test_a_network_failure_is_retried_with_backoff(jobs: Jobs, tmp_path: Path) -> None:
     blob = b"tarball\n" * 100
     _upstream(tmp_path, blob)
     with flaky_lookaside(blob, failures=2) as url:
-        project = _import_project(jobs, tmp_path, "wfn", url)
-        out, start = await asyncio.to_thread(
-            record_import, jobs.ctx(), project, ImportRequest("hello")
-        )
-        await jobs.ctx().launch(start)
-        assert await jobs.finished(out.task_id, 60) == "succeeded"
-    log = "".join(c.text for c in jobs.svc.tasks.read_log(out.task_id))
+        task_id = await _import(jobs, _import_project(jobs, tmp_path, "wfn", url))
+        assert await jobs.finished(task_id, 60) == "succeeded"
+    log = "".join(c.text for c in jobs.svc.tasks.read_log(task_id))
     assert log.count("import failed (will try again)") == 2 and "HTTP 503" in log
     assert "[attempt 1]" in log and "[attempt 2]" in log
-    assert (jobs.svc.tasks.get(out.task_id).result or {})["nevr"] == "hello-1.0-1.el9"
+    assert (jobs.svc.tasks.get(task_id).result or {})["nevr"] == "hello-1.0-1.el9"
 
 
 async def test_bad_input_fails_at_once(jobs: Jobs, tmp_path: Path) -> None:
     blob = b"tarball\n" * 100
     _upstream(tmp_path, blob)
     with flaky_lookaside(b"not the blob", failures=0) as url:  # a hash mismatch: final
-        project = _import_project(jobs, tmp_path, "wfm", url)
-        out, start = await asyncio.to_thread(
-            record_import, jobs.ctx(), project, ImportRequest("hello")
-        )
-        await jobs.ctx().launch(start)
-        assert await jobs.finished(out.task_id, 30) == "failed"
-    log = "".join(c.text for c in jobs.svc.tasks.read_log(out.task_id))
+        task_id = await _import(jobs, _import_project(jobs, tmp_path, "wfm", url))
+        assert await jobs.finished(task_id, 30) == "failed"
+    log = "".join(c.text for c in jobs.svc.tasks.read_log(task_id))
     assert log.count("import failed") == 1 and "[attempt 1]" in log
-    assert "hash" in (jobs.svc.tasks.get(out.task_id).error or "")
+    assert "hash" in (jobs.svc.tasks.get(task_id).error or "")
 
 
 @needs_bwrap
