@@ -4,7 +4,6 @@ transaction, then start the workflow (`build-<build id>`, `build-batch-<batch id
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -75,15 +74,11 @@ def record_build(
 
 
 async def submit_build_batch(ctx: JobContext, project: Project, names: list[str]) -> BatchSubmitted:
-    out, start = await asyncio.to_thread(record_build_batch, ctx, project, names)
-    await ctx.launch(start)
-    return out
+    return await ctx.submit(record_build_batch, project, names)
 
 
 async def submit_build(ctx: JobContext, project: Project, req: BuildRequest) -> BuildSubmitted:
-    out, start = await asyncio.to_thread(record_build, ctx, project, req)
-    await ctx.launch(start)
-    return out
+    return await ctx.submit(record_build, project, req)
 
 
 def _revisions(svc: Services, project: Project, names: list[str]) -> dict[str, RevisionRef]:

@@ -4,8 +4,6 @@ the workflow's start in one transaction, then start the workflow (`import-<task 
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.orm import Session
 
 from olivine.batches.service import BatchItemRef, BatchKind, BatchSubmitted, add_batch
@@ -47,9 +45,7 @@ def record_import(
 
 
 async def submit_import(ctx: JobContext, project: Project, req: ImportRequest) -> ImportSubmitted:
-    out, start = await asyncio.to_thread(record_import, ctx, project, req)
-    await ctx.launch(start)
-    return out
+    return await ctx.submit(record_import, project, req)
 
 
 def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
@@ -101,6 +97,4 @@ def record_import_batch(
 async def submit_import_batch(
     ctx: JobContext, project: Project, names: list[str]
 ) -> BatchSubmitted:
-    out, start = await asyncio.to_thread(record_import_batch, ctx, project, names)
-    await ctx.launch(start)
-    return out
+    return await ctx.submit(record_import_batch, project, names)

@@ -4,7 +4,6 @@ in-flight applies resume across an upgrade)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -49,6 +48,4 @@ def record_apply(
 async def submit_apply(
     ctx: JobContext, pf: ProjectFile, filename: str, project_id: int | None
 ) -> ApplySubmitted:
-    out, start = await asyncio.to_thread(record_apply, ctx, pf, filename, project_id)
-    await ctx.launch(start)
-    return out
+    return await ctx.submit(record_apply, pf, filename, project_id)
