@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 
 from olivine.db.base import Database, utcnow
 from olivine.db.models import JobStart, Task
+from olivine.errors import Unavailable
 from olivine.jobs.status import TERMINAL
 from olivine.jobs.submit import Start
 
@@ -61,7 +62,7 @@ async def launch(db: Database, client: ClientFn, start: Start | None) -> None:
         return
     try:
         await start_workflow(await client(), start)
-    except (RPCError, RuntimeError, OSError) as e:
+    except (RPCError, RuntimeError, OSError, Unavailable) as e:
         log.warning("could not start %s now (%s); the reconciler will", start.workflow_id, e)
         return
     await asyncio.to_thread(_mark_started, db, start.task_id)
