@@ -74,7 +74,7 @@ async def test_cancel_of_a_running_build_stops_it_and_says_canceled(
     assert await jobs.finished(sub.task_id, 30) == "canceled"
     assert await jobs.finished(arch_task[0], 30) == "canceled"
     assert time.monotonic() - asked < 30  # the sandbox was stopped, not waited for
-    assert get_build(jobs.svc.db, sub.build_id).status == "canceled"
+    await jobs.until(lambda: get_build(jobs.svc.db, sub.build_id).status == "canceled", 10)
 
 
 class _Flaky(http.server.BaseHTTPRequestHandler):
