@@ -25,9 +25,8 @@ from olivine.imports.submit import batch_names as import_names
 from olivine.jobs.cancel import cancel_task as cancel
 from olivine.projects.jobs import submit_apply
 from olivine.projects.loader import load_project_text
-from olivine.repos.service import rollback
+from olivine.repos.jobs import submit_publish, submit_rollback
 from olivine.web.render import WebRoute, caller, check_csrf, finish, render, services
-from olivine.workflows.publish import PublishRequest, request_publish
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CSRF = [Depends(check_csrf)]
@@ -184,17 +183,16 @@ async def rollback_repo(
     arch: str = Form("", max_length=64),
 ) -> Response:
     """Serve an earlier revision of one repo/arch again (a manager's act)."""
-    await _project(request, who, name, Action.MANAGE)
-    await run_in_threadpool(rollback, services(request).db, name, repo, to, arch or None)
+    p = await _project(request, who, name, Action.MANAGE)
+    await submit_rollback(job_context(request, who), p, repo, to, arch or None)
     return see_other(request, f"/projects/{name}/repos/{repo}")
 
 
 @router.post("/projects/{name}/publish", dependencies=CSRF)
 async def publish(name: str, request: Request, who: Principal = Depends(caller)) -> Response:
     """Publish every repository of the project again (new revisions only where they change)."""
-    await _project(request, who, name, Action.BUILD)
-    req = PublishRequest(full=True, reason=f"requested by {who.name}", submitter_id=who.user_id)
-    await request_publish(await connection(request).client(), name, req)
+    p = await _project(request, who, name, Action.BUILD)
+    await submit_publish(job_context(request, who), p, f"requested by {who.name}")
     return see_other(request, f"/projects/{name}/repos")
 
 

@@ -16,9 +16,10 @@ def workflows() -> list[type]:
     from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
     from olivine.workflows.publish import PublisherWorkflow
+    from olivine.workflows.repo_jobs import PublishWorkflow, RollbackWorkflow
 
     return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow,
-            BuildWorkflow, BuildBatchWorkflow]  # fmt: skip
+            BuildWorkflow, BuildBatchWorkflow, PublishWorkflow, RollbackWorkflow]  # fmt: skip
 
 
 def interceptors() -> list[Interceptor]:
@@ -34,14 +35,17 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
     from olivine.workflows.builds import BuildActivities
     from olivine.workflows.imports import ImportActivities
     from olivine.workflows.projects import ProjectActivities
+    from olivine.workflows.repo_jobs import RepoJobActivities
     from olivine.workflows.tasks import TaskActivities
 
     if queue == QUEUE:
         t, p = TaskActivities(svc), ProjectActivities(svc)
         return [t.task_start, t.task_finish, t.task_log, p.apply, *ImportActivities(svc).all(),
-                *BatchActivities(svc).all(), *BuildActivities(svc).orchestration()]  # fmt: skip
+                *BatchActivities(svc).all(), *BuildActivities(svc).orchestration(),
+                RepoJobActivities(svc).request]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities
 
-        return [PublishActivities(svc).publish]
+        pub = PublishActivities(svc)
+        return [pub.publish, pub.rollback]
     return BuildActivities(svc).builder()  # the build queues
