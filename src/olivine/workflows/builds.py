@@ -21,7 +21,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from olivine.batches.service import ItemOutcome, ItemStatus
+    from olivine.batches.service import BatchItemRef, ItemOutcome, ItemStatus
     from olivine.builds.jobs import (
         ArchStepResult,
         BuildBatchInput,
@@ -56,6 +56,7 @@ BATCH_CONCURRENCY = 8
 PUBLISH_SIGNAL = "build-waits-for-published-signal"
 SRPM_SKIP = "batch-skips-dependents-of-failed-srpm"
 SKIP_ENDS_BUILD = "skipped-item-ends-its-build-and-task"
+CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -271,7 +272,25 @@ class BuildBatchWorkflow:
             outcomes = [ItemOutcome(n, s, r) for n, (s, r) in state.items()]
             return BuildBatchResult(p.batch_id, counts, plan.cycles, outcomes)
 
-        return await run_task(p.task_id, body)
+        try:
+            return await run_task(p.task_id, body)
+        except (asyncio.CancelledError, CancelledError):
+            if workflow.patched(CANCEL_ENDS_ITEMS):
+                ended = {ItemStatus.BUILT, ItemStatus.FAILED, ItemStatus.SKIPPED}
+                open_items = [n for n in items if state.get(n, ("", None))[0] not in ended]
+                await asyncio.shield(_cancel_items(p, [items[n] for n in open_items]))
+            raise
+
+
+async def _cancel_items(p: BuildBatchInput, open_items: list[BatchItemRef]) -> None:
+    """A canceled batch: its unfinished items say canceled, and so do their builds and tasks
+    (a Build that was running records that itself; one never started does not exist)."""
+    for i in open_items:
+        await report_build(i.item_id, ItemStatus.CANCELED, CANCELED)
+        await workflow.execute_activity_method(
+            BuildActivities.mark, MarkInput(i.build_id or 0, CANCELED, CANCELED), **_opts()
+        )
+        await finish(i.task_id, TaskStatus.CANCELED, error=CANCELED)
 
 
 async def _end_skipped(build_id: int, task_id: int, reason: str | None) -> None:

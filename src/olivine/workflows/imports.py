@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.exceptions import CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.batches.service import BatchItemRef, ItemStatus
@@ -22,13 +23,14 @@ with workflow.unsafe.imports_passed_through():
         ImportOutcome,
     )
     from olivine.imports.service import ImportResult, ProjectRef, run_import
+    from olivine.jobs.status import TaskStatus
     from olivine.projects.schema import ProjectFile
     from olivine.projects.service import ProjectService
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.batches import report_import
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE
-    from olivine.workflows.tasks import error_message, run_task
+    from olivine.workflows.tasks import error_message, finish, run_task
 
 BATCH_CONCURRENCY = 8
 
@@ -92,6 +94,9 @@ class ImportWorkflow:
         return await run_task(p.task_id, body)
 
 
+CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
+
+
 @workflow.defn(name="ImportBatch")
 class ImportBatchWorkflow:
     """Each item is an Import child workflow (ID `import-<task>`), at most BATCH_CONCURRENCY
@@ -101,6 +106,7 @@ class ImportBatchWorkflow:
     async def run(self, inp: ImportBatchInput) -> ImportBatchResult:
         p = inp.resolved()
         gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+        done: set[str] = set()
 
         async def one(item: BatchItemRef) -> ImportOutcome:
             res: ImportResult | None = None
@@ -117,14 +123,28 @@ class ImportBatchWorkflow:
                 except Exception as e:  # a failed item does not stop the batch
                     status, reason = ItemStatus.FAILED.value, error_message(e)
             await report_import(item.item_id, status, reason)
+            done.add(item.package)
             nevr = res.nevr if res else None
             return ImportOutcome(item.package, status, reason, nevr, item.task_id)
 
         async def body() -> ImportBatchResult:
             results = await asyncio.gather(*(one(i) for i in p.items))
+            done.update(r.package for r in results)
             counts: dict[str, int] = {}
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1
             return ImportBatchResult(p.batch_id, counts, list(results))
 
-        return await run_task(p.task_id, body)
+        try:
+            return await run_task(p.task_id, body)
+        except (asyncio.CancelledError, CancelledError):
+            if workflow.patched(CANCEL_ENDS_ITEMS):
+                left = [i for i in p.items if i.package not in done]
+                await asyncio.shield(_cancel_items(left))
+            raise
+
+
+async def _cancel_items(items: list[BatchItemRef]) -> None:
+    for i in items:
+        await report_import(i.item_id, ItemStatus.CANCELED.value, "canceled")
+        await finish(i.task_id, TaskStatus.CANCELED, error="canceled")

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from olivine.batches import service as batches
 from olivine.builds.jobs import BuildRequest
 from olivine.builds.records import get_build
-from olivine.builds.service import submit_build
+from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import record_build
 from olivine.db.models import JobStart, Task
 from olivine.imports.jobs import ImportRequest
@@ -217,3 +218,33 @@ async def _published_all(jobs: Jobs, project_id: int) -> None:
     assert len(done) == 1 and done[0].status == "succeeded"
     logs = "".join(c.text for t in done for c in jobs.svc.tasks.read_log(t.id))
     assert all(f"requested: request {n}" in logs for n in range(6))
+
+
+@needs_bwrap
+async def test_a_canceled_batch_says_so_for_every_unfinished_item(
+    jobs: Jobs, tmp_path: Path
+) -> None:
+    project = _project(jobs, "wfcb", ["sleepy", "after"])
+    for name, text in (
+        ("sleepy", SLEEPY),
+        ("after", SLEEPY.replace("Name: sleepy", "Name: after\nBuildRequires: sleepy")),
+    ):
+        (tmp_path / name / "SPECS").mkdir(parents=True)
+        (tmp_path / name / "SPECS" / f"{name}.spec").write_text(text)
+        jobs.pin(project, name, tmp_path / name)
+    sub = await submit_build_batch(jobs.ctx(), project, ["sleepy", "after"])
+
+    def building() -> bool:
+        return any(i.status == "building" for i in batches.get(jobs.svc.db, sub.batch_id).items)
+
+    await jobs.until(building, 60)
+    await cancel_task(jobs.svc, jobs.ctx().client, sub.task_id or 0)
+    assert await jobs.finished(sub.task_id or 0, 30) == "canceled"
+
+    def all_canceled() -> bool:
+        items = batches.get(jobs.svc.db, sub.batch_id).items
+        return all(i.status == "canceled" for i in items)
+
+    await jobs.until(all_canceled, 30)
+    for item in batches.get(jobs.svc.db, sub.batch_id).items:
+        assert await jobs.finished(item.task_id or 0, 30) == "canceled"
