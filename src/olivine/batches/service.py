@@ -110,6 +110,63 @@ def add_batch(
     return batch, items
 
 
+@dataclass
+class BatchTree:
+    """What add_batch_tree wrote: the batch, its task, and per package its item and task."""
+
+    batch: Batch
+    task: Task
+    children: dict[str, tuple[BatchItem, Task]]
+
+    def refs(self, build_ids: dict[str, int] | None = None) -> list[BatchItemRef]:
+        ids = build_ids or {}
+        return [
+            BatchItemRef(item.id, name, task.id, ids.get(name))
+            for name, (item, task) in self.children.items()
+        ]
+
+
+def add_batch_tree(
+    s: Session,
+    kind: BatchKind,
+    project: Any,
+    packages: dict[str, int],
+    submitter_id: int | None,
+    verb: str,
+) -> BatchTree:
+    """A batch, its task (`<kind>-batch`, workflow `<kind>-batch-<batch id>`) and one child
+    task per package (`<kind>`), in the caller's transaction."""
+    from olivine.tasks.service import add_task
+
+    batch, items = add_batch(s, kind, project.id, packages, submitter_id)
+    where = f"{'into' if kind == BatchKind.IMPORT else 'in'} {project.name}"
+    task = add_task(
+        s,
+        f"{kind}-batch",
+        project_id=project.id,
+        submitter_id=submitter_id,
+        summary=f"{verb} {len(items)} packages {where}",
+        params={"batch_id": batch.id},
+        workflow_id=f"{kind}-batch-{batch.id}",
+    )
+    batch.task_id = task.id
+    children = {}
+    for name, item in items.items():
+        child = add_task(
+            s,
+            kind.value,
+            project_id=project.id,
+            package_id=packages[name],
+            parent_id=task.id,
+            submitter_id=submitter_id,
+            summary=f"{verb} {name} {where}",
+            params={"package": name, "batch_id": batch.id},
+        )
+        item.task_id = child.id
+        children[name] = (item, child)
+    return BatchTree(batch, task, children)
+
+
 def set_item(db: Database, item_id: int, status: str, reason: str | None = None) -> None:
     value = ItemStatus(status).value  # a status outside the enum is a bug in the caller
     with db.session() as s:

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from olivine.batches.service import BatchKind, BatchSubmitted, add_batch
+from olivine.batches.service import BatchKind, BatchSubmitted, add_batch_tree
 from olivine.builds.jobs import (
-    BatchItemRef,
     BuildBatchInput,
     BuildInput,
     BuildRequest,
@@ -109,37 +108,18 @@ def record_build_batch(
 
     def write(s: Session) -> tuple[Start, BatchSubmitted]:
         ids = {n: r.package_id for n, r in revs.items()}
-        batch, items = add_batch(s, BatchKind.BUILD, project.id, ids, who)
-        task = add_task(
-            s,
-            "build-batch",
-            project_id=project.id,
-            submitter_id=who,
-            summary=f"build {len(revs)} packages in {project.name}",
-            params={"batch_id": batch.id},
-            workflow_id=f"build-batch-{batch.id}",
-        )
-        batch.task_id = task.id
-        refs = []
-        for name, item in items.items():
-            rev = revs[name]
-            child = add_task(
-                s,
-                "build",
-                project_id=project.id,
-                package_id=rev.package_id,
-                parent_id=task.id,
-                submitter_id=who,
-                summary=f"build {rev.nevr} in {project.name}",
-                params={"package": name, "batch_id": batch.id},
-            )
-            build = add_build(s, rev.id, task_id=child.id, batch_id=batch.id, submitter_id=who)
+        tree = add_batch_tree(s, BatchKind.BUILD, project, ids, who, "build")
+        builds = {}
+        for name, (_, child) in tree.children.items():
+            build = add_build(s, revs[name].id, task_id=child.id, batch_id=tree.batch.id,
+                              submitter_id=who)  # fmt: skip
             child.workflow_id = f"build-{build.id}"
-            item.task_id = child.id
-            refs.append(BatchItemRef(item.id, name, child.id, build.id))
-        inp = BuildBatchInput(task.id, batch.id, items=refs, **base)
-        start = Start(task.id, "BuildBatch", f"build-batch-{batch.id}", inp)
-        return start, BatchSubmitted.started(BatchKind.BUILD, batch.id, task.id, project, refs)
+            child.summary = f"build {revs[name].nevr} in {project.name}"
+            builds[name] = build.id
+        refs, batch_id, task_id = tree.refs(builds), tree.batch.id, tree.task.id
+        inp = BuildBatchInput(task_id, batch_id, items=refs, **base)
+        start = Start(task_id, "BuildBatch", f"build-batch-{batch_id}", inp)
+        return start, BatchSubmitted.started(BatchKind.BUILD, batch_id, task_id, project, refs)
 
     key = ctx.key("build-batch", project=project.name, packages=list(revs))
     return record_job(ctx.svc.db, key, write, lambda d: BatchSubmitted(**d))

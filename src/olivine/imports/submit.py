@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from olivine.batches.service import BatchItemRef, BatchKind, BatchSubmitted, add_batch
+from olivine.batches.service import BatchKind, BatchSubmitted, add_batch_tree
 from olivine.db.models import Project
 from olivine.imports import records
 from olivine.imports.jobs import ImportBatchInput, ImportInput, ImportRequest, ImportSubmitted
@@ -60,35 +60,13 @@ def record_import_batch(
     who = ctx.submitter_id
 
     def write(s: Session) -> tuple[Start, BatchSubmitted]:
-        batch, items = add_batch(s, BatchKind.IMPORT, project.id, ids, who)
-        task = add_task(
-            s,
-            "import-batch",
-            project_id=project.id,
-            submitter_id=who,
-            summary=f"import {len(items)} packages into {project.name}",
-            params={"batch_id": batch.id},
-            workflow_id=f"import-batch-{batch.id}",
-        )
-        batch.task_id = task.id
-        refs = []
-        for name, item in items.items():
-            child = add_task(
-                s,
-                "import",
-                project_id=project.id,
-                package_id=ids[name],
-                parent_id=task.id,
-                submitter_id=who,
-                summary=f"import {name} into {project.name}",
-                params={"package": name, "batch_id": batch.id},
-            )
+        tree = add_batch_tree(s, BatchKind.IMPORT, project, ids, who, "import")
+        for _, child in tree.children.values():
             child.workflow_id = f"import-{child.id}"
-            item.task_id = child.id
-            refs.append(BatchItemRef(item.id, name, child.id))
-        inp = ImportBatchInput(task.id, batch.id, project.name, who, refs)
-        start = Start(task.id, "ImportBatch", f"import-batch-{batch.id}", inp)
-        return start, BatchSubmitted.started(BatchKind.IMPORT, batch.id, task.id, project, refs)
+        refs, batch_id, task_id = tree.refs(), tree.batch.id, tree.task.id
+        inp = ImportBatchInput(task_id, batch_id, project.name, who, refs)
+        start = Start(task_id, "ImportBatch", f"import-batch-{batch_id}", inp)
+        return start, BatchSubmitted.started(BatchKind.IMPORT, batch_id, task_id, project, refs)
 
     key = ctx.key("import-batch", project=project.name, packages=names)
     return record_job(ctx.svc.db, key, write, lambda d: BatchSubmitted(**d))

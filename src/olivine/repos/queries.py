@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from olivine.db.base import Database
-from olivine.db.models import Artifact, Repository, RepositoryRevision
+from olivine.db.models import Artifact, Repository
+from olivine.errors import NotFound
+from olivine.repos.revisions import _revision
 
 
 def repo_members(db: Database, project_id: int) -> dict[str, list[str] | None]:
@@ -44,14 +46,9 @@ def revision_changes(
 ) -> RevisionChanges | None:
     """What one revision changed from the one before it (its recorded added/removed RPMs)."""
     with db.session() as s:
-        rev = s.scalar(
-            select(RepositoryRevision).where(
-                RepositoryRevision.repository_id == repository_id,
-                RepositoryRevision.arch == arch,
-                RepositoryRevision.number == number,
-            )
-        )
-        if rev is None:
+        try:
+            rev = _revision(s, repository_id, arch, number)
+        except NotFound:
             return None
         added = [int(i) for i in rev.changes.get("added", [])]
         removed = [int(i) for i in rev.changes.get("removed", [])]
