@@ -5,7 +5,6 @@ parallel on `olivine-build-<arch>`, then finish and publish) and many in BuildRe
 from __future__ import annotations
 
 import asyncio
-import builtins
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -44,13 +43,12 @@ with workflow.unsafe.imports_passed_through():
         SrpmInput,
     )
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, build_queue
-    from olivine.workflows.publish import Published
+    from olivine.workflows.publish import AwaitsPublisher
     from olivine.workflows.tasks import error_message, finish, log, run_task
 
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
 
 BUILD_TIMEOUT = timedelta(hours=6)
-PUBLISH_WAIT = timedelta(hours=1)
 BATCH_CONCURRENCY = 8
 # Patch markers (workflow.patched): histories started before each change replay the old way.
 PUBLISH_SIGNAL = "build-waits-for-published-signal"
@@ -130,14 +128,7 @@ async def srpm_stage(p: BuildInput) -> SrpmStepResult:
 
 
 @workflow.defn(name="Build")
-class BuildWorkflow:
-    def __init__(self) -> None:
-        self._published: Published | None = None
-
-    @workflow.signal(name="published")
-    def published(self, done: Published) -> None:
-        self._published = done
-
+class BuildWorkflow(AwaitsPublisher):
     @workflow.run
     async def run(self, inp: BuildInput) -> BuildResult:
         p = inp.resolved()
@@ -194,18 +185,7 @@ class BuildWorkflow:
             p.submitter_id,
         )
         await workflow.execute_activity_method(BuildActivities.publish, ask, **_opts())
-        try:
-            await workflow.wait_condition(lambda: self._published is not None, timeout=PUBLISH_WAIT)
-        except builtins.TimeoutError:
-            raise ApplicationError(
-                f"built, but the publisher of {out.project} did not answer within {PUBLISH_WAIT}",
-                non_retryable=True,
-            ) from None
-        assert self._published is not None
-        if self._published.error:
-            raise ApplicationError(
-                f"built, but publishing failed: {self._published.error}", non_retryable=True
-            )
+        await self.answer(out.project, "built, but publishing failed: ")
         await log(p.task_id, f"published {out.nevr}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
 PUBLISH_TIMEOUT = timedelta(minutes=30)
 IDLE = timedelta(minutes=10)  # a publisher with nothing to do ends; the next request restarts it
 RUNS_PER_HISTORY = 200  # then continue-as-new, to keep the workflow history small
+ANSWER_WAIT = timedelta(hours=1)  # how long a requester waits for the publisher's answer
 
 
 @dataclass
@@ -200,6 +201,31 @@ class PublisherWorkflow:
             runs += 1
             if runs >= RUNS_PER_HISTORY:
                 workflow.continue_as_new(PublisherInput(inp.project, self._pending))
+
+
+class AwaitsPublisher:
+    """Mixed into a workflow that asks its project's publisher for something (a build's RPMs,
+    a publish, a rollback) with `reply_to` set: the publisher's `published` signal answers."""
+
+    _answer: Published | None = None
+
+    @workflow.signal(name="published")
+    def published(self, answer: Published) -> None:
+        self._answer = answer
+
+    async def answer(self, project: str, failed: str = "") -> Published:
+        """The answer; raised as the job's failure if the publish failed or never answered."""
+        try:
+            await workflow.wait_condition(lambda: self._answer is not None, timeout=ANSWER_WAIT)
+        except TimeoutError:
+            raise ApplicationError(
+                f"{failed}the publisher of {project} did not answer within {ANSWER_WAIT}",
+                non_retryable=True,
+            ) from None
+        assert self._answer is not None
+        if self._answer.error:
+            raise ApplicationError(f"{failed}{self._answer.error}", non_retryable=True)
+        return self._answer
 
 
 async def _rollback(project: str, req: PublishRequest) -> None:

@@ -4,24 +4,20 @@ an activity) and wait for its `published` signal, then record the outcome in the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from temporalio import activity, workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.repos.jobs import RepoJobInput, RepoJobResult
     from olivine.services import Services
     from olivine.workflows.common import DEFAULT_RETRY, SHORT
     from olivine.workflows.publish import (
-        Published,
+        AwaitsPublisher,
         PublishRequest,
         RollbackRequest,
         request_publish,
     )
     from olivine.workflows.tasks import log, run_task
-
-ANSWER_WAIT = timedelta(hours=1)
 
 
 @dataclass
@@ -40,42 +36,24 @@ class RepoJobActivities:
         return await request_publish(activity.client(), inp.project, inp.request)
 
 
-class _AskPublisher:
-    def __init__(self) -> None:
-        self._answer: Published | None = None
-
-    @workflow.signal(name="published")
-    def published(self, answer: Published) -> None:
-        self._answer = answer
-
-    async def ask(self, inp: RepoJobInput, req: PublishRequest) -> Published:
-        await workflow.execute_activity_method(
-            RepoJobActivities.request,
-            RepoAsk(inp.project, req),
-            start_to_close_timeout=SHORT,
-            retry_policy=DEFAULT_RETRY,
-        )
-        try:
-            await workflow.wait_condition(lambda: self._answer is not None, timeout=ANSWER_WAIT)
-        except TimeoutError:
-            raise ApplicationError(
-                f"the publisher of {inp.project} did not answer within {ANSWER_WAIT}",
-                non_retryable=True,
-            ) from None
-        assert self._answer is not None
-        if self._answer.error:
-            raise ApplicationError(self._answer.error, non_retryable=True)
-        return self._answer
+async def _ask(inp: RepoJobInput, req: PublishRequest) -> None:
+    await workflow.execute_activity_method(
+        RepoJobActivities.request,
+        RepoAsk(inp.project, req),
+        start_to_close_timeout=SHORT,
+        retry_policy=DEFAULT_RETRY,
+    )
 
 
 @workflow.defn(name="Publish")
-class PublishWorkflow(_AskPublisher):
+class PublishWorkflow(AwaitsPublisher):
     @workflow.run
     async def run(self, inp: RepoJobInput) -> RepoJobResult:
         async def body() -> RepoJobResult:
             req = PublishRequest(full=True, reason=inp.reason, submitter_id=inp.submitter_id)
             req.reply_to = workflow.info().workflow_id
-            answer = await self.ask(inp, req)
+            await _ask(inp, req)
+            answer = await self.answer(inp.project)
             await log(inp.task_id, f"published by task {answer.task_id}")
             return RepoJobResult(inp.project, publish_task_id=answer.task_id)
 
@@ -83,14 +61,15 @@ class PublishWorkflow(_AskPublisher):
 
 
 @workflow.defn(name="Rollback")
-class RollbackWorkflow(_AskPublisher):
+class RollbackWorkflow(AwaitsPublisher):
     @workflow.run
     async def run(self, inp: RepoJobInput) -> RepoJobResult:
         async def body() -> RepoJobResult:
             req = PublishRequest(reason="rollback", submitter_id=inp.submitter_id)
             req.rollback = RollbackRequest(inp.repo, inp.to, inp.arch)
             req.reply_to, req.task_id = workflow.info().workflow_id, inp.task_id
-            answer = await self.ask(inp, req)
+            await _ask(inp, req)
+            answer = await self.answer(inp.project)
             return RepoJobResult(inp.project, inp.repo, inp.to, answer.arches)
 
         return await run_task(inp.task_id, body)
