@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,16 +14,27 @@ from olivine import __version__
 from olivine.api import errors
 from olivine.api.objects import router as objects_router
 from olivine.api.routes import routers
+from olivine.api.temporal import TemporalConnection
 from olivine.config import Settings
+from olivine.jobs.starter import reconcile_forever
 from olivine.services import Services
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     svc = services or Services.from_settings(settings)
 
+    temporal = TemporalConnection(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        # the reconciler: start any job committed but never started (an API killed between)
+        reconciler = asyncio.create_task(reconcile_forever(svc.db, temporal.client, stop=stop))
         yield
+        stop.set()
+        reconciler.cancel()  # it may be waiting for Temporal: do not wait for it
+        with contextlib.suppress(asyncio.CancelledError):
+            await reconciler
         if services is None:
             svc.close()
 
@@ -32,6 +45,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         description="Build system for RPM distributions. Public read, authenticated actions.",
     )
     app.state.services = svc
+    app.state.temporal = temporal
     errors.install(app)
     for r in routers():
         app.include_router(r)

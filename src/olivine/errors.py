@@ -68,3 +68,11 @@ class ServiceFailure(OlivineError):
     status = 500
     title = "Internal failure"
     retryable = True
+
+
+class Unavailable(OlivineError):
+    """A service Olivine needs (Temporal) cannot be reached now: nothing was changed."""
+
+    status = 503
+    title = "Service unavailable"
+    retryable = True

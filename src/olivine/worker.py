@@ -14,7 +14,7 @@ from olivine.config import Settings
 from olivine.services import Services
 from olivine.workflows.client import connect
 from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
-from olivine.workflows.registry import activities, workflows
+from olivine.workflows.registry import activities, interceptors, workflows
 
 log = logging.getLogger("olivine.worker")
 
@@ -55,6 +55,7 @@ async def run_worker(
                     workflows=wfs,
                     activities=acts,
                     activity_executor=pool,
+                    interceptors=interceptors(),
                     max_concurrent_activities=max_concurrent,
                 )
             )

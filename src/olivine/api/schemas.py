@@ -131,3 +131,32 @@ class MeOut(BaseModel):
     admin: bool
     anonymous: bool
     roles: dict[str, str]
+
+
+class BatchItemOut(BaseModel):
+    package: str
+    status: str = Field(description="pending, building, built, imported, unchanged, failed, "
+                        "skipped or canceled")  # fmt: skip
+    task_id: int | None
+    reason: str | None
+
+
+class BatchOut(BaseModel):
+    """A batch of either kind: `olivine batch show ID`."""
+
+    batch_id: int
+    kind: str = Field(description="import or build")
+    task_id: int | None
+    project: str
+    counts: dict[str, int]
+    items: list[BatchItemOut]
+
+
+class BatchLineOut(BaseModel):
+    batch_id: int
+    kind: str
+    task_id: int | None
+    task_status: str | None
+    submitter: str | None
+    created_at: datetime
+    counts: dict[str, int]

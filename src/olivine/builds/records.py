@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from olivine.builds.jobs import BuildStatus
 from olivine.db.base import Database, utcnow
 from olivine.db.models import Build, BuildRoot, ImportRevision, Package
 from olivine.errors import Conflict, NotFound, ValidationFailed
 
-STATUSES = ("pending", "building", "complete", "failed", "cancelled")
+STATUSES = tuple(BuildStatus)
 
 
 @dataclass(frozen=True)
@@ -57,23 +58,43 @@ def create_build(
 ) -> int:
     """A pending build of an import revision (builds start from nothing else)."""
     with db.session() as s:
-        rev = s.get(ImportRevision, import_revision_id)
-        if rev is None:
-            raise NotFound(f"import revision {import_revision_id} not found: import the package")
-        b = Build(
-            project_id=rev.project_id,
-            package_id=rev.package_id,
-            import_revision_id=rev.id,
-            forge_commit=rev.forge_commit,
+        return add_build(
+            s,
+            import_revision_id,
             task_id=task_id,
             batch_id=batch_id,
             submitter_id=submitter_id,
             scratch=scratch,
-            status="pending",
-        )
-        s.add(b)
-        s.flush()
-        return b.id
+        ).id
+
+
+def add_build(
+    s: Session,
+    import_revision_id: int,
+    *,
+    task_id: int | None = None,
+    batch_id: int | None = None,
+    submitter_id: int | None = None,
+    scratch: bool = False,
+) -> Build:
+    """create_build in the caller's transaction (a build job's rows are written in one)."""
+    rev = s.get(ImportRevision, import_revision_id)
+    if rev is None:
+        raise NotFound(f"import revision {import_revision_id} not found: import the package")
+    b = Build(
+        project_id=rev.project_id,
+        package_id=rev.package_id,
+        import_revision_id=rev.id,
+        forge_commit=rev.forge_commit,
+        task_id=task_id,
+        batch_id=batch_id,
+        submitter_id=submitter_id,
+        scratch=scratch,
+        status=BuildStatus.PENDING.value,
+    )
+    s.add(b)
+    s.flush()
+    return b
 
 
 def claim_nevr(
@@ -85,7 +106,8 @@ def claim_nevr(
         with db.session() as s:
             b = _get(s, build_id)
             b.epoch, b.version, b.release = epoch or 0, version, release
-            b.srpm_sha256, b.status, b.started_at = srpm_sha256, "building", utcnow()
+            b.srpm_sha256, b.started_at = srpm_sha256, utcnow()
+            b.status = BuildStatus.BUILDING.value
     except IntegrityError:
         other = _claimant(db, build_id, epoch or 0, version, release)
         raise Conflict(
@@ -105,7 +127,7 @@ def _claimant(db: Database, build_id: int, epoch: int, version: str, release: st
             Build.version == version,
             Build.release == release,
             Build.scratch.is_(False),
-            Build.status.in_(("building", "complete")),
+            Build.status.in_((BuildStatus.BUILDING.value, BuildStatus.COMPLETE.value)),
         )
         return s.scalar(q)
 
@@ -130,7 +152,7 @@ def record_arch(
     task_id: int | None = None,
 ) -> None:
     """The arch build's record; a retried arch build replaces it (never duplicates it)."""
-    _check_status(status)
+    status = _check_status(status)
     with db.session() as s:
         _get(s, build_id)
         q = select(BuildRoot).where(BuildRoot.build_id == build_id, BuildRoot.arch == arch)
@@ -143,7 +165,7 @@ def record_arch(
 
 
 def finish_build(db: Database, build_id: int, status: str, reason: str | None = None) -> None:
-    _check_status(status)
+    status = _check_status(status)
     with db.session() as s:
         b = _get(s, build_id)
         b.status, b.reason, b.finished_at = status, reason, utcnow()
@@ -183,6 +205,24 @@ def arch_records(db: Database, build_id: int) -> list[ArchRecord]:
         ]
 
 
+def built_names(db: Database, project_id: int, package: str) -> list[str]:
+    """The binary package names earlier builds of `package` brought into the project."""
+    from olivine.db.models import Artifact, ProjectArtifact
+
+    with db.session() as s:
+        q = (
+            select(Artifact.name)
+            .join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
+            .where(
+                ProjectArtifact.project_id == project_id,
+                Artifact.source_name == package,
+                Artifact.arch != "src",
+            )
+            .distinct()
+        )
+        return sorted(s.scalars(q))
+
+
 def _get(s: Session, build_id: int) -> Build:
     b = s.get(Build, build_id)
     if b is None:
@@ -190,6 +230,7 @@ def _get(s: Session, build_id: int) -> Build:
     return b
 
 
-def _check_status(status: str) -> None:
+def _check_status(status: str) -> str:
     if status not in STATUSES:
         raise ValidationFailed(f"unknown build status {status!r} (known: {', '.join(STATUSES)})")
+    return BuildStatus(status).value

@@ -4,9 +4,10 @@
   -> an SRPM and the arches to build.
 - build_arch: an SRPM and one arch -> binary RPM paths and the build-root record, or a one-line
   reason.
-- dedup_noarch: keep each noarch subpackage once, from the first arch (as Koji does).
-- batch_order: the order of a batch from the SRPMs' BuildRequires.
-Results are files on local disk; storing and publishing them is the repos component's job."""
+- submit_build / submit_build_batch: the build job kinds' submit() (olivine.builds.submit).
+Results are files on local disk; storing and publishing them is the repos component's job.
+(Which RPMs a build keeps is olivine.builds.steps.kept_rpms; a batch's order is
+olivine.domain.scheduling.plan_batch.)"""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from olivine.builds.resolve import (
     unresolved_record,
 )
 from olivine.builds.rpminfo import SrpmInfo, rpm_info, srpm_info
+from olivine.builds.submit import submit_build, submit_build_batch
 from olivine.domain.arches import plan_arches
-from olivine.domain.buildorder import BuildOrder, build_order
 from olivine.errors import ValidationFailed
 from olivine.projects.schema import ProjectFile
 
+__all__ = ["build_arch", "build_srpm", "find_spec", "rpms_provides", "submit_build",
+           "submit_build_batch"]  # fmt: skip
 _NOT_SOURCES = {".git", "sources", "SPECS"}
 
 
@@ -212,30 +215,6 @@ def _log_buildroot(log: LogFn, entries: Sequence[Mapping[str, Any]]) -> None:
             log(f"  {e['capability']}: assumed from the host")
         else:
             log(f"  not resolved: {e.get('reason', '')}")
-
-
-def dedup_noarch(results: Sequence[ArchResult]) -> dict[str, tuple[Path, ...]]:
-    """Per arch, the RPMs to keep: a noarch subpackage built by several arches is kept once,
-    from the first arch in `results`' order (Koji's rule)."""
-    seen: set[str] = set()
-    kept: dict[str, tuple[Path, ...]] = {}
-    for r in results:
-        keep: list[Path] = []
-        for path in r.rpms:
-            if path.name.endswith(".noarch.rpm"):
-                if path.name in seen:
-                    continue
-                seen.add(path.name)
-            keep.append(path)
-        kept[r.arch] = tuple(keep)
-    return kept
-
-
-def batch_order(srpms: Sequence[SrpmResult]) -> BuildOrder:
-    """Order a batch by the BuildRequires of its SRPMs and what their binaries will provide."""
-    reqs = {r.info.name: r.info.build_requires for r in srpms if r.info}
-    prov = {r.info.name: [r.info.name, *r.provides] for r in srpms if r.info}
-    return build_order(reqs, prov)
 
 
 def rpms_provides(rpms: Sequence[Path]) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from olivine.builds import records
 from olivine.builds.interfaces import CancelFn, LogFn
+from olivine.builds.jobs import ArchStepResult, BuildStatus, SrpmStepResult
 from olivine.builds.resolve import RepoSource
 from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_arch, build_srpm
 from olivine.builds.sources import checkout_revision
@@ -28,25 +28,6 @@ from olivine.storage.interfaces import ObjectStore
 
 class BuildFailed(OlivineError):
     """The build itself failed (its sources or spec): final, never retried."""
-
-
-@dataclass
-class SrpmStepResult:
-    srpm_sha256: str
-    srpm_name: str
-    arches: list[str]
-    noarch: bool
-    nevr: str
-    excluded: dict[str, str] = field(default_factory=dict)
-    build_requires: list[str] = field(default_factory=list)
-    provides: list[str] = field(default_factory=list)  # what the binary packages will provide
-
-
-@dataclass
-class ArchStepResult:
-    arch: str
-    rpms: list[dict[str, str]]  # {name, sha256}
-    reason: str | None = None
 
 
 def _project(db: Database, build_id: int) -> tuple[Build, Project, ProjectFile]:
@@ -95,6 +76,11 @@ def srpm_step(
             list(res.info.build_requires),
             [res.info.name, *res.provides],
         )
+
+
+def _failed_status(reasons: Sequence[str | None]) -> BuildStatus:
+    """canceled when every failure was a cancel (the sandbox's reason "cancelled")."""
+    return BuildStatus.CANCELED if all(r == "cancelled" for r in reasons) else BuildStatus.FAILED
 
 
 def repo_arch(arch: str, project_arches: Sequence[str] = ("x86_64",)) -> str:
@@ -160,7 +146,7 @@ def arch_step(
         repos = project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
         res: ArchResult = build_arch(req, log, cancelled)
-        status = "complete" if res.ok else ("cancelled" if res.reason == "cancelled" else "failed")
+        status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])
         records.record_arch(
             db, build_id, arch, status, entries=res.buildroot, reason=res.reason, task_id=task_id
         )
@@ -193,18 +179,16 @@ def finish_step(
     results: Sequence[ArchStepResult],
     log: LogFn,
     task_id: int | None = None,
-    publish: bool = True,
 ) -> dict[str, Any]:
-    """All arches built: record the RPMs in the project and (with `publish`) publish them now;
-    the workflow passes publish=False and asks the project's publisher instead. Unless scratch:
-    a scratch build publishes nowhere and its files stay downloadable by sha256. An arch that
-    failed fails the build."""
-    from olivine.repos.service import ingest_rpm, publish_project
+    """All arches built: record the RPMs in the project (unless scratch: a scratch build
+    publishes nowhere and its files stay downloadable by sha256); the project's publisher
+    publishes them. An arch that failed fails the build."""
+    from olivine.repos.service import ingest_rpm
 
     failed = [r for r in results if r.reason]
     if failed:
         reason = "; ".join(f"{r.arch}: {r.reason}" for r in failed)
-        status = "cancelled" if all(r.reason == "cancelled" for r in failed) else "failed"
+        status = _failed_status([r.reason for r in failed])
         records.finish_build(db, build_id, status, reason)
         raise BuildFailed(reason)
     b, project, _ = _project(db, build_id)
@@ -230,9 +214,6 @@ def finish_step(
             )
             changed.append(art.artifact_id)
     summary["artifact_ids"] = changed
-    if publish:
-        pub = publish_project(db, store, b.project_id, changed=changed, log=log, task_id=task_id)
-        summary["published"] = _published(pub)
     records.finish_build(db, build_id, "complete")
     return summary
 
@@ -258,10 +239,3 @@ def published_in_all(db: Database, project_id: int, artifact_ids: Sequence[int])
             ):
                 have.update(ids)
     return want <= have
-
-
-def _published(pub: Any) -> Any:
-    try:
-        return asdict(pub)
-    except TypeError:
-        return str(pub)

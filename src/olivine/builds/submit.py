@@ -1,37 +1,36 @@
-"""What the API does before a build or batch workflow starts: refuse what cannot be built (not
-in the catalog, never imported), record the build(s) and their tasks, and hand back the workflow
-inputs. Kept here so that the API handler stays thin and this is testable without HTTP."""
+"""submit() of the build job kinds: refuse what cannot be built (not in the catalog, never
+imported), write the task tree, the build rows (and the batch) and the workflow's start in one
+transaction, then start the workflow (`build-<build id>`, `build-batch-<batch id>`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from olivine.builds import batches, records
-from olivine.builds.sources import find_revision
+from sqlalchemy.orm import Session
+
+from olivine.batches.service import BatchKind, BatchSubmitted, add_batch_tree
+from olivine.builds.jobs import (
+    BuildBatchInput,
+    BuildInput,
+    BuildRequest,
+    BuildSubmitted,
+)
+from olivine.builds.records import add_build
+from olivine.builds.sources import RevisionRef, find_revision
 from olivine.db.models import Project
 from olivine.errors import NotFound
+from olivine.jobs.checks import batch_names as check_batch
+from olivine.jobs.checks import check_catalog
+from olivine.jobs.context import JobContext
+from olivine.jobs.submit import Start, record_job
 from olivine.projects.schema import ProjectFile
 from olivine.services import Services
+from olivine.tasks.service import add_task
 
 
-@dataclass(frozen=True)
-class Submitted:
-    task_id: int
-    workflow: str  # Build | BuildBatch
-    workflow_id: str
-    params: dict[str, Any]
-    build_ids: list[int] = field(default_factory=list)
-    batch_id: int | None = None
-
-
-def _catalog(project: Project) -> list[str]:
-    return [e["name"] for e in project.spec.get("packages", [])]
-
-
-def _base_params(svc: Services, project: Project, submitter_id: int | None) -> dict[str, Any]:
+def _base(svc: Services, project: Project, submitter_id: int | None) -> dict[str, Any]:
     pf = ProjectFile.model_validate(project.spec)
-    params: dict[str, Any] = {
+    base: dict[str, Any] = {
         "project": project.name,
         "project_id": project.id,
         "srpm_arch": pf.arches[0],
@@ -39,48 +38,51 @@ def _base_params(svc: Services, project: Project, submitter_id: int | None) -> d
     }
     wait = getattr(svc.settings, "build_worker_wait", None)
     if wait:
-        params["worker_wait"] = int(wait)
-    return params
+        base["worker_wait"] = int(wait)
+    return base
 
 
-def submit_build(
-    svc: Services,
-    project: Project,
-    package: str,
-    submitter_id: int | None,
-    scm_hash: str | None = None,
-    scratch: bool = False,
-) -> Submitted:
-    if package not in _catalog(project):
-        raise NotFound(f"package {package} is not in the catalog of project {project.name}")
-    rev = find_revision(svc.db, project.name, package, scm_hash)
-    kind = "scratch build" if scratch else "build"
-    task_id = svc.tasks.create(
-        "build",
-        project_id=project.id,
-        package_id=rev.package_id,
-        submitter_id=submitter_id,
-        summary=f"{kind} {rev.nevr} in {project.name}",
-        params={"package": package, "scm_hash": scm_hash, "scratch": scratch},
-    )
-    build_id = records.create_build(
-        svc.db, rev.id, task_id=task_id, submitter_id=submitter_id, scratch=scratch
-    )
-    wf_id = f"build-{build_id}"
-    svc.tasks.set_workflow(task_id, wf_id)
-    params = {**_base_params(svc, project, submitter_id), "build_id": build_id, "package": package}
-    return Submitted(task_id, "Build", wf_id, params, [build_id])
+def record_build(
+    ctx: JobContext, project: Project, req: BuildRequest
+) -> tuple[BuildSubmitted, Start | None]:
+    check_catalog(project, [req.package])
+    rev = find_revision(ctx.svc.db, project.name, req.package, req.scm_hash)
+    base = _base(ctx.svc, project, ctx.submitter_id)
+
+    def write(s: Session) -> tuple[Start, BuildSubmitted]:
+        kind = "scratch build" if req.scratch else "build"
+        task = add_task(
+            s,
+            "build",
+            project_id=project.id,
+            package_id=rev.package_id,
+            submitter_id=ctx.submitter_id,
+            summary=f"{kind} {rev.nevr} in {project.name}",
+            params={"package": req.package, "scm_hash": req.scm_hash, "scratch": req.scratch},
+        )
+        build = add_build(
+            s, rev.id, task_id=task.id, submitter_id=ctx.submitter_id, scratch=req.scratch
+        )
+        task.workflow_id = f"build-{build.id}"
+        inp = BuildInput(task.id, build.id, package=req.package, **base)
+        start = Start(task.id, "Build", task.workflow_id, inp)
+        return start, BuildSubmitted(task.id, build.id, project.name, req.package)
+
+    key = ctx.key("build", project=project.name, **vars(req))
+    return record_job(ctx.svc.db, key, write, lambda d: BuildSubmitted(**d))
 
 
-def submit_batch(
-    svc: Services, project: Project, packages: list[str], submitter_id: int | None
-) -> Submitted:
-    unknown = sorted(set(packages) - set(_catalog(project)))
-    if unknown:
-        raise NotFound(f"not in the catalog of project {project.name}: {', '.join(unknown)}")
-    revs = {}
-    missing = []
-    for name in dict.fromkeys(packages):
+async def submit_build_batch(ctx: JobContext, project: Project, names: list[str]) -> BatchSubmitted:
+    return await ctx.submit(record_build_batch, project, names)
+
+
+async def submit_build(ctx: JobContext, project: Project, req: BuildRequest) -> BuildSubmitted:
+    return await ctx.submit(record_build, project, req)
+
+
+def _revisions(svc: Services, project: Project, names: list[str]) -> dict[str, RevisionRef]:
+    revs, missing = {}, []
+    for name in names:
         try:
             revs[name] = find_revision(svc.db, project.name, name)
         except NotFound:
@@ -90,42 +92,34 @@ def submit_batch(
             f"never imported into {project.name}: {', '.join(missing)} "
             "(run `olivine import-batch` first)"
         )
-    batch = batches.create(svc.db, project.id, list(revs), submitter_id)
-    task_id = svc.tasks.create(
-        "build-batch",
-        project_id=project.id,
-        submitter_id=submitter_id,
-        summary=f"build {len(revs)} packages in {project.name}",
-        params={"batch_id": batch.id},
-    )
-    items, item_tasks, build_ids = [], {}, []
-    for item in batch.items:
-        rev = revs[item.package]
-        child = svc.tasks.create(
-            "build",
-            project_id=project.id,
-            package_id=rev.package_id,
-            parent_id=task_id,
-            submitter_id=submitter_id,
-            summary=f"build {rev.nevr} in {project.name}",
-            params={"package": item.package, "batch_id": batch.id},
-        )
-        build_id = records.create_build(
-            svc.db, rev.id, task_id=child, batch_id=batch.id, submitter_id=submitter_id
-        )
-        svc.tasks.set_workflow(child, f"build-{build_id}")
-        item_tasks[item.item_id] = child
-        build_ids.append(build_id)
-        items.append(
-            {
-                "item_id": item.item_id,
-                "package": item.package,
-                "task_id": child,
-                "build_id": build_id,
-            }
-        )
-    batches.attach(svc.db, batch.id, task_id, item_tasks)
-    wf_id = f"build-batch-{batch.id}"
-    svc.tasks.set_workflow(task_id, wf_id)
-    params = {**_base_params(svc, project, submitter_id), "batch_id": batch.id, "items": items}
-    return Submitted(task_id, "BuildBatch", wf_id, params, build_ids, batch.id)
+    return revs
+
+
+def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
+    return check_batch(project, packages, all_, "build")
+
+
+def record_build_batch(
+    ctx: JobContext, project: Project, names: list[str]
+) -> tuple[BatchSubmitted, Start | None]:
+    revs = _revisions(ctx.svc, project, check_catalog(project, names))
+    base = _base(ctx.svc, project, ctx.submitter_id)
+    who = ctx.submitter_id
+
+    def write(s: Session) -> tuple[Start, BatchSubmitted]:
+        ids = {n: r.package_id for n, r in revs.items()}
+        tree = add_batch_tree(s, BatchKind.BUILD, project, ids, who, "build")
+        builds = {}
+        for name, (_, child) in tree.children.items():
+            build = add_build(s, revs[name].id, task_id=child.id, batch_id=tree.batch.id,
+                              submitter_id=who)  # fmt: skip
+            child.workflow_id = f"build-{build.id}"
+            child.summary = f"build {revs[name].nevr} in {project.name}"
+            builds[name] = build.id
+        refs, batch_id, task_id = tree.refs(builds), tree.batch.id, tree.task.id
+        inp = BuildBatchInput(task_id, batch_id, items=refs, **base)
+        start = Start(task_id, "BuildBatch", f"build-batch-{batch_id}", inp)
+        return start, BatchSubmitted.started(BatchKind.BUILD, batch_id, task_id, project, refs)
+
+    key = ctx.key("build-batch", project=project.name, packages=list(revs))
+    return record_job(ctx.svc.db, key, write, lambda d: BatchSubmitted(**d))

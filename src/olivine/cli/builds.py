@@ -1,5 +1,5 @@
-"""`olivine build P PKG`, `olivine build-batch P PKG... | --all`, `olivine batch show|retry ID`
-and `olivine mock-config P ARCH`."""
+"""`olivine build P PKG`, `olivine build-batch P PKG... | --all`, and
+`olivine mock-config P ARCH` (`olivine batch show|retry ID` is olivine.cli.batches)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Any
 
 import typer
 
+from olivine.cli.batches import batch_app, started
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
 from olivine.cli.state import STATE
 from olivine.cli.tasks import wait_for_task
-
-batch_app = typer.Typer(help="Build batches: show one, retry what did not build.")
 
 
 def build_command(
@@ -66,50 +65,7 @@ def build_batch(
     out = api.post(
         f"/api/v1/projects/{project}/build-batch", json={"packages": packages or [], "all": all_}
     )
-    _batch_started(api, out, wait)
-
-
-def _batch_started(api: Api, out: dict[str, Any], wait: bool) -> None:
-    if not wait:
-        show(out, True) if STATE.json else console.print(
-            f"build batch {out['batch_id']} started: {len(out['items'])} packages "
-            f"(task {out['task_id']})"
-        )
-        return
-    try:
-        wait_for_task(api, out["task_id"])
-    finally:
-        final = api.get(f"/api/v1/build-batches/{out['batch_id']}")
-        show(final, True) if STATE.json else _summary(final)
-    bad = [i["package"] for i in final["items"] if i["status"] != "built"]
-    if bad:
-        raise CliError(
-            f"{len(bad)} packages did not build ({', '.join(bad)}); "
-            f"`olivine batch retry {out['batch_id']}` builds them again"
-        )
-
-
-def _summary(batch: dict[str, Any]) -> None:
-    show(batch["items"], False, ["package", "status", "task_id", "reason"])
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(batch["counts"].items()))
-    console.print(f"batch {batch['batch_id']}: {counts}")
-
-
-@batch_app.command("show")
-def batch_show(batch_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Per package: built, failed (why), skipped (a dependency failed)."""
-    out = Api(STATE).get(f"/api/v1/build-batches/{batch_id}")
-    show(out, True) if STATE.json else _summary(out)
-
-
-@batch_app.command("retry")
-def batch_retry(
-    batch_id: int = typer.Argument(..., metavar="ID"),
-    wait: bool = typer.Option(False, "--wait", help="wait; fail if any package did not build"),
-) -> None:
-    """A new batch of the packages that did not build."""
-    api = Api(STATE)
-    _batch_started(api, api.post(f"/api/v1/build-batches/{batch_id}/retry"), wait)
+    started(api, out, wait)
 
 
 def mock_config_command(

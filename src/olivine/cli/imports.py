@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from olivine.cli.batches import started
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
 from olivine.cli.state import STATE
@@ -92,7 +93,7 @@ def import_batch(
     project: str = typer.Argument(..., metavar="P"),
     packages: list[str] = typer.Argument(None, metavar="PKG..."),
     all_: bool = typer.Option(False, "--all", help="every package of the project"),
-    retry: int = typer.Option(None, "--retry", help="rerun the failed items of this batch"),
+    retry: int = typer.Option(None, "--retry", help="as `olivine batch retry BATCH`"),
     wait: bool = typer.Option(False, "--wait", help="wait; fail if any import failed"),
 ) -> None:
     """Import many packages at once, concurrently, with a per-package summary."""
@@ -103,29 +104,7 @@ def import_batch(
         f"/api/v1/projects/{project}/import-batch",
         json={"packages": packages or [], "all": all_, "retry": retry},
     )
-    if not wait:
-        show(out, True) if STATE.json else console.print(
-            f"import batch {out['batch_id']} started: {len(out['items'])} packages "
-            f"(task {out['task_id']})"
-        )
-        return
-    try:
-        wait_for_task(api, out["task_id"])
-    finally:
-        final = api.get(f"/api/v1/projects/{project}/import-batches/{out['batch_id']}")
-        show(final, True) if STATE.json else _summary(final)
-    failed = [i["package"] for i in final["items"] if i["status"] == "failed"]
-    if failed:
-        raise CliError(
-            f"{len(failed)} imports failed ({', '.join(failed)}); "
-            f"rerun them with `olivine import-batch {project} --retry {out['batch_id']}`"
-        )
-
-
-def _summary(batch: dict[str, Any]) -> None:
-    show(batch["items"], False, ["package", "status", "task_id", "reason"])
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(batch["counts"].items()))
-    console.print(f"batch {batch['batch_id']}: {counts}")
+    started(api, out, wait)
 
 
 def package_history(

@@ -17,6 +17,13 @@ def emit_json(data: Any) -> None:
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Columns for a terminal; for a pipe or a file, whole values separated by tabs (a table
+    fitted to a width would cut NEVRs and commits)."""
+    if not console.is_terminal:
+        print("\t".join(c.upper() for c in columns))
+        for r in rows:
+            print("\t".join("" if r.get(c) is None else str(r.get(c)) for c in columns))
+        return
     t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for c in columns:
         t.add_column(c.upper())

@@ -84,6 +84,9 @@ def repo_rollback(
     if STATE.json:
         show(out, True)
         return
+    if out["status"] != "succeeded":
+        console.print(f"{project}/{repo}: rollback to {to} is running (task {out['task_id']})")
+        return
     console.print(f"{project}/{repo}: revision {to} is current for {', '.join(out['arches'])}")
 
 
@@ -91,7 +94,9 @@ def repo_rollback(
 def repo_publish(project: str = typer.Argument(..., metavar="P")) -> None:
     """Publish every repository of a project again (selecting their packages afresh)."""
     out = Api(STATE).post(f"/api/v1/projects/{project}/publish", json={"full": True})
-    show(out, True) if STATE.json else console.print(f"publish requested ({out['workflow_id']})")
+    show(out, True) if STATE.json else console.print(
+        f"publish requested: task {out['task_id']} (`olivine task logs {out['task_id']}`)"
+    )
 
 
 @rpm_app.command("import")

@@ -34,12 +34,14 @@ from olivine.imports.modules import find_modulemd, pin_components, stream_of_bra
 from olivine.imports.patches.apply import Workspace, apply_file
 from olivine.imports.patches.repo import PatchSet, load_patches
 from olivine.imports.specs import evaluate, find_spec, rpm_defines
+from olivine.imports.submit import submit_import, submit_import_batch
 from olivine.imports.upstream import UpstreamRequest, UpstreamTree, read_upstream
 from olivine.imports.upstream.base import metadata_name
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
 
 Log = Callable[[str], None]
+__all__ = ["ImportResult", "ProjectRef", "run_import", "submit_import", "submit_import_batch"]
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, desc, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from olivine.auth.policy import Principal
 from olivine.db.base import Database
-from olivine.db.models import Package, Project, Task, User
+from olivine.db.models import Package, Project, Task, TaskLog, User
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,57 @@ def root_workflow(db: Database, task_id: int) -> tuple[int, str | None]:
                 return current.id, current.workflow_id
             current = s.get(Task, current.parent_id)
     return task_id, None
+
+
+def task_kinds(db: Database) -> list[str]:
+    with db.session() as s:
+        return sorted(k for (k,) in s.execute(select(Task.kind).distinct()))
+
+
+@dataclass
+class Node:
+    task: Task
+    children: list[Node] = field(default_factory=list)
+
+
+def task_tree(db: Database, root: Task, limit: int = 2000) -> tuple[Node, int]:
+    """The task and its descendants (breadth-first, at most limit of them)."""
+    top = Node(root)
+    frontier = {root.id: top}
+    count = 0
+    with db.session() as s:
+        while frontier and count < limit:
+            kids = list(
+                s.scalars(
+                    select(Task)
+                    .where(Task.parent_id.in_(list(frontier)))
+                    .order_by(Task.id)
+                    .limit(limit - count)
+                )
+            )
+            nxt: dict[int, Node] = {}
+            for k in kids:
+                node = Node(k)
+                frontier[k.parent_id or 0].children.append(node)
+                nxt[k.id] = node
+            count += len(kids)
+            frontier = nxt
+        s.expunge_all()
+    return top, count
+
+
+def log_tail(db: Database, task_id: int, limit: int = 128 * 1024) -> tuple[str, int, bool]:
+    """The end of a task's log: (text, last seq, whether earlier output was left out)."""
+    parts: list[str] = []
+    size, last, cut = 0, -1, False
+    with db.session() as s:
+        q = select(TaskLog.seq, TaskLog.text).where(TaskLog.task_id == task_id)
+        for seq, text in s.execute(q.order_by(desc(TaskLog.seq))):
+            last = max(last, seq)
+            if size + len(text) > limit:
+                parts.append(text[-(limit - size) :] if size < limit else "")
+                cut = True
+                break
+            parts.append(text)
+            size += len(text)
+    return "".join(reversed(parts)), last, cut

@@ -13,45 +13,56 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from olivine.db.base import Database, utcnow
 from olivine.db.models import Task, TaskLog
 from olivine.errors import Conflict, NotFound
+from olivine.jobs.status import TERMINAL, TaskStatus
 
-TERMINAL = frozenset({"succeeded", "failed", "canceled"})
-STATES = frozenset({"pending", "running"}) | TERMINAL
+STATES = frozenset(TaskStatus)
+__all__ = ["STATES", "TERMINAL", "TaskLogWriter", "TaskService", "TaskStatus", "add_task"]
+
+
+def add_task(
+    s: Session,
+    kind: str,
+    *,
+    project_id: int | None = None,
+    package_id: int | None = None,
+    submitter_id: int | None = None,
+    parent_id: int | None = None,
+    arch: str | None = None,
+    summary: str = "",
+    params: dict[str, Any] | None = None,
+    workflow_id: str | None = None,
+) -> Task:
+    """A pending task in the caller's transaction (a job's tree is written in one)."""
+    task = Task(
+        kind=kind,
+        project_id=project_id,
+        package_id=package_id,
+        submitter_id=submitter_id,
+        parent_id=parent_id,
+        arch=arch,
+        summary=summary[:255],
+        params=params or {},
+        workflow_id=workflow_id,
+        status=TaskStatus.PENDING.value,
+    )
+    s.add(task)
+    s.flush()
+    return task
 
 
 class TaskService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(
-        self,
-        kind: str,
-        *,
-        project_id: int | None = None,
-        package_id: int | None = None,
-        submitter_id: int | None = None,
-        parent_id: int | None = None,
-        arch: str | None = None,
-        summary: str = "",
-        params: dict[str, Any] | None = None,
-    ) -> int:
+    def create(self, kind: str, **fields: Any) -> int:
+        """A pending task in its own transaction (fields as add_task's)."""
         with self.db.session() as s:
-            task = Task(
-                kind=kind,
-                project_id=project_id,
-                package_id=package_id,
-                submitter_id=submitter_id,
-                parent_id=parent_id,
-                arch=arch,
-                summary=summary[:255],
-                params=params or {},
-            )
-            s.add(task)
-            s.flush()
-            return task.id
+            return add_task(s, kind, **fields).id
 
     def set_workflow(self, task_id: int, workflow_id: str) -> None:
         with self.db.session() as s:
@@ -73,7 +84,7 @@ class TaskService:
                 raise NotFound(f"task {task_id} does not exist")
             if task.status in TERMINAL:
                 raise Conflict(f"task {task_id} is already {task.status}")
-            task.status = "running"
+            task.status = TaskStatus.RUNNING.value
             task.started_at = task.started_at or utcnow()
 
     def finish(
@@ -85,6 +96,7 @@ class TaskService:
         error: str | None = None,
     ) -> None:
         assert status in TERMINAL, status
+        status = TaskStatus(status).value
         with self.db.session() as s:
             task = s.get(Task, task_id)
             if task is None:

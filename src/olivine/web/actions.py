@@ -1,26 +1,31 @@
-"""What a signed-in user can do from the pages. Every action goes through the same code as the
-API (the /api/v1 handlers are called with the session's caller), so permissions, task records
-and workflows are the API's; this module only turns form posts into those calls."""
+"""What a signed-in user can do from the pages. Every action calls the same submit() and
+services as the API (with the session's caller), so permissions, task records and workflows
+are the API's; this module only turns form posts into those calls."""
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from olivine.api.access import check_apply, check_cancel
 from olivine.api.deps import project_for, require_user
-from olivine.api.routes import imports as imports_api
-from olivine.api.routes import projects as projects_api
-from olivine.api.routes import repos_api
-from olivine.api.routes import tasks as tasks_api
-from olivine.api.schemas import ApplyIn
+from olivine.api.temporal import connection, job_context
 from olivine.auth.policy import Action, Principal
-from olivine.errors import NotFound, OlivineError, ValidationFailed
-from olivine.web import queries
+from olivine.batches import service as batches
+from olivine.batches.retry import ACTION, retry_batch
+from olivine.builds.jobs import BuildRequest
+from olivine.builds.service import submit_build, submit_build_batch
+from olivine.builds.submit import batch_names as build_names
+from olivine.db.models import Project
+from olivine.errors import OlivineError, ValidationFailed
+from olivine.imports.jobs import ImportRequest
+from olivine.imports.service import submit_import, submit_import_batch
+from olivine.imports.submit import batch_names as import_names
+from olivine.jobs.cancel import cancel_task as cancel
+from olivine.projects.jobs import submit_apply
+from olivine.projects.loader import load_project_text
+from olivine.repos.jobs import submit_publish, submit_rollback
 from olivine.web.render import WebRoute, caller, check_csrf, finish, render, services
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -29,14 +34,8 @@ MAX_FILE = 4_000_000
 
 
 def build_available() -> bool:
-    """Build controls appear when the build capability's API is installed."""
-    return importlib.util.find_spec("olivine.api.routes.builds") is not None
-
-
-def _builds_api() -> Any:
-    if not build_available():
-        raise NotFound("builds are not available in this installation")
-    return importlib.import_module("olivine.api.routes.builds")
+    """Build controls appear on the pages (builds are part of every installation now)."""
+    return True
 
 
 def see_other(request: Request, url: str) -> Response:
@@ -69,13 +68,22 @@ async def apply_submit(
     try:
         if not text.strip():
             raise ValidationFailed("paste a project file or choose one to upload")
-        out = await projects_api.apply_project(
-            ApplyIn(file=text, filename=filename, wait=False), request, services(request), who
-        )
+        pf = load_project_text(text, filename)
+        pid = await run_in_threadpool(check_apply, services(request), who, pf.name)
+        out = await submit_apply(job_context(request, who), pf, filename, pid)
     except OlivineError as exc:
         ctx = {"text": text, "error": exc.message}
         return render(request, "apply.html", ctx, status=exc.status)
     return see_other(request, f"/tasks/{out.task_id}")
+
+
+async def _project(request: Request, who: Principal, name: str, action: Action) -> Project:
+    require_user(who)
+    return await run_in_threadpool(project_for, services(request), who, name, action)
+
+
+def _names(packages: str) -> list[str]:
+    return [n for n in packages.replace(",", " ").split() if n]
 
 
 @router.post("/projects/{name}/packages/{package}/import", dependencies=CSRF)
@@ -86,8 +94,9 @@ async def import_package(
     who: Principal = Depends(caller),
     ref: str = Form("", max_length=255),
 ) -> Response:
-    body = imports_api.ImportIn(package=package, ref=ref.strip() or None)
-    out = await imports_api.import_package(name, body, request, services(request), who)
+    p = await _project(request, who, name, Action.IMPORT)
+    req = ImportRequest(package, ref.strip() or None)
+    out = await submit_import(job_context(request, who), p, req)
     return see_other(request, f"/tasks/{out.task_id}")
 
 
@@ -98,7 +107,10 @@ async def import_srpm(
     """Import an uploaded source RPM (as `olivine import P PKG --srpm FILE`)."""
     if not srpm.filename:
         raise ValidationFailed("choose a source RPM to upload")
-    out = await imports_api.import_srpm(name, request, services(request), who, package, srpm)
+    p = await _project(request, who, name, Action.IMPORT)
+    put = await run_in_threadpool(services(request).store.put_stream, srpm.file)
+    req = ImportRequest(package, None, put.sha256, srpm.filename)
+    out = await submit_import(job_context(request, who), p, req)
     return see_other(request, f"/tasks/{out.task_id}")
 
 
@@ -111,29 +123,22 @@ async def import_batch(
     all: bool = Form(False),
 ) -> Response:
     """Import several packages (names separated by spaces, commas or lines) or all of them."""
-    names = [n for n in packages.replace(",", " ").split() if n]
-    if not names and not all:
-        raise ValidationFailed("name the packages to import, or choose all of them")
-    body = imports_api.BatchIn(packages=names, all=all)
-    out = await imports_api.import_batch(name, body, request, services(request), who)
+    p = await _project(request, who, name, Action.IMPORT)
+    names = import_names(p, _names(packages), all)
+    out = await submit_import_batch(job_context(request, who), p, names)
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
 
 @router.post("/projects/{name}/batches/{batch_id}/retry", dependencies=CSRF)
-async def retry_batch(
+async def retry(
     name: str, batch_id: int, request: Request, who: Principal = Depends(caller)
 ) -> Response:
-    """Run the failed items of a batch again, as a new batch."""
+    """Run what did not end done in a batch (either kind) again, as a new batch."""
     svc = services(request)
-    p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
-    found = await run_in_threadpool(queries.batch, svc.db, p.id, batch_id)
-    if found is None:
-        raise NotFound(f"batch {batch_id} is not a batch of project {name}")
-    if found[0].kind == "build":
-        out = await _builds_api().retry_batch(batch_id, request, svc, who)
-    else:
-        body = imports_api.BatchIn(retry=batch_id)
-        out = await imports_api.import_batch(name, body, request, svc, who)
+    p = await _project(request, who, name, Action.READ)
+    view = await run_in_threadpool(batches.get, svc.db, batch_id, p.id)
+    p = await _project(request, who, name, ACTION[view.kind])
+    out = await retry_batch(job_context(request, who), p, view)
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
 
@@ -147,9 +152,9 @@ async def build_package(
     scratch: bool = Form(False),
 ) -> Response:
     """Build the latest import (or the one whose forge commit is `scm_hash`)."""
-    api = _builds_api()
-    body = api.BuildIn(package=package, scm_hash=scm_hash.strip() or None, scratch=scratch)
-    out = await api.build_package(name, body, request, services(request), who)
+    p = await _project(request, who, name, Action.SCRATCH_BUILD if scratch else Action.BUILD)
+    req = BuildRequest(package, scm_hash.strip() or None, scratch)
+    out = await submit_build(job_context(request, who), p, req)
     return see_other(request, f"/tasks/{out.task_id}")
 
 
@@ -162,13 +167,9 @@ async def build_batch(
     all: bool = Form(False),
 ) -> Response:
     """Build several packages (or all) in BuildRequires order."""
-    names = [n for n in packages.replace(",", " ").split() if n]
-    if not names and not all:
-        raise ValidationFailed("name the packages to build, or choose all of them")
-    api = _builds_api()
-    out = await api.build_batch(
-        name, api.BatchIn(packages=names, all=all), request, services(request), who
-    )
+    p = await _project(request, who, name, Action.BUILD)
+    names = build_names(p, _names(packages), all)
+    out = await submit_build_batch(job_context(request, who), p, names)
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
 
@@ -182,20 +183,22 @@ async def rollback_repo(
     arch: str = Form("", max_length=64),
 ) -> Response:
     """Serve an earlier revision of one repo/arch again (a manager's act)."""
-    body = repos_api.RollbackIn(to=to, arch=arch or None)
-    await run_in_threadpool(repos_api.rollback_repo, name, repo, body, services(request), who)
+    p = await _project(request, who, name, Action.MANAGE)
+    await submit_rollback(job_context(request, who), p, repo, to, arch or None)
     return see_other(request, f"/projects/{name}/repos/{repo}")
 
 
 @router.post("/projects/{name}/publish", dependencies=CSRF)
 async def publish(name: str, request: Request, who: Principal = Depends(caller)) -> Response:
     """Publish every repository of the project again (new revisions only where they change)."""
-    body = repos_api.PublishIn(full=True)
-    await repos_api.publish(name, body, request, services(request), who)
+    p = await _project(request, who, name, Action.BUILD)
+    await submit_publish(job_context(request, who), p, f"requested by {who.name}")
     return see_other(request, f"/projects/{name}/repos")
 
 
 @router.post("/tasks/{task_id}/cancel", dependencies=CSRF)
 async def cancel_task(task_id: int, request: Request, who: Principal = Depends(caller)) -> Response:
-    await tasks_api.cancel_task(task_id, request, services(request), who)
+    svc = services(request)
+    await run_in_threadpool(check_cancel, svc, who, task_id)
+    await cancel(svc, connection(request).client, task_id)
     return see_other(request, f"/tasks/{task_id}")

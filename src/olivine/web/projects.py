@@ -9,7 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import project_for
 from olivine.auth.policy import Action, Principal, allowed
-from olivine.errors import NotFound
+from olivine.batches import service as batches
+from olivine.batches.service import DONE
+from olivine.domain.scheduling import to_retry
 from olivine.imports.diff import import_diff
 from olivine.imports.records import get_revision
 from olivine.projects.service import ProjectService
@@ -19,11 +21,6 @@ from olivine.web.actions import build_available
 from olivine.web.render import WebRoute, caller, render, services
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-# what "Retry failed" runs again, per batch kind (as the import and build batch services do)
-RETRIED = {
-    "import": ("failed", "pending"),
-    "build": ("failed", "skipped", "pending", "building", "cancelled"),
-}
 PAGE = 100
 DIFF_LINES = 20_000  # a page a browser still renders quickly; the API has the whole diff
 
@@ -110,7 +107,7 @@ async def import_diff_page(
 async def batch_list(name: str, request: Request, who: Principal = Depends(caller)) -> HTMLResponse:
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
-    rows = await run_in_threadpool(queries.batches, svc.db, p.id)
+    rows = await run_in_threadpool(batches.list_batches, svc.db, p.id)
     live = any(b.task_status not in TERMINAL for b in rows if b.task_status)
     return render(request, "batches.html", {"p": p, "rows": rows, "live": live})
 
@@ -121,20 +118,17 @@ async def batch_page(
 ) -> HTMLResponse:
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
-    found = await run_in_threadpool(queries.batch, svc.db, p.id, batch_id)
-    if found is None:
-        raise NotFound(f"batch {batch_id} is not a batch of project {name}")
-    line, items = found
-    live = line.task_status is not None and line.task_status not in TERMINAL
-    again = RETRIED.get(line.kind, ("failed",))
-    failed = [i for i in items if i.status in again and not live]
+    view = await run_in_threadpool(batches.get, svc.db, batch_id, p.id)
+    live = view.task_status is not None and view.task_status not in TERMINAL
+    again = [] if live else to_retry({i.package: i.status for i in view.items}, DONE[view.kind])
+    failed = [i for i in view.items if i.package in again]
     return render(
         request,
         "batch.html",
         {
             "p": p,
-            "b": line,
-            "items": items,
+            "b": view,
+            "items": view.items,
             "live": live,
             "failed": failed,
             "build_available": build_available(),

@@ -4,19 +4,18 @@ live, full-log download, cancel)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from sqlalchemy import desc, select
 from starlette.concurrency import run_in_threadpool
 
-from olivine.api.routes.tasks import visible_task
-from olivine.auth.policy import Action, Principal, allowed
+from olivine.api.access import may_cancel, visible_task
+from olivine.auth.policy import Principal
+from olivine.builds.queries import build_of_task
 from olivine.db.base import Database
-from olivine.db.models import Build, Task, TaskLog
+from olivine.db.models import Task
 from olivine.errors import ValidationFailed
-from olivine.tasks.queries import TaskFilter, TaskRow, list_tasks, project_of
+from olivine.tasks.queries import Node, TaskFilter, TaskRow, list_tasks, log_tail, task_tree
 from olivine.tasks.service import STATES, TERMINAL
 from olivine.web import queries
 from olivine.web.render import WebRoute, caller, render, services
@@ -26,12 +25,6 @@ PAGE = 50
 TAIL_BYTES = 128 * 1024
 MAX_TREE = 2000
 TAIL_LINES = 40  # of a failed subtask's log, shown under the reason
-
-
-@dataclass
-class Node:
-    task: Task
-    children: list[Node] = field(default_factory=list)
 
 
 @router.get("/tasks")
@@ -77,32 +70,6 @@ async def task_list(
     )
 
 
-def _tree(db: Database, root: Task) -> tuple[Node, int]:
-    """The task and its descendants (breadth-first, at most MAX_TREE of them)."""
-    top = Node(root)
-    frontier = {root.id: top}
-    count = 0
-    with db.session() as s:
-        while frontier and count < MAX_TREE:
-            kids = list(
-                s.scalars(
-                    select(Task)
-                    .where(Task.parent_id.in_(list(frontier)))
-                    .order_by(Task.id)
-                    .limit(MAX_TREE - count)
-                )
-            )
-            nxt: dict[int, Node] = {}
-            for k in kids:
-                node = Node(k)
-                frontier[k.parent_id or 0].children.append(node)
-                nxt[k.id] = node
-            count += len(kids)
-            frontier = nxt
-        s.expunge_all()
-    return top, count
-
-
 def _first_failure(node: Node) -> Task | None:
     """The deepest failed task under a failed one: where the one-line reason comes from."""
     for child in node.children:
@@ -111,45 +78,10 @@ def _first_failure(node: Node) -> Task | None:
     return None
 
 
-def log_tail(db: Database, task_id: int, limit: int = TAIL_BYTES) -> tuple[str, int, bool]:
-    """The end of a task's log: (text, last seq, whether earlier output was left out)."""
-    parts: list[str] = []
-    size, last, cut = 0, -1, False
-    with db.session() as s:
-        q = select(TaskLog.seq, TaskLog.text).where(TaskLog.task_id == task_id)
-        for seq, text in s.execute(q.order_by(desc(TaskLog.seq))):
-            last = max(last, seq)
-            if size + len(text) > limit:
-                parts.append(text[-(limit - size) :] if size < limit else "")
-                cut = True
-                break
-            parts.append(text)
-            size += len(text)
-    return "".join(reversed(parts)), last, cut
-
-
-def _build_of(db: Database, task_id: int) -> Build | None:
-    with db.session() as s:
-        b = s.scalar(select(Build).where(Build.task_id == task_id))
-        if b is not None:
-            s.expunge(b)
-        return b
-
-
-def _may_cancel(svc_db: Database, who: Principal, row: TaskRow) -> bool:
-    t = row.task
-    if who.anonymous or t.status in TERMINAL:
-        return False
-    if who.is_admin or (t.submitter_id is not None and t.submitter_id == who.user_id):
-        return True
-    project = project_of(svc_db, t)
-    return project is not None and allowed(who, Action.CANCEL, project.id, project.public)
-
-
 def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
-    tree, count = _tree(db, row.task)
+    tree, count = task_tree(db, row.task, MAX_TREE)
     failure = _first_failure(tree) if row.task.status == "failed" else None
-    text, last, cut = log_tail(db, row.task.id)
+    text, last, cut = log_tail(db, row.task.id, TAIL_BYTES)
     ctx: dict[str, object] = {
         "row": row,
         "t": row.task,
@@ -159,8 +91,8 @@ def _task_page(db: Database, who: Principal, row: TaskRow) -> dict[str, object]:
         "last_seq": last,
         "cut": cut,
         "failure": failure,
-        "build": _build_of(db, row.task.id),
-        "may_cancel": _may_cancel(db, who, row),
+        "build": build_of_task(db, row.task.id),
+        "may_cancel": row.task.status not in TERMINAL and may_cancel(db, who, row),
         "live": row.task.status not in TERMINAL,
     }
     if row.task.status == "failed":

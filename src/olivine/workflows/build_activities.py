@@ -1,31 +1,24 @@
 """The activities of the build workflows and their inputs: thin calls into olivine.builds
-(steps, records, batches), each on the queue that can run it (build queues: SRPM and arch
-builds; the orchestration queue: the rest)."""
+(steps, records) and olivine.domain.scheduling, each on the queue that can run it (build
+queues: SRPM and arch builds; the orchestration queue: the rest). Errors are raised as they
+are: the worker interceptor makes a domain error final unless it is `retryable`."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from olivine.builds import batches, records
-from olivine.builds.steps import (
-    ArchStepResult,
-    BuildFailed,
-    SrpmStepResult,
-    arch_step,
-    finish_step,
-    published_in_all,
-    srpm_step,
-)
-from olivine.domain.buildorder import build_order
-from olivine.errors import OlivineError
+from olivine.builds import records
+from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
+from olivine.builds.steps import arch_step, finish_step, srpm_step
+from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
 from olivine.fetch.policy import FetchPolicy
+from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
 from olivine.services import Services
 from olivine.tasks.service import TaskLogWriter
 from olivine.workflows.publish import PublishRequest, request_publish
@@ -57,10 +50,11 @@ class ArchTasksInput:
 class FinishStepInput:
     task_id: int
     build_id: int
-    srpm: dict[str, Any]
-    results: list[dict[str, Any]]
+    srpm: SrpmStepResult
+    results: list[ArchStepResult]
     project_id: int = 0
     submitter_id: int | None = None
+    wait_publish: bool = True  # before the job layer finish also asked the publisher
 
 
 @dataclass
@@ -72,31 +66,29 @@ class MarkInput:
 
 @dataclass
 class OrderInput:
-    srpms: dict[str, dict[str, Any]]  # package -> SrpmStepResult as a dict
+    srpms: dict[str, SrpmStepResult]
+    failed: list[str] = field(default_factory=list)  # packages whose SRPM step failed
+    project_id: int = 0
 
 
 @dataclass
-class BuildItemInput:
-    item_id: int
-    status: str
-    reason: str | None = None
+class PublishAsk:
+    """A finished build asks its project's publisher for its RPMs, and to be told."""
 
-
-@dataclass
-class Schedule:
-    deps: dict[str, list[str]] = field(default_factory=dict)
-    cycles: list[list[str]] = field(default_factory=list)
-
-
-def _final(e: OlivineError) -> ApplicationError:
-    return ApplicationError(e.message, type=type(e).__name__, non_retryable=True)
+    task_id: int
+    project: str
+    artifact_ids: list[int]
+    reason: str
+    reply_to: str
+    submitter_id: int | None = None
 
 
 def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[[], bool]:
     """Polled by the sandbox a few times a second: heartbeats, flushes the log (a quiet build's
-    last lines must not wait in the buffer), and says whether the build was cancelled. Temporal
+    last lines must not wait in the buffer), and says whether the build was canceled. Temporal
     delivers a cancel only with a heartbeat reply (throttled to most of the heartbeat timeout),
-    so the build task's status is read too, once a second: the workflow marks it at once."""
+    so the build task's status is read too, once a second: the workflow marks it canceled as
+    soon as Temporal has accepted the cancel."""
     task_id = records.get_build(svc.db, build_id).task_id
     last, seen = [0.0], [False]
 
@@ -109,7 +101,7 @@ def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[
             last[0] = now
             log.flush()
             if task_id is not None:
-                seen[0] = svc.tasks.status_of(task_id)[0] == "canceled"
+                seen[0] = svc.tasks.status_of(task_id)[0] == CANCELED
         return seen[0]
 
     return check
@@ -119,40 +111,34 @@ class BuildActivities:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
 
-    def orchestration(self) -> list[Any]:
-        return [self.arch_tasks, self.finish, self.mark, self.order, self.batch_item]
+    def orchestration(self) -> list[Callable[..., Any]]:
+        return [self.arch_tasks, self.finish, self.mark, self.order, self.publish]
 
-    def builder(self) -> list[Any]:
+    def builder(self) -> list[Callable[..., Any]]:
         return [self.srpm, self.arch]
 
     def _log(self, task_id: int) -> TaskLogWriter:
         return TaskLogWriter(self.svc.tasks, task_id)
 
     @activity.defn(name="build_srpm")
-    def srpm(self, inp: SrpmInput) -> dict[str, Any]:
+    def srpm(self, inp: SrpmInput) -> SrpmStepResult:
         log = self._log(inp.task_id)
         try:
+            check = _cancel_check(self.svc, inp.build_id, log)
             res = srpm_step(
-                self.svc.db,
-                self.svc.forge,
-                self.svc.store,
-                inp.build_id,
-                log.line,
-                _cancel_check(self.svc, inp.build_id, log),
+                self.svc.db, self.svc.forge, self.svc.store, inp.build_id, log.line, check
             )
             log.line(f"SRPM {res.srpm_name}: arches {', '.join(res.arches)}")
-            return {
-                **asdict(res),
-                "arch_tasks": self._arch_tasks(inp.task_id, inp.build_id, res.arches),
-            }
-        except OlivineError as e:
-            log.line(f"build failed: {e.message}")
-            raise _final(e) from e
+            res.arch_tasks = self._arch_tasks(inp.task_id, inp.build_id, res.arches)
+            return res
+        except Exception as e:
+            log.line(f"build failed: {getattr(e, 'message', e)}")
+            raise
         finally:
             log.close()
 
     @activity.defn(name="build_arch")
-    def arch(self, inp: ArchInput) -> dict[str, Any]:
+    def arch(self, inp: ArchInput) -> ArchStepResult:
         self.svc.tasks.start(inp.task_id)  # running from when a worker of the arch has it
         log = self._log(inp.task_id)
         try:
@@ -169,9 +155,7 @@ class BuildActivities:
                 policy=FetchPolicy.from_settings(self.svc.settings),  # external repos
             )
             log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
-            return asdict(res)
-        except (BuildFailed, OlivineError) as e:
-            raise _final(e) from e
+            return res
         finally:
             log.close()
 
@@ -181,102 +165,94 @@ class BuildActivities:
 
     def _arch_tasks(self, task_id: int, build_id: int, arches: list[str]) -> dict[str, int]:
         """One child task per arch (a retried activity finds the ones it made)."""
-        inp = ArchTasksInput(task_id, build_id, arches)
-        parent = self.svc.tasks.get(inp.task_id)
-        have = {t.arch: t.id for t in self.svc.tasks.children(inp.task_id) if t.arch}
-        for arch in inp.arches:
+        parent = self.svc.tasks.get(task_id)
+        have = {t.arch: t.id for t in self.svc.tasks.children(task_id) if t.arch}
+        for arch in arches:
             if arch not in have:
                 have[arch] = self.svc.tasks.create(
                     "build-arch",
                     project_id=parent.project_id,
                     package_id=parent.package_id,
                     submitter_id=parent.submitter_id,
-                    parent_id=inp.task_id,
+                    parent_id=task_id,
                     arch=arch,
                     summary=f"{parent.summary} ({arch})",
-                    params={"build_id": inp.build_id},
+                    params={"build_id": build_id},
                 )
                 queue = f"olivine-build-{arch}"
                 self.svc.tasks.log(have[arch], f"waiting for an {arch} worker (queue {queue})\n")
-        return {a: have[a] for a in inp.arches}
+        return {a: have[a] for a in arches}
 
     @activity.defn(name="build_finish")
-    async def finish(self, inp: FinishStepInput) -> dict[str, Any]:
-        """Record the build's RPMs in the project (a failed arch fails the build), then ask the
-        project's publisher for them and wait until `all` holds them: a batch starts the
-        builds that need them only then."""
+    async def finish(self, inp: FinishStepInput) -> BuildResult:
+        """Record the build's RPMs in the project (a failed arch fails the build). The
+        workflow then asks the project's publisher for them (PublishAsk)."""
         work = asyncio.ensure_future(asyncio.to_thread(self._finish, inp))
         while not work.done():
             activity.heartbeat()
             await asyncio.wait([work], timeout=5)
-        out: dict[str, Any] = work.result()
-        if not out["artifact_ids"]:
-            return out
+        out = work.result()
+        if inp.wait_publish and out.artifact_ids:  # a workflow from before the job layer
+            req = PublishRequest(out.artifact_ids, reason=f"build {inp.build_id}")
+            await request_publish(activity.client(), out.project, req)
+        return out
+
+    def _finish(self, inp: FinishStepInput) -> BuildResult:
+        log = self._log(inp.task_id)
+        try:
+            out = finish_step(
+                self.svc.db,
+                self.svc.store,
+                inp.build_id,
+                inp.srpm,
+                inp.results,
+                log.line,
+                task_id=inp.task_id,
+            )
+            return BuildResult(**out)
+        except Exception as e:
+            log.line(f"build failed: {getattr(e, 'message', e)}")
+            raise
+        finally:
+            log.close()
+
+    @activity.defn(name="build_publish")
+    async def publish(self, inp: PublishAsk) -> str:
         await asyncio.to_thread(
             self.svc.tasks.log, inp.task_id, "publishing into the project's repositories\n"
         )
         req = PublishRequest(
-            out["artifact_ids"], reason=f"build {inp.build_id}", submitter_id=inp.submitter_id
+            inp.artifact_ids,
+            reason=inp.reason,
+            submitter_id=inp.submitter_id,
+            reply_to=inp.reply_to,
         )
-        await request_publish(activity.client(), out["project"], req)
-        while not await asyncio.to_thread(
-            published_in_all, self.svc.db, inp.project_id, out["artifact_ids"]
-        ):
-            activity.heartbeat()
-            await asyncio.sleep(0.05)
-        await asyncio.to_thread(self.svc.tasks.log, inp.task_id, f"published {out['nevr']}\n")
-        return out
-
-    def _finish(self, inp: FinishStepInput) -> dict[str, Any]:
-        log = self._log(inp.task_id)
-        try:
-            fields = {k: v for k, v in inp.srpm.items() if k != "arch_tasks"}
-            return finish_step(
-                self.svc.db,
-                self.svc.store,
-                inp.build_id,
-                SrpmStepResult(**fields),
-                [ArchStepResult(**r) for r in inp.results],
-                log.line,
-                task_id=inp.task_id,
-                publish=False,  # the project's publisher does it
-            )
-        except OlivineError as e:
-            log.line(f"build failed: {e.message}")
-            raise _final(e) from e
-        finally:
-            log.close()
+        return await request_publish(activity.client(), inp.project, req)
 
     @activity.defn(name="build_mark")
     def mark(self, inp: MarkInput) -> None:
-        """A build ended outside its steps (cancelled, no worker): the build and its unfinished
+        """A build ended outside its steps (canceled, no worker): the build and its unfinished
         arch tasks say so."""
-        records.finish_build(self.svc.db, inp.build_id, inp.status, inp.reason)
+        status = BuildStatus(CANCELED if inp.status in ("cancelled", CANCELED) else inp.status)
+        records.finish_build(self.svc.db, inp.build_id, status, inp.reason)
         task_id = records.get_build(self.svc.db, inp.build_id).task_id
         if task_id is None:
             return
-        status = "canceled" if inp.status == "cancelled" else "failed"
+        task_status = TaskStatus.CANCELED if status == CANCELED else TaskStatus.FAILED
         for child in self.svc.tasks.children(task_id):
-            self.svc.tasks.finish(child.id, status, error=inp.reason)
-            if child.arch and child.status not in ("succeeded", "failed", "canceled"):
+            self.svc.tasks.finish(child.id, task_status, error=inp.reason)
+            if child.arch and child.status not in TERMINAL:
                 records.record_arch(
                     self.svc.db,
                     inp.build_id,
                     child.arch,
-                    inp.status,
+                    status,
                     reason=inp.reason,
                     task_id=child.id,
                 )
 
     @activity.defn(name="build_batch_order")
     def order(self, inp: OrderInput) -> Schedule:
-        reqs = {n: s["build_requires"] for n, s in inp.srpms.items()}
-        prov = {n: s["provides"] for n, s in inp.srpms.items()}
-        o = build_order(reqs, prov)
-        group = {p: g for g in o.groups for p in g}
-        deps = {n: sorted(d for d in o.deps.get(n, ()) if d not in group[n]) for n in inp.srpms}
-        return Schedule(deps, [list(c) for c in o.cycles])
-
-    @activity.defn(name="build_batch_item")
-    def batch_item(self, inp: BuildItemInput) -> None:
-        batches.set_item(self.svc.db, inp.item_id, inp.status, inp.reason)
+        made = {n: SrpmFacts(s.build_requires, s.provides) for n, s in inp.srpms.items()}
+        known = {n: records.built_names(self.svc.db, inp.project_id, n) for n in inp.failed}
+        return plan_batch(made, inp.failed, known)

@@ -1,12 +1,11 @@
 """Builds as Temporal workflows: one package (Build: SRPM, then one arch build per arch in
-parallel on `olivine-build-<arch>`, then finish) and many in BuildRequires order (BuildBatch).
-Orchestration only: the activities call olivine.builds."""
+parallel on `olivine-build-<arch>`, then finish and publish) and many in BuildRequires order
+(BuildBatch, driving olivine.domain.scheduling). Orchestration only."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -21,46 +20,62 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from olivine.batches.service import BatchItemRef, ItemOutcome, ItemStatus
+    from olivine.builds.jobs import (
+        ArchStepResult,
+        BuildBatchInput,
+        BuildBatchResult,
+        BuildInput,
+        BuildResult,
+        SrpmStepResult,
+    )
+    from olivine.domain.scheduling import Schedule, next_moves
+    from olivine.jobs.status import CANCELED, TaskStatus
+    from olivine.workflows.batches import report_build
     from olivine.workflows.build_activities import (
         ArchInput,
-        ArchStepResult,
         ArchTasksInput,
         BuildActivities,
-        BuildItemInput,
         FinishStepInput,
         MarkInput,
         OrderInput,
-        Schedule,
+        PublishAsk,
         SrpmInput,
     )
-    from olivine.workflows.common import (
-        DEFAULT_RETRY,
-        QUEUE,
-        SHORT,
-        FinishInput,
-        LogInput,
-        TaskInput,
-        build_queue,
-    )
-    from olivine.workflows.tasks import error_message, run_task
+    from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, build_queue
+    from olivine.workflows.publish import AwaitsPublisher
+    from olivine.workflows.tasks import error_message, finish, log, run_task
 
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
 
 BUILD_TIMEOUT = timedelta(hours=6)
-HEARTBEAT = timedelta(minutes=2)
-WORKER_WAIT = 900  # seconds an arch build waits for a worker of its arch before failing
 BATCH_CONCURRENCY = 8
-# A build's own failure is final; a worker that died (heartbeat timeout) is retried.
+# Patch markers (workflow.patched): histories started before each change replay the old way.
+PUBLISH_SIGNAL = "build-waits-for-published-signal"
+SRPM_SKIP = "batch-skips-dependents-of-failed-srpm"
+SKIP_ENDS_BUILD = "skipped-item-ends-its-build-and-task"
+CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
+# A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
+# interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=4,
-    non_retryable_error_types=DEFAULT_RETRY.non_retryable_error_types,
 )
 
 
-def _opts(timeout: timedelta = SHORT) -> dict[str, Any]:
-    return {"start_to_close_timeout": timeout, "retry_policy": DEFAULT_RETRY}
+def _opts() -> dict[str, Any]:
+    return {"start_to_close_timeout": SHORT, "retry_policy": DEFAULT_RETRY}
+
+
+def _build_opts(p: BuildInput, queue_arch: str) -> dict[str, Any]:
+    return {
+        "task_queue": build_queue(queue_arch),
+        "start_to_close_timeout": BUILD_TIMEOUT,
+        "schedule_to_start_timeout": timedelta(seconds=p.worker_wait),
+        "heartbeat_timeout": timedelta(seconds=p.heartbeat),
+        "retry_policy": BUILD_RETRY,
+    }
 
 
 def _no_worker(err: BaseException) -> bool:
@@ -72,221 +87,226 @@ def _no_worker(err: BaseException) -> bool:
     return False
 
 
-async def _log(task_id: int, text: str) -> None:
-    await workflow.execute_activity("task_log", LogInput(task_id, text + "\n"), **_opts())
-
-
-async def _arch_build(p: dict[str, Any], srpm: dict[str, Any], arch: str, task_id: int) -> dict:
+async def _arch_build(
+    p: BuildInput, srpm: SrpmStepResult, arch: str, task_id: int
+) -> ArchStepResult:
     """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
-    wait = int(p.get("worker_wait", WORKER_WAIT))
-    inp = ArchInput(task_id, p["build_id"], srpm["srpm_sha256"], srpm["srpm_name"], arch)
+    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch)
     try:
-        res: dict[str, Any] = await workflow.execute_activity(
-            "build_arch",
-            inp,
-            task_queue=build_queue(arch),
-            start_to_close_timeout=BUILD_TIMEOUT,
-            schedule_to_start_timeout=timedelta(seconds=wait),
-            heartbeat_timeout=HEARTBEAT,
-            retry_policy=BUILD_RETRY,
+        res = await workflow.execute_activity_method(
+            BuildActivities.arch, inp, **_build_opts(p, arch)
         )
     except ActivityError as e:
-        reason = (
-            f"no worker: no {arch} worker took the build within {wait} s"
-            if _no_worker(e)
-            else error_message(e)
-        )
-        res = asdict(ArchStepResult(arch, [], reason))
-    status = "succeeded" if not res["reason"] else "failed"
-    if res["reason"] == "cancelled":
-        status = "canceled"
-    await workflow.execute_activity(
-        "task_finish", FinishInput(task_id, status, result=res, error=res["reason"]), **_opts()
-    )
+        if isinstance(e.cause, CancelledError):
+            reason = CANCELED
+        elif _no_worker(e):
+            reason = f"no worker: no {arch} worker took the build within {p.worker_wait} s"
+        else:
+            reason = error_message(e)
+        res = ArchStepResult(arch, [], reason)
+    status = TaskStatus.SUCCEEDED if not res.reason else TaskStatus.FAILED
+    if res.reason in ("cancelled", CANCELED):
+        status = TaskStatus.CANCELED
+    result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
+    await finish(task_id, status, result=result, error=res.reason)
     return res
 
 
+async def srpm_stage(p: BuildInput) -> SrpmStepResult:
+    try:
+        return await workflow.execute_activity_method(
+            BuildActivities.srpm, SrpmInput(p.task_id, p.build_id), **_build_opts(p, p.srpm_arch)
+        )
+    except ActivityError as e:
+        if not _no_worker(e):
+            raise
+        reason = f"no worker: no {p.srpm_arch} worker took the SRPM build within {p.worker_wait} s"
+        await workflow.execute_activity_method(
+            BuildActivities.mark, MarkInput(p.build_id, "failed", reason), **_opts()
+        )
+        raise ApplicationError(reason, non_retryable=True) from None
+
+
 @workflow.defn(name="Build")
-class BuildWorkflow:
-    """params: build_id, project, package, srpm_arch (the queue of the SRPM stage),
-    worker_wait?, srpm? (a batch has made the SRPM already)."""
-
+class BuildWorkflow(AwaitsPublisher):
     @workflow.run
-    async def run(self, inp: TaskInput) -> dict[str, Any]:
-        p = inp.params
+    async def run(self, inp: BuildInput) -> BuildResult:
+        p = inp.resolved()
 
-        async def body() -> dict[str, Any]:
-            srpm: dict[str, Any] = p.get("srpm") or await _srpm_stage(inp.task_id, p)
-            tasks: dict[str, int] = srpm.get("arch_tasks") or await workflow.execute_activity(
-                "build_arch_tasks",
-                ArchTasksInput(inp.task_id, p["build_id"], srpm["arches"]),
+        async def body() -> BuildResult:
+            srpm = p.srpm or await srpm_stage(p)
+            tasks = srpm.arch_tasks or await workflow.execute_activity_method(
+                BuildActivities.arch_tasks,
+                ArchTasksInput(p.task_id, p.build_id, srpm.arches),
                 **_opts(),
             )
             results = await asyncio.gather(
-                *(_arch_build(p, srpm, a, tasks[a]) for a in srpm["arches"])
+                *(_arch_build(p, srpm, a, tasks[a]) for a in srpm.arches)
             )
-            out: dict[str, Any] = await workflow.execute_activity(
-                "build_finish",
+            signal = workflow.patched(PUBLISH_SIGNAL)
+            out = await workflow.execute_activity_method(
+                BuildActivities.finish,
                 FinishStepInput(
-                    inp.task_id,
-                    p["build_id"],
+                    p.task_id,
+                    p.build_id,
                     srpm,
                     list(results),
-                    p["project_id"],
-                    p.get("submitter_id"),
+                    p.project_id,
+                    p.submitter_id,
+                    wait_publish=not signal,
                 ),
                 start_to_close_timeout=timedelta(minutes=30),
                 heartbeat_timeout=timedelta(seconds=30),
                 retry_policy=DEFAULT_RETRY,
             )
+            if signal and out.artifact_ids:
+                await self._publish(p, out)
             return out
 
         try:
-            return await run_task(inp.task_id, body)
+            return await run_task(p.task_id, body)
         except (asyncio.CancelledError, CancelledError):
             await asyncio.shield(
-                workflow.execute_activity(
-                    "build_mark", MarkInput(p["build_id"], "cancelled", "cancelled"), **_opts()
+                workflow.execute_activity_method(
+                    BuildActivities.mark, MarkInput(p.build_id, CANCELED, CANCELED), **_opts()
                 )
             )
             raise
 
+    async def _publish(self, p: BuildInput, out: BuildResult) -> None:
+        """Ask the project's publisher for the RPMs, and wait for its signal that `all` has
+        them: a batch starts the builds that need them only then."""
+        ask = PublishAsk(
+            p.task_id,
+            out.project,
+            out.artifact_ids,
+            f"build {p.build_id}",
+            workflow.info().workflow_id,
+            p.submitter_id,
+        )
+        await workflow.execute_activity_method(BuildActivities.publish, ask, **_opts())
+        await self.answer(out.project, "built, but publishing failed: ")
+        await log(p.task_id, f"published {out.nevr}")
 
-async def _srpm_stage(task_id: int, p: dict[str, Any]) -> dict[str, Any]:
-    wait = int(p.get("worker_wait", WORKER_WAIT))
-    try:
-        res: dict[str, Any] = await workflow.execute_activity(
-            "build_srpm",
-            SrpmInput(task_id, p["build_id"]),
-            task_queue=build_queue(p["srpm_arch"]),
-            start_to_close_timeout=BUILD_TIMEOUT,
-            schedule_to_start_timeout=timedelta(seconds=wait),
-            heartbeat_timeout=HEARTBEAT,
-            retry_policy=BUILD_RETRY,
-        )
-        return res
-    except ActivityError as e:
-        if not _no_worker(e):
-            raise
-        reason = f"no worker: no {p['srpm_arch']} worker took the SRPM build within {wait} s"
-        await workflow.execute_activity(
-            "build_mark", MarkInput(p["build_id"], "failed", reason), **_opts()
-        )
-        raise ApplicationError(reason, non_retryable=True) from None
+
+State = dict[str, tuple[str, str | None]]
 
 
 @workflow.defn(name="BuildBatch")
 class BuildBatchWorkflow:
-    """params: batch_id, project, srpm_arch, worker_wait?, items [{item_id, package, build_id,
-    task_id}]. SRPMs first, then each package's Build (ID `build-<build_id>`) once the builds it
-    build-requires are published; cycles start together; a failed dependency skips."""
+    """SRPMs first, then each package's Build (ID `build-<build_id>`) once the builds it
+    build-requires are published; cycles start together; a failed dependency (its SRPM or
+    its build) skips."""
 
     @workflow.run
-    async def run(self, inp: TaskInput) -> dict[str, Any]:
-        p = inp.params
-        items = {i["package"]: i for i in p["items"]}
+    async def run(self, inp: BuildBatchInput) -> BuildBatchResult:
+        p = inp.resolved()
+        items = {i.package: i for i in p.items}
         gate = asyncio.Semaphore(BATCH_CONCURRENCY)
-        state: dict[str, tuple[str, str | None]] = {}
+        state: State = {}
 
         async def item_status(name: str, status: str, reason: str | None = None) -> None:
             state[name] = (status, reason)
-            await workflow.execute_activity(
-                "build_batch_item",
-                BuildItemInput(items[name]["item_id"], status, reason),
-                **_opts(),
-            )
+            await report_build(items[name].item_id, status, reason)
+            if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
+                await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
-        async def srpm(name: str) -> dict[str, Any] | None:
+        async def srpm(name: str) -> SrpmStepResult | None:
             i = items[name]
             async with gate:
                 try:
-                    return await _srpm_stage(i["task_id"], {**p, "build_id": i["build_id"]})
+                    return await srpm_stage(p.build_input(i, None))
                 except (ActivityError, ApplicationError) as e:
-                    await item_status(name, "failed", error_message(e))
-                    await workflow.execute_activity(
-                        "task_finish",
-                        FinishInput(i["task_id"], "failed", error=error_message(e)),
-                        **_opts(),
-                    )
+                    await item_status(name, ItemStatus.FAILED, error_message(e))
+                    await finish(i.task_id, TaskStatus.FAILED, error=error_message(e))
                     return None
 
-        async def build(name: str, made: dict[str, Any]) -> None:
+        async def build(name: str, made: SrpmStepResult) -> None:
             i = items[name]
-            params = {**p, "build_id": i["build_id"], "package": name, "srpm": made}
-            params.pop("items", None)
-            await item_status(name, "building")
+            await item_status(name, ItemStatus.BUILDING)
             async with gate:
                 try:
                     await workflow.execute_child_workflow(
-                        "Build",
-                        TaskInput(i["task_id"], params),
-                        id=f"build-{i['build_id']}",
+                        BuildWorkflow.run,
+                        p.build_input(i, made),
+                        id=f"build-{i.build_id}",
                         task_queue=QUEUE,
                     )
-                    await item_status(name, "built")
+                    await item_status(name, ItemStatus.BUILT)
                 except Exception as e:  # a failed item does not stop the batch
-                    await item_status(name, "failed", _reason(e))
+                    await item_status(name, ItemStatus.FAILED, error_message(e))
 
-        async def body() -> dict[str, Any]:
+        async def body() -> BuildBatchResult:
             made = dict(zip(items, await asyncio.gather(*(srpm(n) for n in items)), strict=True))
             ok = {n: s for n, s in made.items() if s is not None}
-            plan: Schedule = await workflow.execute_activity(
-                "build_batch_order", OrderInput(ok), result_type=Schedule, **_opts()
-            )
+            failed = [n for n, s in made.items() if s is None]
+            order = OrderInput(ok, failed if workflow.patched(SRPM_SKIP) else [], p.project_id)
+            plan = await workflow.execute_activity_method(BuildActivities.order, order, **_opts())
             if plan.cycles:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
-                await _log(inp.task_id, f"cycles, built together: {cycles}")
-            await self._schedule(ok, plan, state, item_status, build)
+                await log(p.task_id, f"cycles, built together: {cycles}")
+            await _drive(ok, plan, state, item_status, build)
             counts: dict[str, int] = {}
             for status, _ in state.values():
                 counts[status] = counts.get(status, 0) + 1
-            return {
-                "batch_id": p["batch_id"],
-                "counts": counts,
-                "cycles": plan.cycles,
-                "items": [{"package": n, "status": s, "reason": r} for n, (s, r) in state.items()],
-            }
+            outcomes = [ItemOutcome(n, s, r) for n, (s, r) in state.items()]
+            return BuildBatchResult(p.batch_id, counts, plan.cycles, outcomes)
 
-        return await run_task(inp.task_id, body)
-
-    async def _schedule(
-        self,
-        ok: dict[str, Any],
-        plan: Schedule,
-        state: dict[str, tuple[str, str | None]],
-        status: Callable[..., Awaitable[None]],
-        build: Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]],
-    ) -> None:
-        waiting = set(ok)
-        running: dict[str, asyncio.Task[None]] = {}
-        while True:
-            progressed = False
-            for n in sorted(waiting):
-                deps = plan.deps.get(n, [])
-                bad = [d for d in deps if state.get(d, ("", None))[0] in ("failed", "skipped")]
-                if bad:
-                    waiting.discard(n)
-                    progressed = True
-                    await status(n, "skipped", f"dependency {', '.join(bad)} did not build")
-                elif all(state.get(d, ("", None))[0] == "built" for d in deps):
-                    waiting.discard(n)
-                    progressed = True
-                    running[n] = asyncio.create_task(build(n, ok[n]))
-            if not running:
-                if progressed:
-                    continue
-                break
-            done, _ = await workflow.wait(
-                list(running.values()), return_when=asyncio.FIRST_COMPLETED
-            )
-            for n in [n for n, t in running.items() if t in done]:
-                running.pop(n)
-        for n in sorted(waiting):  # unreachable unless the order is inconsistent
-            await status(n, "skipped", "its dependencies never built")
+        try:
+            return await run_task(p.task_id, body)
+        except (asyncio.CancelledError, CancelledError):
+            if workflow.patched(CANCEL_ENDS_ITEMS):
+                ended = {ItemStatus.BUILT, ItemStatus.FAILED, ItemStatus.SKIPPED}
+                open_items = [n for n in items if state.get(n, ("", None))[0] not in ended]
+                await asyncio.shield(_cancel_items(p, [items[n] for n in open_items]))
+            raise
 
 
-def _reason(err: BaseException) -> str:
-    cause: BaseException = err
-    while getattr(cause, "cause", None) is not None:
-        cause = cause.cause  # type: ignore[attr-defined]
-    return cause.message if isinstance(cause, ApplicationError) else str(cause)
+async def _cancel_items(p: BuildBatchInput, open_items: list[BatchItemRef]) -> None:
+    """A canceled batch: its unfinished items say canceled, and so do their builds and tasks
+    (a Build that was running records that itself; one never started does not exist)."""
+    for i in open_items:
+        await report_build(i.item_id, ItemStatus.CANCELED, CANCELED)
+        await workflow.execute_activity_method(
+            BuildActivities.mark, MarkInput(i.build_id or 0, CANCELED, CANCELED), **_opts()
+        )
+        await finish(i.task_id, TaskStatus.CANCELED, error=CANCELED)
+
+
+async def _end_skipped(build_id: int, task_id: int, reason: str | None) -> None:
+    """A skipped package's build never runs: it fails with the reason (freeing its NEVR
+    claim), and so does its task."""
+    why = f"skipped: {reason}"
+    await workflow.execute_activity_method(
+        BuildActivities.mark, MarkInput(build_id, "failed", why), **_opts()
+    )
+    await finish(task_id, TaskStatus.FAILED, error=why)
+
+
+async def _drive(
+    ok: dict[str, SrpmStepResult],
+    plan: Schedule,
+    state: State,
+    status: Callable[..., Awaitable[None]],
+    build: Callable[[str, SrpmStepResult], Coroutine[Any, Any, None]],
+) -> None:
+    """Start and skip what olivine.domain.scheduling.next_moves says, until nothing waits."""
+    waiting = set(ok)
+    running: dict[str, asyncio.Task[None]] = {}
+    while True:
+        moves = next_moves(plan.deps, {n: s for n, (s, _) in state.items()}, waiting)
+        for n in sorted([*moves.skip, *moves.start]):
+            waiting.discard(n)
+            if n in moves.skip:
+                await status(n, ItemStatus.SKIPPED, moves.skip[n])
+            else:
+                running[n] = asyncio.create_task(build(n, ok[n]))
+        if moves.skip or moves.start:
+            continue  # a skip may decide a package that waits for the skipped one
+        if not running:
+            break
+        done, _ = await workflow.wait(list(running.values()), return_when=asyncio.FIRST_COMPLETED)
+        for n in [n for n, t in running.items() if t in done]:
+            running.pop(n)
+    for n in sorted(waiting):  # unreachable unless the order is inconsistent
+        await status(n, ItemStatus.SKIPPED, "its dependencies never built")

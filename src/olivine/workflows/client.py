@@ -1,20 +1,18 @@
-"""The Temporal client, and starting task-backed workflows with domain workflow IDs."""
+"""The Temporal client (jobs start their workflows through olivine.jobs.starter)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from olivine.config import Settings
 from olivine.errors import UpstreamError, ValidationFailed
-from olivine.workflows.common import QUEUE
 
 # Temporal refuses a payload over 2 MB (its default blob size limit) and the start then fails
-# after the task row exists, leaving it pending for ever; inputs are kept well under that.
+# after the task row exists, leaving it pending for ever; record_job refuses bigger inputs.
 PAYLOAD_LIMIT = 1024 * 1024
 
 
@@ -48,22 +46,3 @@ async def connect(settings: Settings, attempts: int = 1) -> Client:
             last = e
             await asyncio.sleep(0.5)
     raise UpstreamError(f"cannot reach Temporal at {settings.temporal_target}: {last}")
-
-
-async def start(
-    client: Client, workflow: str, arg: Any, workflow_id: str, queue: str = QUEUE
-) -> WorkflowHandle[Any, Any]:
-    """Start a workflow; a repeated start with the same ID is a no-op returning the handle."""
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
-    check_payload_size(arg, f"the input of {workflow_id}")
-    try:
-        return await client.start_workflow(
-            workflow,
-            arg,
-            id=workflow_id,
-            task_queue=queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(workflow_id)

@@ -23,28 +23,22 @@ def queues_for_arch(arch: str) -> list[str]:
     return [build_queue(a) for a in [arch, *extra]]
 
 
-# Infrastructure failures (a worker died, the DB blinked) are retried; domain errors are not.
+# The one retry rule: every failure is retried with backoff, except what the worker interceptor
+# (olivine.workflows.interceptors) marks final: a domain error whose `retryable` is False (bad
+# input fails at once; UpstreamError, GitError and other network failures are retried).
 DEFAULT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
-    non_retryable_error_types=[
-        "ValidationFailed",
-        "NotFound",
-        "Conflict",
-        "Forbidden",
-        "IntegrityFailure",
-        "OlivineError",
-        "UpstreamError",
-        "BuildFailed",
-    ],
 )
 SHORT = timedelta(minutes=2)
 
 
 @dataclass
 class TaskInput:
-    """Every task-backed workflow takes its task id plus its own parameters."""
+    """The input of workflows not yet given their own dataclass (and of every task-backed
+    workflow before the job layer): a task id plus parameters."""
 
     task_id: int
     params: dict[str, Any] = field(default_factory=dict)

@@ -1,155 +1,152 @@
 """Imports as Temporal workflows: one package (Import) and many at once (ImportBatch).
-Orchestration only: the activities call olivine.imports."""
+Orchestration only: the activity calls olivine.imports.service.run_import."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from olivine.batches.service import BatchItemRef, ItemStatus
     from olivine.errors import OlivineError
     from olivine.fetch.policy import FetchPolicy
-    from olivine.imports import batches
-    from olivine.imports.service import ProjectRef, run_import
+    from olivine.imports.jobs import (
+        ImportBatchInput,
+        ImportBatchResult,
+        ImportInput,
+        ImportOutcome,
+    )
+    from olivine.imports.service import ImportResult, ProjectRef, run_import
+    from olivine.jobs.status import TaskStatus
     from olivine.projects.schema import ProjectFile
     from olivine.projects.service import ProjectService
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
-    from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, TaskInput
-    from olivine.workflows.tasks import run_task
+    from olivine.workflows.batches import report_import
+    from olivine.workflows.common import DEFAULT_RETRY, QUEUE
+    from olivine.workflows.tasks import error_message, finish, run_task
 
-IMPORT_TIMEOUT = timedelta(hours=2)  # a large lookaside over a slow link
 BATCH_CONCURRENCY = 8
-
-
-@dataclass
-class BatchItemInput:
-    item_id: int
-    status: str
-    reason: str | None = None
 
 
 class ImportActivities:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
 
-    def all(self) -> list[Any]:
-        return [self.import_package, self.batch_item]
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.import_package]
 
     @activity.defn(name="import_package")
-    def import_package(self, inp: TaskInput) -> dict[str, Any]:
-        """params: project, package, ref?, srpm_sha256? (an uploaded SRPM), submitter_id?"""
-        p = inp.params
-        row = ProjectService(self.svc.db).get(p["project"])
+    def import_package(self, inp: ImportInput) -> ImportResult:
+        p = inp.resolved()
+        row = ProjectService(self.svc.db).get(p.project)
         project = ProjectRef(row.id, ProjectFile.model_validate(row.spec))
-        log = TaskLogWriter(self.svc.tasks, inp.task_id)
+        log = TaskLogWriter(self.svc.tasks, p.task_id)
         try:
             with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as tmp:
                 srpm = None
-                if p.get("srpm_sha256"):
-                    name = p.get("srpm_name") or f"{p['package']}.src.rpm"
-                    srpm = self.svc.store.download(p["srpm_sha256"], Path(tmp) / Path(name).name)
+                if p.srpm_sha256:
+                    name = Path(p.srpm_name or f"{p.package}.src.rpm").name
+                    srpm = self.svc.store.download(p.srpm_sha256, Path(tmp) / name)
                 result = run_import(
                     self.svc.db,
                     self.svc.store,
                     self.svc.forge,
                     project,
-                    p["package"],
-                    ref=p.get("ref"),
+                    p.package,
+                    ref=p.ref,
                     srpm=srpm,
-                    submitter_id=p.get("submitter_id"),
-                    task_id=inp.task_id,
+                    submitter_id=p.submitter_id,
+                    task_id=p.task_id,
                     log=log.line,
                     policy=FetchPolicy.from_settings(self.svc.settings),
                 )
             log.line(f"import {result.status}: {result.nevr} at {result.forge_commit}")
-            return result.to_dict()
+            return result
         except OlivineError as e:
-            log.line(f"import failed: {e.message}")
+            attempt = activity.info().attempt
+            again = " (will try again)" if e.retryable else ""
+            log.line(f"import failed{again}: {e.message} [attempt {attempt}]")
             raise  # final or retried by its `retryable` (workflows/interceptors.py)
         finally:
             log.close()
-
-    @activity.defn(name="import_batch_item")
-    def batch_item(self, inp: BatchItemInput) -> None:
-        batches.set_item(self.svc.db, inp.item_id, inp.status, inp.reason)
 
 
 @workflow.defn(name="Import")
 class ImportWorkflow:
     @workflow.run
-    async def run(self, inp: TaskInput) -> dict[str, Any]:
-        async def body() -> dict[str, Any]:
-            res: dict[str, Any] = await workflow.execute_activity(
-                "import_package",
-                inp,
-                start_to_close_timeout=IMPORT_TIMEOUT,
+    async def run(self, inp: ImportInput) -> ImportResult:
+        p = inp.resolved()
+
+        async def body() -> ImportResult:
+            return await workflow.execute_activity_method(
+                ImportActivities.import_package,
+                p,
+                start_to_close_timeout=timedelta(seconds=p.timeout),
                 retry_policy=DEFAULT_RETRY,
             )
-            return res
 
-        return await run_task(inp.task_id, body)
+        return await run_task(p.task_id, body)
 
 
-def _reason(err: BaseException) -> str:
-    cause: BaseException = err
-    while getattr(cause, "cause", None) is not None:
-        cause = cause.cause  # type: ignore[attr-defined]
-    return cause.message if isinstance(cause, ApplicationError) else str(cause)
+CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
 
 
 @workflow.defn(name="ImportBatch")
 class ImportBatchWorkflow:
-    """params: items [{item_id, task_id, package}], project, submitter_id. Each item is an
-    Import child workflow (ID `import-<task>`), at most BATCH_CONCURRENCY at a time."""
+    """Each item is an Import child workflow (ID `import-<task>`), at most BATCH_CONCURRENCY
+    at a time; a failed item does not stop the batch."""
 
     @workflow.run
-    async def run(self, inp: TaskInput) -> dict[str, Any]:
+    async def run(self, inp: ImportBatchInput) -> ImportBatchResult:
+        p = inp.resolved()
         gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+        done: set[str] = set()
 
-        async def one(item: dict[str, Any]) -> dict[str, Any]:
-            params = {
-                "project": inp.params["project"],
-                "package": item["package"],
-                "submitter_id": inp.params.get("submitter_id"),
-            }
+        async def one(item: BatchItemRef) -> ImportOutcome:
+            res: ImportResult | None = None
             async with gate:
                 try:
-                    res: dict[str, Any] = await workflow.execute_child_workflow(
-                        "Import",
-                        TaskInput(item["task_id"], params),
-                        id=f"import-{item['task_id']}",
+                    res = await workflow.execute_child_workflow(
+                        ImportWorkflow.run,
+                        p.item_input(item),
+                        id=f"import-{item.task_id}",
                         task_queue=QUEUE,
                     )
-                    status, reason = res["status"], None
+                    status: str = res.status
+                    reason = None
                 except Exception as e:  # a failed item does not stop the batch
-                    status, reason, res = "failed", _reason(e), {}
-            await workflow.execute_activity(
-                "import_batch_item",
-                BatchItemInput(item["item_id"], status, reason),
-                start_to_close_timeout=SHORT,
-                retry_policy=DEFAULT_RETRY,
-            )
-            return {
-                "package": item["package"],
-                "status": status,
-                "error": reason,
-                "nevr": res.get("nevr"),
-                "task_id": item["task_id"],
-            }
+                    status, reason = ItemStatus.FAILED.value, error_message(e)
+            await report_import(item.item_id, status, reason)
+            done.add(item.package)
+            nevr = res.nevr if res else None
+            return ImportOutcome(item.package, status, reason, nevr, item.task_id)
 
-        async def body() -> dict[str, Any]:
-            results = await asyncio.gather(*(one(i) for i in inp.params["items"]))
+        async def body() -> ImportBatchResult:
+            results = await asyncio.gather(*(one(i) for i in p.items))
+            done.update(r.package for r in results)
             counts: dict[str, int] = {}
             for r in results:
-                counts[r["status"]] = counts.get(r["status"], 0) + 1
-            return {"batch_id": inp.params["batch_id"], "counts": counts, "items": list(results)}
+                counts[r.status] = counts.get(r.status, 0) + 1
+            return ImportBatchResult(p.batch_id, counts, list(results))
 
-        return await run_task(inp.task_id, body)
+        try:
+            return await run_task(p.task_id, body)
+        except (asyncio.CancelledError, CancelledError):
+            if workflow.patched(CANCEL_ENDS_ITEMS):
+                left = [i for i in p.items if i.package not in done]
+                await asyncio.shield(_cancel_items(left))
+            raise
+
+
+async def _cancel_items(items: list[BatchItemRef]) -> None:
+    for i in items:
+        await report_import(i.item_id, ItemStatus.CANCELED.value, "canceled")
+        await finish(i.task_id, TaskStatus.CANCELED, error="canceled")

@@ -43,9 +43,11 @@ class ApplyProjectWorkflow:
     @workflow.run
     async def run(self, inp: TaskInput) -> dict[str, Any]:
         async def body() -> dict[str, Any]:
-            res: dict[str, Any] = await workflow.execute_activity(
-                "project_apply", inp, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
+            return await workflow.execute_activity_method(
+                ProjectActivities.apply,
+                inp,
+                start_to_close_timeout=SHORT,
+                retry_policy=DEFAULT_RETRY,
             )
-            return res
 
         return await run_task(inp.task_id, body)

@@ -20,14 +20,25 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
     from olivine.projects.service import ProjectService
-    from olivine.repos.service import publish_project
+    from olivine.repos.service import publish_project, rollback
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
+    from olivine.workflows.tasks import error_message
 
 PUBLISH_TIMEOUT = timedelta(minutes=30)
 IDLE = timedelta(minutes=10)  # a publisher with nothing to do ends; the next request restarts it
 RUNS_PER_HISTORY = 200  # then continue-as-new, to keep the workflow history small
+ANSWER_WAIT = timedelta(hours=1)  # how long a requester waits for the publisher's answer
+
+
+@dataclass
+class RollbackRequest:
+    """Serve revision `to` of a repo again (one arch, or every arch that has it)."""
+
+    repo: str
+    to: int
+    arch: str | None = None
 
 
 @dataclass
@@ -36,6 +47,26 @@ class PublishRequest:
     full: bool = False  # select every repo again (filters changed, or no hint)
     reason: str = ""
     submitter_id: int | None = None
+    reply_to: str | None = None  # a workflow to signal `published` once the repos have them
+    rollback: RollbackRequest | None = None  # a head move instead of a publish
+    task_id: int | None = None  # the requester's task, where a rollback logs
+
+
+@dataclass
+class RollbackBatch:
+    project: str
+    rollback: RollbackRequest
+    task_id: int | None = None
+
+
+@dataclass
+class Published:
+    """What the publisher signals each requester (`published`): its RPMs are out, or why not."""
+
+    artifact_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    arches: list[str] = field(default_factory=list)  # of a rollback
+    task_id: int | None = None  # the repo-publish task that did it
 
 
 @dataclass
@@ -51,13 +82,15 @@ class PublishBatch:
     full: bool
     reasons: list[str]
     submitter_id: int | None = None
+    reply_to: list[str] = field(default_factory=list)
 
 
 def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
     ids = sorted({i for r in requests for i in r.artifact_ids})
     reasons = list(dict.fromkeys(r.reason for r in requests if r.reason))
     submitter = next((r.submitter_id for r in requests if r.submitter_id), None)
-    return PublishBatch(project, ids, any(r.full for r in requests), reasons, submitter)
+    replies = list(dict.fromkeys(r.reply_to for r in requests if r.reply_to))
+    return PublishBatch(project, ids, any(r.full for r in requests), reasons, submitter, replies)
 
 
 class PublishActivities:
@@ -90,11 +123,12 @@ class PublishActivities:
                 task_id=task_id,
             )
             log.line(f"{len(result.revisions)} new revisions in {result.seconds:.2f}s")
-        except OlivineError as e:
+        except OlivineError as e:  # final unless retryable (workflows/interceptors.py)
             log.line(f"publish failed: {e.message}")
             log.close()
-            self.svc.tasks.finish(task_id, "failed", error=e.message)
-            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
+            if not e.retryable:
+                self.svc.tasks.finish(task_id, "failed", error=e.message)
+            raise
         log.close()
         out = {
             "task_id": task_id,
@@ -103,6 +137,19 @@ class PublishActivities:
         }
         self.svc.tasks.finish(task_id, "succeeded", result=out)
         return out
+
+    @activity.defn(name="repo_rollback")
+    def rollback(self, batch: RollbackBatch) -> list[str]:
+        """A head move, made by the publisher like every other change of what is served."""
+        rb = batch.rollback
+        log = TaskLogWriter(self.svc.tasks, batch.task_id) if batch.task_id else None
+        arches = rollback(self.svc.db, batch.project, rb.repo, rb.to, rb.arch)
+        if log is not None:
+            log.line(
+                f"{batch.project}/{rb.repo}: revision {rb.to} is current for {', '.join(arches)}"
+            )
+            log.close()
+        return arches
 
 
 @workflow.defn(name="Publisher")
@@ -129,24 +176,86 @@ class PublisherWorkflow:
             except TimeoutError:
                 if not self._pending:
                     return {"runs": runs}
+            for req in [r for r in self._pending if r.rollback is not None]:
+                self._pending.remove(req)
+                await _rollback(inp.project, req)
+            if not self._pending:
+                continue
             batch = merge(inp.project, self._pending)
             self._pending = []
             batch.full = batch.full or after_failure  # a lost hint: select everything again
+            error, task_id = None, None
             try:
-                await workflow.execute_activity(
-                    "repo_publish",
+                out = await workflow.execute_activity_method(
+                    PublishActivities.publish,
                     batch,
                     task_queue=REPO_QUEUE,
                     start_to_close_timeout=PUBLISH_TIMEOUT,
                     retry_policy=DEFAULT_RETRY,
                 )
-                after_failure = False
+                after_failure, task_id = False, out.get("task_id")
             except ActivityError as e:  # recorded in the task; the publisher keeps serving
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
-                after_failure = True
+                after_failure, error = True, error_message(e)
+            await _answer(batch, error, task_id)
             runs += 1
             if runs >= RUNS_PER_HISTORY:
                 workflow.continue_as_new(PublisherInput(inp.project, self._pending))
+
+
+class AwaitsPublisher:
+    """Mixed into a workflow that asks its project's publisher for something (a build's RPMs,
+    a publish, a rollback) with `reply_to` set: the publisher's `published` signal answers."""
+
+    _answer: Published | None = None
+
+    @workflow.signal(name="published")
+    def published(self, answer: Published) -> None:
+        self._answer = answer
+
+    async def answer(self, project: str, failed: str = "") -> Published:
+        """The answer; raised as the job's failure if the publish failed or never answered."""
+        try:
+            await workflow.wait_condition(lambda: self._answer is not None, timeout=ANSWER_WAIT)
+        except TimeoutError:
+            raise ApplicationError(
+                f"{failed}the publisher of {project} did not answer within {ANSWER_WAIT}",
+                non_retryable=True,
+            ) from None
+        assert self._answer is not None
+        if self._answer.error:
+            raise ApplicationError(f"{failed}{self._answer.error}", non_retryable=True)
+        return self._answer
+
+
+async def _rollback(project: str, req: PublishRequest) -> None:
+    assert req.rollback is not None
+    answer = Published()
+    try:
+        answer.arches = await workflow.execute_activity_method(
+            PublishActivities.rollback,
+            RollbackBatch(project, req.rollback, req.task_id),
+            task_queue=REPO_QUEUE,
+            start_to_close_timeout=PUBLISH_TIMEOUT,
+            retry_policy=DEFAULT_RETRY,
+        )
+    except ActivityError as e:
+        answer.error = error_message(e)
+    if req.reply_to:
+        await _signal(req.reply_to, answer)
+
+
+async def _signal(wf_id: str, answer: Published) -> None:
+    try:
+        await workflow.get_external_workflow_handle(wf_id).signal("published", answer)
+    except Exception:  # the requester ended meanwhile (canceled): nobody to tell
+        workflow.logger.info("requester %s is gone", wf_id)
+
+
+async def _answer(batch: PublishBatch, error: str | None, task_id: int | None) -> None:
+    """Signal every requester that asked to be told (a build waiting for its RPMs)."""
+    for wf_id in batch.reply_to:
+        await _signal(wf_id, Published(batch.artifact_ids, error, task_id=task_id))
 
 
 def publisher_id(project: str) -> str:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import asdict, is_dataclass
+from typing import Any, TypeVar
 
 from temporalio import activity, workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from olivine.jobs.status import TaskStatus
     from olivine.services import Services
     from olivine.workflows.common import DEFAULT_RETRY, SHORT, FinishInput, LogInput
+
+T = TypeVar("T")
 
 
 class TaskActivities:
@@ -32,35 +36,53 @@ class TaskActivities:
 
 
 def error_message(err: BaseException) -> str:
-    """The innermost message of an activity failure: what the user should read."""
+    """The innermost message of a failure (activity, child workflow): what the user reads."""
     cause: BaseException | None = err
-    while isinstance(cause, ActivityError) and cause.cause is not None:
+    while isinstance(cause, FailureError) and cause.cause is not None:
         cause = cause.cause
-    if isinstance(cause, ApplicationError):
+    if isinstance(cause, FailureError):
         return cause.message
     return str(cause or err)
 
 
-async def run_task(task_id: int, body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+def as_result(value: Any) -> dict[str, Any] | None:
+    """A workflow's result as a task row keeps it."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return value if isinstance(value, dict) else None
+
+
+async def finish(task_id: int, status: TaskStatus, **kw: Any) -> None:
+    await workflow.execute_activity_method(
+        TaskActivities.task_finish,
+        FinishInput(task_id, status.value, **kw),
+        start_to_close_timeout=SHORT,
+        retry_policy=DEFAULT_RETRY,
+    )
+
+
+async def log(task_id: int, text: str) -> None:
+    await workflow.execute_activity_method(
+        TaskActivities.task_log,
+        LogInput(task_id, text + "\n"),
+        start_to_close_timeout=SHORT,
+        retry_policy=DEFAULT_RETRY,
+    )
+
+
+async def run_task(task_id: int, body: Callable[[], Awaitable[T]]) -> T:
     """Mark the task running, run `body`, and record its outcome (result, failure or cancel)."""
-    opts: dict[str, Any] = {"start_to_close_timeout": SHORT, "retry_policy": DEFAULT_RETRY}
-    await workflow.execute_activity("task_start", task_id, **opts)
+    await workflow.execute_activity_method(
+        TaskActivities.task_start, task_id, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
+    )
     try:
         result = await body()
     except (asyncio.CancelledError, CancelledError):
-        await asyncio.shield(
-            workflow.execute_activity(
-                "task_finish", FinishInput(task_id, "canceled", error="cancelled"), **opts
-            )
-        )
+        await asyncio.shield(finish(task_id, TaskStatus.CANCELED, error="canceled"))
         raise
     except (ActivityError, ApplicationError) as e:
         message = error_message(e)
-        await workflow.execute_activity(
-            "task_finish", FinishInput(task_id, "failed", error=message), **opts
-        )
+        await finish(task_id, TaskStatus.FAILED, error=message)
         raise ApplicationError(message, non_retryable=True) from None
-    await workflow.execute_activity(
-        "task_finish", FinishInput(task_id, "succeeded", result=result), **opts
-    )
+    await finish(task_id, TaskStatus.SUCCEEDED, result=as_result(result))
     return result

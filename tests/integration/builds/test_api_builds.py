@@ -247,10 +247,10 @@ def test_cancel_stops_the_sandbox(stack: Stack, tmp_path: Path) -> None:
     end = time.monotonic() + 30
     while time.monotonic() < end:
         b = stack.client.get(f"/api/v1/builds/{started['build_id']}", headers=h).json()
-        if b["status"] == "cancelled":
+        if b["status"] == "canceled":
             break
         time.sleep(0.3)
-    assert b["status"] == "cancelled"
+    assert b["status"] == "canceled"
 
 
 def _sleepers() -> list[int]:

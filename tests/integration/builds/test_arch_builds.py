@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from olivine.builds.jobs import ArchStepResult
 from olivine.builds.rpminfo import rpm_info
-from olivine.builds.service import ArchResult, dedup_noarch
+from olivine.builds.service import ArchResult
+from olivine.builds.steps import kept_rpms
 
 from .conftest import Builder, Log, project, spec, write_spec
 
@@ -127,12 +129,15 @@ def test_noarch_subpackage_kept_once_from_the_first_arch(builder: Builder, tmp_p
         assert res.ok, res.reason
         results.append(res)
     assert sum(p.name.endswith(".noarch.rpm") for r in results for p in r.rpms) == 2
-    kept = dedup_noarch(results)
-    assert sorted(p.name for p in kept["x86_64"]) == [
+    steps = [
+        ArchStepResult(r.arch, [{"name": p.name, "sha256": p.name} for p in r.rpms])
+        for r in results
+    ]
+    assert sorted(r["name"] for r in kept_rpms(steps)) == [
+        "mixed-1.0-1.el9.i686.rpm",
         "mixed-1.0-1.el9.x86_64.rpm",
         "mixed-common-1.0-1.el9.noarch.rpm",
     ]
-    assert [p.name for p in kept["i686"]] == ["mixed-1.0-1.el9.i686.rpm"]
 
 
 def test_cancel_during_build_stops_rpmbuild(builder: Builder, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import rpm
 
 from olivine.builds.rpminfo import rpm_info
-from olivine.builds.service import batch_order
+from olivine.domain.scheduling import SrpmFacts, plan_batch
 
 from .conftest import Builder, make_repo, spec, write_spec
 
@@ -24,8 +24,13 @@ def _extract(rpm_path: Path, dest: Path) -> Path:
 
 
 def test_batch_order_puts_library_before_program(demo: dict[str, Any]) -> None:
-    order = batch_order(list(demo["srpms"].values()))
-    assert order.levels == ((("greet-doc",), ("libgreet",)), (("greet",),))
+    made = {
+        r.info.name: SrpmFacts(list(r.info.build_requires), list(r.provides))
+        for r in demo["srpms"].values()
+    }
+    plan = plan_batch(made)
+    assert plan.deps == {"libgreet": [], "greet": ["libgreet"], "greet-doc": []}
+    assert plan.cycles == []
 
 
 def test_library_build_has_devel_static_lib_and_debuginfo(demo: dict[str, Any]) -> None:

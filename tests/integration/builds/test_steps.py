@@ -24,6 +24,7 @@ from olivine.db.models import ImportRevision, Package
 from olivine.errors import Conflict
 from olivine.forge.local import LocalForge
 from olivine.projects.service import ProjectService
+from olivine.repos.service import publish_project
 from olivine.storage.fs import FsStore
 
 from .conftest import EXAMPLES, project
@@ -60,6 +61,10 @@ def _build(db: Database, forge: LocalForge, store: FsStore, rev: int, **kw: bool
         for a in srpm.arches
     ]
     out = finish_step(db, store, b, srpm, results, lines.append)
+    if out["artifact_ids"]:  # what the project's publisher does next
+        project_id = records.get_build(db, b).project_id
+        pub = publish_project(db, store, project_id, changed=out["artifact_ids"])
+        out["published"] = {"revisions": pub.revisions}
     return {"build": b, "srpm": srpm, "results": results, "summary": out, "log": lines}
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +21,7 @@ from olivine.db.base import Database
 from olivine.services import Services
 from olivine.web import identity
 from olivine.web.session import COOKIE
+from tests.integration.conftest import Stack
 from tests.integration.web.seed import REASON, Seeded, csrf_of, seed
 
 ESCAPED = html.escape(REASON)
@@ -314,9 +317,8 @@ def test_pages_are_compressed(app_client: TestClient, seeded: Seeded) -> None:
     assert "content-encoding" not in plain.headers and plain.text == r.text
 
 
-def test_manager_serves_an_earlier_revision(
-    app_client: TestClient, seeded: Seeded, db: Database
-) -> None:
+def test_manager_serves_an_earlier_revision(stack: Stack, seeded: Seeded, db: Database) -> None:
+    """The rollback is a task the project's publisher runs (hence the stack, with Temporal)."""
     from olivine.db.models import Repository, RepositoryHead, RepositoryRevision
     from olivine.repos.revisions import list_revisions
 
@@ -330,6 +332,7 @@ def test_manager_serves_an_earlier_revision(
         s.add_all(revs)
         s.flush()
         s.add(RepositoryHead(repository_id=repo.id, arch="x86_64", revision_id=revs[1].id))
+    app_client = stack.client
     login(app_client, seeded.guest)
     assert "Serve this" not in app_client.get("/projects/pub/repos/BaseOS").text
     app_client.cookies.clear()
@@ -341,8 +344,28 @@ def test_manager_serves_an_earlier_revision(
         data={"to": "1", "arch": "x86_64", "csrf": csrf_of(page)},
     )
     assert r.status_code == 200
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        done = [t for t in _tasks_of(db, "repo-rollback") if t.status == "succeeded"]
+        if done:
+            break
+        time.sleep(0.1)
     current = [v.number for v in list_revisions(db, "pub", "BaseOS", "x86_64") if v.current]
     assert current == [1]
+    tasks = stack.services.tasks
+    (task,) = _tasks_of(db, "repo-rollback")
+    assert task.submitter_id is not None and task.status == "succeeded"
+    log = "".join(c.text for c in tasks.read_log(task.id))
+    assert "pub/BaseOS: revision 1 is current for x86_64" in log
+
+
+def _tasks_of(db: Database, kind: str) -> list[Any]:
+    from olivine.db.models import Task
+
+    with db.session() as s:
+        rows = list(s.scalars(select(Task).where(Task.kind == kind)))
+        s.expunge_all()
+        return rows
 
 
 def test_import_diff_page_renders_a_diff(

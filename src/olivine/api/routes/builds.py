@@ -3,6 +3,7 @@ build with each arch's status, reason and build root; a mock config for the proj
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -13,16 +14,19 @@ from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, project_for, require_user
 from olivine.api.params import IdPath
-from olivine.api.temporal import temporal
+from olivine.api.routes.batches import batch_out, retry
+from olivine.api.routes.batches import show_batch as show_any_batch
+from olivine.api.schemas import BatchOut
+from olivine.api.temporal import job_context
 from olivine.auth.policy import Action
-from olivine.builds import batches, records
+from olivine.builds import records
 from olivine.builds.backends.mock import mock_config
-from olivine.builds.submit import Submitted, submit_batch, submit_build
+from olivine.builds.jobs import BuildRequest
+from olivine.builds.service import submit_build, submit_build_batch
+from olivine.builds.submit import batch_names
 from olivine.db.models import Project
-from olivine.errors import NotFound, ValidationFailed
+from olivine.errors import ValidationFailed
 from olivine.projects.schema import BUILD_ARCHES, ProjectFile
-from olivine.workflows.client import start
-from olivine.workflows.common import TaskInput
 
 router = APIRouter(prefix="/api/v1", tags=["builds"])
 
@@ -73,27 +77,6 @@ class BatchIn(BaseModel):
     all: bool = False
 
 
-class BatchItemOut(BaseModel):
-    package: str
-    status: str
-    task_id: int | None
-    reason: str | None
-
-
-class BatchOut(BaseModel):
-    batch_id: int
-    task_id: int | None
-    project: str
-    counts: dict[str, int]
-    items: list[BatchItemOut]
-
-
-async def _start(request: Request, sub: Submitted) -> None:
-    await start(
-        await temporal(request), sub.workflow, TaskInput(sub.task_id, sub.params), sub.workflow_id
-    )
-
-
 @router.post("/projects/{project}/builds", response_model=BuildStarted, status_code=202)
 async def build_package(
     project: str, body: BuildIn, request: Request, svc: Svc, who: Caller
@@ -101,17 +84,8 @@ async def build_package(
     require_user(who)
     action = Action.SCRATCH_BUILD if body.scratch else Action.BUILD
     p = await run_in_threadpool(project_for, svc, who, project, action)
-    sub = await run_in_threadpool(
-        submit_build, svc, p, body.package, who.user_id, body.scm_hash, body.scratch
-    )
-    await _start(request, sub)
-    return BuildStarted(
-        task_id=sub.task_id,
-        build_id=sub.build_ids[0],
-        project=project,
-        package=body.package,
-        status="pending",
-    )
+    req = BuildRequest(body.package, body.scm_hash, body.scratch)
+    return BuildStarted(**asdict(await submit_build(job_context(request, who), p, req)))
 
 
 def _project_of_build(svc: Svc, build_id: int) -> Project:
@@ -171,63 +145,26 @@ def build_files(build_id: IdPath, svc: Svc, who: Caller) -> list[BuildFile]:
     ]
 
 
-def _catalog(p: Project) -> list[str]:
-    return [e["name"] for e in p.spec.get("packages", [])]
-
-
 @router.post("/projects/{project}/build-batch", response_model=BatchOut, status_code=202)
 async def build_batch(
     project: str, body: BatchIn, request: Request, svc: Svc, who: Caller
 ) -> BatchOut:
     require_user(who)
     p = await run_in_threadpool(project_for, svc, who, project, Action.BUILD)
-    names = _catalog(p) if body.all else body.packages
-    if not names:
-        raise ValidationFailed("name packages to build, or ask for all of them")
-    sub = await run_in_threadpool(submit_batch, svc, p, names, who.user_id)
-    await _start(request, sub)
-    assert sub.batch_id is not None
-    return await run_in_threadpool(_batch_out, svc, sub.batch_id, project)
-
-
-def _batch_out(svc: Svc, batch_id: int, project: str) -> BatchOut:
-    b = batches.get(svc.db, batch_id)
-    items = [
-        BatchItemOut(package=i.package, status=i.status, task_id=i.task_id, reason=i.reason)
-        for i in b.items
-    ]
-    return BatchOut(
-        batch_id=b.id, task_id=b.task_id, project=project, counts=b.counts(), items=items
-    )
-
-
-def _batch_project(svc: Svc, batch_id: int) -> Project:
-    b = batches.get(svc.db, batch_id)
-    with svc.db.session() as s:
-        p = s.get(Project, b.project_id)
-        if p is None:
-            raise NotFound(f"build batch {batch_id} does not exist")
-        s.expunge(p)
-        return p
+    names = batch_names(p, body.packages, body.all)
+    return batch_out(await submit_build_batch(job_context(request, who), p, names))
 
 
 @router.get("/build-batches/{batch_id}", response_model=BatchOut)
 def show_batch(batch_id: IdPath, svc: Svc, who: Caller) -> BatchOut:
-    p = project_for(svc, who, _batch_project(svc, batch_id).name, Action.READ)
-    return _batch_out(svc, batch_id, p.name)
+    """The old path of GET /api/v1/batches/{id}."""
+    return show_any_batch(batch_id, svc, who)
 
 
 @router.post("/build-batches/{batch_id}/retry", response_model=BatchOut, status_code=202)
 async def retry_batch(batch_id: IdPath, request: Request, svc: Svc, who: Caller) -> BatchOut:
-    """A new batch of the packages that did not build (failed, skipped, cancelled)."""
-    require_user(who)
-    old = await run_in_threadpool(_batch_project, svc, batch_id)
-    p = await run_in_threadpool(project_for, svc, who, old.name, Action.BUILD)
-    names = await run_in_threadpool(batches.retry_packages, svc.db, batch_id)
-    sub = await run_in_threadpool(submit_batch, svc, p, names, who.user_id)
-    await _start(request, sub)
-    assert sub.batch_id is not None
-    return await run_in_threadpool(_batch_out, svc, sub.batch_id, p.name)
+    """The old path of POST /api/v1/batches/{id}/retry."""
+    return await retry(request, svc, who, batch_id)
 
 
 @router.get("/projects/{project}/mock-config/{arch}", response_class=PlainTextResponse)

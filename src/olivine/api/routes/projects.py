@@ -7,16 +7,15 @@ import asyncio
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from olivine.api.deps import Caller, Svc, project_for, require_admin, require_user
+from olivine.api.access import check_apply
+from olivine.api.deps import Caller, Svc, project_for, require_user
 from olivine.api.schemas import ApplyIn, ApplyOut, ProjectOut
-from olivine.api.temporal import temporal
+from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project
-from olivine.errors import NotFound
+from olivine.projects.jobs import ApplySubmitted, submit_apply
 from olivine.projects.loader import load_project_text_async
 from olivine.projects.service import ProjectService
-from olivine.workflows.client import start
-from olivine.workflows.common import TaskInput
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 APPLY_WAIT_SECONDS = 60
@@ -53,47 +52,28 @@ def show_project(name: str, svc: Svc, who: Caller) -> ProjectOut:
 async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) -> ApplyOut:
     require_user(who)
     pf = await load_project_text_async(body.file, body.filename)
-    try:
-        await run_in_threadpool(project_for, svc, who, pf.name, Action.MANAGE)
-    except NotFound:
-        require_admin(who)  # creating a project is an administrator's act
-    task_id = await run_in_threadpool(
-        svc.tasks.create,
-        "project-apply",
-        submitter_id=who.user_id,
-        summary=f"apply project file {body.filename} for {pf.name}",
-        params={"filename": body.filename},
-        project_id=_existing_id(svc, pf.name),
-    )
-    wf_id = f"project-apply-{task_id}"
-    await run_in_threadpool(svc.tasks.set_workflow, task_id, wf_id)
-    client = await temporal(request)
-    handle = await start(
-        client,
-        "ApplyProject",
-        TaskInput(task_id, {"spec": pf.normalised(), "actor_id": who.user_id}),
-        wf_id,
-    )
+    pid = await run_in_threadpool(check_apply, svc, who, pf.name)
+    sub = await submit_apply(job_context(request, who), pf, body.filename, pid)
     if not body.wait:
-        return ApplyOut(task_id=task_id, project=pf.name, status="pending")
+        return ApplyOut(task_id=sub.task_id, project=pf.name, status="pending")
+    return await _wait(request, svc, sub)
+
+
+async def _wait(request: Request, svc: Svc, sub: ApplySubmitted) -> ApplyOut:
+    handle = (await temporal(request)).get_workflow_handle(sub.workflow_id)
     try:
         res = await asyncio.wait_for(handle.result(), APPLY_WAIT_SECONDS)
     except TimeoutError:
-        return ApplyOut(task_id=task_id, project=pf.name, status="running")
+        return ApplyOut(task_id=sub.task_id, project=sub.project, status="running")
     except Exception:
-        task = await run_in_threadpool(svc.tasks.get, task_id)
-        return ApplyOut(task_id=task_id, project=pf.name, status=task.status, error=task.error)
+        task = await run_in_threadpool(svc.tasks.get, sub.task_id)
+        return ApplyOut(
+            task_id=sub.task_id, project=sub.project, status=task.status, error=task.error
+        )
     return ApplyOut(
-        task_id=task_id,
-        project=pf.name,
+        task_id=sub.task_id,
+        project=sub.project,
         status="succeeded",
         created=res["created"],
         changes=res["changes"],
     )
-
-
-def _existing_id(svc: Svc, name: str) -> int | None:
-    try:
-        return ProjectService(svc.db).get(name).id
-    except NotFound:
-        return None

@@ -3,6 +3,7 @@ uploads; and `install()`, which serves the repositories themselves (/repos/...) 
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -10,14 +11,16 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowFailureError
 
 from olivine.api.deps import Caller, Svc, project_for, require_user, token_from
-from olivine.api.temporal import temporal
+from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import ANONYMOUS, Action, allowed
 from olivine.auth.service import AuthService
-from olivine.errors import NotFound, Unauthenticated, ValidationFailed
+from olivine.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from olivine.repos import routes
 from olivine.repos.http import Authorize, RepoContext
+from olivine.repos.jobs import submit_publish, submit_rollback
 from olivine.repos.rpmmeta import check_rpm_file
 from olivine.repos.service import (
     ArtifactInfo,
@@ -25,13 +28,13 @@ from olivine.repos.service import (
     ingest_rpm,
     list_repos,
     list_revisions,
-    rollback,
 )
 from olivine.repos.serving import ProjectRef
 from olivine.services import Services
 from olivine.workflows.publish import PublishRequest, request_publish
 
 router = APIRouter(prefix="/api/v1/projects/{project}", tags=["repositories"])
+ROLLBACK_WAIT = 30  # seconds
 
 
 class RepoOut(BaseModel):
@@ -70,7 +73,9 @@ class RollbackIn(BaseModel):
 class RollbackOut(BaseModel):
     repository: str
     revision: int
-    arches: list[str]
+    arches: list[str] = Field(description="the arches now serving it (empty while running)")
+    task_id: int
+    status: str
 
 
 class PublishIn(BaseModel):
@@ -81,6 +86,7 @@ class PublishIn(BaseModel):
 class PublishOut(BaseModel):
     project: str
     workflow_id: str
+    task_id: int
 
 
 class ArtifactOut(BaseModel):
@@ -128,24 +134,42 @@ def diff(
 
 
 @router.post("/repos/{repo}/rollback", response_model=RollbackOut)
-def rollback_repo(project: str, repo: str, body: RollbackIn, svc: Svc, who: Caller) -> RollbackOut:
+async def rollback_repo(
+    project: str, repo: str, body: RollbackIn, request: Request, svc: Svc, who: Caller
+) -> RollbackOut:
+    """Serve an earlier revision again, through the project's publisher (a task with a log);
+    answers when it is done, or after ROLLBACK_WAIT with the task still running."""
     require_user(who)
-    project_for(svc, who, project, Action.MANAGE)
-    arches = rollback(svc.db, project, repo, body.to, body.arch)
-    return RollbackOut(repository=repo, revision=body.to, arches=arches)
+    p = await run_in_threadpool(project_for, svc, who, project, Action.MANAGE)
+    sub = await submit_rollback(job_context(request, who), p, repo, body.to, body.arch)
+    handle = (await temporal(request)).get_workflow_handle(sub.workflow_id)
+    try:
+        res = await asyncio.wait_for(handle.result(), ROLLBACK_WAIT)
+    except TimeoutError:
+        return RollbackOut(
+            repository=repo, revision=body.to, arches=[], task_id=sub.task_id, status="running"
+        )
+    except WorkflowFailureError:
+        task = await run_in_threadpool(svc.tasks.get, sub.task_id)
+        raise Conflict(f"rollback task {sub.task_id} failed: {task.error}") from None
+    return RollbackOut(
+        repository=repo,
+        revision=body.to,
+        arches=res["arches"],
+        task_id=sub.task_id,
+        status="succeeded",
+    )
 
 
 @router.post("/publish", response_model=PublishOut, status_code=202)
 async def publish(
     project: str, body: PublishIn, request: Request, svc: Svc, who: Caller
 ) -> PublishOut:
+    """Publish every repository again (a task; the project's publisher does it)."""
     require_user(who)
-    await run_in_threadpool(project_for, svc, who, project, Action.BUILD)
-    req = PublishRequest(
-        full=body.full, reason=f"requested by {who.name}", submitter_id=who.user_id
-    )
-    wf_id = await request_publish(await temporal(request), project, req)
-    return PublishOut(project=project, workflow_id=wf_id)
+    p = await run_in_threadpool(project_for, svc, who, project, Action.BUILD)
+    sub = await submit_publish(job_context(request, who), p, f"requested by {who.name}")
+    return PublishOut(project=project, workflow_id=sub.workflow_id, task_id=sub.task_id)
 
 
 @router.post("/rpms", response_model=RpmImportOut, status_code=201)

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from olivine.api.deps import Caller, Svc, check, require_user
+from olivine.api.access import check_cancel, visible_task
+from olivine.api.deps import Caller, Svc
 from olivine.api.params import IdPath, IdQuery, Offset, Seq
 from olivine.api.schemas import LogChunk, LogOut, Page, TaskOut
-from olivine.api.temporal import temporal
-from olivine.auth.policy import Action, Principal
-from olivine.errors import Conflict, Forbidden, NotFound
+from olivine.api.temporal import connection
+from olivine.jobs.cancel import cancel_task as cancel
 from olivine.services import Services
 from olivine.tasks.queries import (
     TaskFilter,
     TaskRow,
     get_task,
     list_tasks,
-    project_of,
-    root_workflow,
 )
 from olivine.tasks.service import STATES, TERMINAL
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 FOLLOW_POLL = 0.3
+CANCEL_RPC_TIMEOUT = timedelta(seconds=10)
 
 
 def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
@@ -50,20 +49,6 @@ def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
         finished_at=t.finished_at,
         children=children,
     )
-
-
-def visible_task(svc: Services, who: Principal, task_id: int) -> TaskRow:
-    row = get_task(svc.db, task_id)
-    if row is None:
-        raise NotFound(f"task {task_id} does not exist")
-    project = project_of(svc.db, row.task)
-    if project is not None:
-        check(who, Action.READ, project, hidden=f"task {task_id} does not exist")
-    elif not (who.is_admin or (who.user_id and row.task.submitter_id == who.user_id)):
-        if who.anonymous:
-            require_user(who)
-        raise NotFound(f"task {task_id} does not exist")
-    return row
 
 
 @router.get("", response_model=Page[TaskOut])
@@ -133,25 +118,9 @@ async def _follow(svc: Services, task_id: int, after: int) -> AsyncIterator[byte
 
 @router.post("/{task_id}/cancel", response_model=TaskOut)
 async def cancel_task(task_id: IdPath, request: Request, svc: Svc, who: Caller) -> TaskOut:
-    require_user(who)
-    row = await run_in_threadpool(visible_task, svc, who, task_id)
-    if row.task.submitter_id != who.user_id:
-        project = project_of(svc.db, row.task)
-        if project is None and not who.is_admin:
-            raise Forbidden(f"only the submitter or an administrator may cancel task {task_id}")
-        if project is not None:
-            check(who, Action.CANCEL, project)
-    if row.task.status in TERMINAL:
-        raise Conflict(f"task {task_id} is already {row.task.status}")
-    _, wf_id = await run_in_threadpool(root_workflow, svc.db, task_id)
-    cancelled = False
-    if wf_id:
-        client = await temporal(request)
-        with contextlib.suppress(Exception):
-            await client.get_workflow_handle(wf_id).cancel()
-            cancelled = True
-    if not cancelled:
-        await run_in_threadpool(svc.tasks.finish, task_id, "canceled", error="cancelled")
+    """Cancel through Temporal: the task turns canceled when its workflow has stopped."""
+    await run_in_threadpool(check_cancel, svc, who, task_id)
+    await cancel(svc, connection(request).client, task_id)
     refreshed = get_task(svc.db, task_id)
     assert refreshed is not None
     return task_out(refreshed)

@@ -4,6 +4,7 @@ from olivine.db.models.artifacts import Artifact, ProjectArtifact
 from olivine.db.models.auth import Role, Token, User
 from olivine.db.models.builds import Build, BuildRoot
 from olivine.db.models.imports import ImportDiff, ImportRevision
+from olivine.db.models.jobs import JobStart
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
@@ -16,6 +17,7 @@ __all__ = [
     "BuildRoot",
     "ImportDiff",
     "ImportRevision",
+    "JobStart",
     "Package",
     "PackageVersion",
     "Project",

@@ -1,0 +1,125 @@
+"""BuildBatch on the dev server with real rpmbuild: a chain, a cycle, a package whose SRPM step
+fails and one whose arch build fails. Their dependents are skipped, the rest is built and
+published (each Build waits for the publisher's `published` signal), and a retry builds again
+only what failed or was skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from olivine.batches import service as batches
+from olivine.batches.retry import retry_batch
+from olivine.builds.service import submit_build_batch
+from olivine.db.models import Build, Package
+from olivine.projects.schema import ProjectFile
+
+from .conftest import Jobs, needs_bwrap, on_worker_loop
+
+pytestmark = [needs_bwrap, on_worker_loop]
+
+PACKAGES = {  # name -> (BuildRequires, what breaks)
+    "liba": ([], None),
+    "appa": (["liba-devel"], None),
+    "cyc1": (["cyc2"], None),
+    "cyc2": (["cyc1"], None),
+    "badsrpm": ([], "srpm"),
+    "needsbad": (["badsrpm"], None),
+    "badarch": ([], "arch"),
+    "needsbadarch": (["badarch-devel"], None),
+}
+
+
+def spec(name: str, requires: list[str], breaks: str | None) -> str:
+    lines = [
+        f"Name: {name}",
+        "Version: 1.0",
+        "Release: 1%{?dist}",
+        f"Summary: {name}",
+        "License: MIT",
+        "BuildArch: noarch",
+        *(f"BuildRequires: {r}" for r in requires),
+        "Source0: missing-1.0.tar.gz" if breaks == "srpm" else "",
+        "%description",
+        name,
+        "%package devel",
+        "Summary: devel",
+        "%description devel",
+        "devel",
+        "%prep",
+        "%build",
+        "echo broken build; exit 1" if breaks == "arch" else "echo ok",
+        "%install",
+        "%files",
+        "%files devel",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _seed(jobs: Jobs, tmp: Path) -> object:
+    pf = ProjectFile.model_validate(
+        {
+            "name": "wfb",
+            "dist": ".el9",
+            "arches": ["x86_64"],
+            "upstream": {"url": "file:///srv/{name}.git"},
+            "buildroot": {"resolve": False},
+            "packages": [{"name": n} for n in PACKAGES],
+        }
+    )
+    project = jobs.project(pf)
+    for name, (reqs, breaks) in PACKAGES.items():
+        tree = tmp / name
+        (tree / "SPECS").mkdir(parents=True)
+        (tree / "SPECS" / f"{name}.spec").write_text(spec(name, reqs, breaks))
+        jobs.pin(project, name, tree)
+    return project
+
+
+def _builds_of(jobs: Jobs, package: str) -> int:
+    with jobs.svc.db.session() as s:
+        q = select(func.count()).select_from(Build).join(Package, Package.id == Build.package_id)
+        return s.scalar(q.where(Package.name == package)) or 0
+
+
+async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
+    jobs: Jobs, tmp_path: Path
+) -> None:
+    project = _seed(jobs, tmp_path)
+    sub = await submit_build_batch(jobs.ctx(), project, list(PACKAGES))  # type: ignore[arg-type]
+    assert await jobs.finished(sub.task_id, 60) == "succeeded"
+
+    view = batches.get(jobs.svc.db, sub.batch_id)
+    got = {i.package: (i.status, i.reason) for i in view.items}
+    for name in ("liba", "appa", "cyc1", "cyc2"):
+        assert got[name][0] == "built", got
+    assert got["badsrpm"][0] == "failed" and "missing-1.0.tar.gz" in (got["badsrpm"][1] or "")
+    assert got["needsbad"] == ("skipped", "dependency badsrpm did not build")
+    assert got["badarch"][0] == "failed"
+    assert got["needsbadarch"] == ("skipped", "dependency badarch did not build")
+    result = jobs.svc.tasks.get(sub.task_id).result or {}
+    assert result["cycles"] == [["cyc1", "cyc2"]]
+    log = "".join(c.text for c in jobs.svc.tasks.read_log(sub.task_id))
+    assert "cycles, built together: cyc1 cyc2" in log
+    appa = next(i for i in view.items if i.package == "appa")
+    appa_log = "".join(c.text for c in jobs.svc.tasks.read_log(appa.task_id or 0))
+    assert "published appa-1.0-1.el9" in appa_log  # after the publisher's signal
+
+    again = await retry_batch(jobs.ctx(), project, view)  # type: ignore[arg-type]
+    assert sorted(i["package"] for i in again.items) == [
+        "badarch",
+        "badsrpm",
+        "needsbad",
+        "needsbadarch",
+    ]
+    assert await jobs.finished(again.task_id or 0, 120) == "succeeded"
+    retried = {i.package: i.status for i in batches.get(jobs.svc.db, again.batch_id).items}
+    assert retried == {
+        "badsrpm": "failed",
+        "needsbad": "skipped",
+        "badarch": "failed",
+        "needsbadarch": "skipped",
+    }
+    assert _builds_of(jobs, "liba") == 1 and _builds_of(jobs, "badarch") == 2
