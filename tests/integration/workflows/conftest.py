@@ -125,7 +125,12 @@ async def running_worker(svc: Services, client: Client) -> AsyncIterator[None]:
 
 @pytest.fixture
 def wf_settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        fetch_file_roots=[tmp_path.resolve()],  # the tests' own local upstreams
+        fetch_allow_nets=["127.0.0.0/8", "::1"],
+    )
 
 
 @pytest.fixture

@@ -156,7 +156,7 @@ async def test_bad_input_fails_at_once(jobs: Jobs, tmp_path: Path) -> None:
         assert await jobs.finished(task_id, 30) == "failed"
     log = "".join(c.text for c in jobs.svc.tasks.read_log(task_id))
     assert log.count("import failed") == 1 and "[attempt 1]" in log
-    assert "hash" in (jobs.svc.tasks.get(task_id).error or "")
+    assert "does not match" in (jobs.svc.tasks.get(task_id).error or "")
 
 
 @needs_bwrap
