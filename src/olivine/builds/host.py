@@ -21,12 +21,15 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from olivine.builds import cgroups, volume
 from olivine.builds.cgroups import Hierarchy, Resources
 from olivine.builds.users import SlotPool
 from olivine.builds.volume import DiskCap
+
+if TYPE_CHECKING:
+    from olivine.config import Settings
 
 
 @dataclass(frozen=True)
@@ -163,3 +166,22 @@ def current() -> BuildHost:
 def default_resources() -> Resources:
     caps = current().config.caps
     return Resources(pids=caps.pids_default, memory=caps.memory_default, cpus=caps.cpus)
+
+
+def config_from_settings(settings: Settings) -> HostConfig:
+    """The build host configuration the worker's settings describe."""
+    inst = instance_id(settings.data_dir)
+    workspace = settings.build_workspace or (Path(tempfile.gettempdir()) / f"olivine-builds-{inst}")
+    caps = Caps(
+        time_max=settings.build_time_max,
+        time_default=min(settings.build_time_default, settings.build_time_max),
+        concurrent_max=settings.build_concurrent_max,
+        memory_max=settings.build_memory_max,
+        memory_default=min(settings.build_memory_default, settings.build_memory_max),
+        pids_max=settings.build_pids_max,
+        pids_default=min(settings.build_pids_default, settings.build_pids_max),
+        cpus=settings.build_cpus,
+        disk=DiskCap(settings.build_disk_max >> 20, settings.build_inodes),
+        tmp_size=settings.build_tmp_size,
+    )
+    return HostConfig(instance=inst, workspace=workspace, slots=settings.build_slots, caps=caps)

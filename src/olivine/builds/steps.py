@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from olivine.builds import records
+from olivine.builds import host, limits, records
 from olivine.builds.interfaces import CancelFn, LogFn
 from olivine.builds.resolve import RepoSource
 from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_arch, build_srpm
@@ -70,11 +70,13 @@ def srpm_step(
 ) -> SrpmStepResult:
     b, _, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
-    with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as t:
+    lim = _limits(pf, log)
+    with tempfile.TemporaryDirectory(prefix="srpm-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         log(f"sources: forge commit {b.forge_commit} (import revision {b.import_revision_id})")
         tree = checkout_revision(db, forge, store, b.import_revision_id, tmp / "tree")
-        res = build_srpm(SrpmRequest(pf, info.package, tree, tmp / "out"), log, cancelled)
+        req = SrpmRequest(pf, info.package, tree, tmp / "out", limits=lim.limits)
+        res = build_srpm(req, log, cancelled)
         if res.srpm is None or res.info is None:
             records.finish_build(db, build_id, "failed", res.reason)
             raise BuildFailed(res.reason or "SRPM build failed")
@@ -94,6 +96,13 @@ def srpm_step(
             list(res.info.build_requires),
             [res.info.name, *res.provides],
         )
+
+
+def _limits(pf: ProjectFile, log: LogFn) -> limits.Effective:
+    lim = limits.effective(pf.limits)
+    for note in lim.notes:
+        log(f"note: {note}")
+    return lim
 
 
 def repo_arch(arch: str, project_arches: Sequence[str] = ("x86_64",)) -> str:
@@ -146,11 +155,15 @@ def arch_step(
     _, project, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
     records.record_arch(db, build_id, arch, "building", task_id=task_id)
-    with tempfile.TemporaryDirectory(prefix=f"olivine-{arch}-") as t:
+    lim = _limits(pf, log)
+    if not limits.wait_for_turn(db, project.id, build_id, arch, lim.concurrent, log, cancelled):
+        records.record_arch(db, build_id, arch, "cancelled", reason="cancelled", task_id=task_id)
+        return ArchStepResult(arch, [], "cancelled")
+    with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
         repos = project_repos(db, store, project.name, pf, arch, tmp / "repos")
-        req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
+        req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
         res: ArchResult = build_arch(req, log, cancelled)
         status = "complete" if res.ok else ("cancelled" if res.reason == "cancelled" else "failed")
         records.record_arch(
