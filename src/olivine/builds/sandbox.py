@@ -24,6 +24,7 @@ environment lets the runner verify that no process is left."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import selectors
 import shlex
@@ -386,6 +387,8 @@ def _pump(
     """Read the output until it ends or the run must stop; returns why it stopped, if so."""
     assert proc.stdout is not None
     os.set_blocking(proc.stdout.fileno(), False)
+    with contextlib.suppress(OSError):  # fewer, larger reads of a chatty build
+        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
         while True:

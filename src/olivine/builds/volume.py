@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +21,19 @@ from olivine.builds.users import BuildUser, SandboxUnavailable
 
 _FULL_BYTES = 1 << 20  # less free than this after a failed build: it filled its volume
 _FULL_INODES = 16
+_ENOSPC = "No space left on device"
 
 
 @dataclass(frozen=True)
 class DiskCap:
     size_mb: int = 20 * 1024
     inodes: int = 1_000_000
+
+    @property
+    def files(self) -> int:
+        """The inode count the image gets: the cap, within what its size can hold (ext4 wants
+        no more than one inode per 8 KiB here)."""
+        return max(1024, min(self.inodes, (self.size_mb << 20) // 8192))
 
 
 @dataclass(frozen=True)
@@ -35,13 +42,17 @@ class Volume:
     image: Path
     cap: DiskCap
 
-    def full_reason(self) -> str | None:
-        """The reason to give when the build filled its volume; None when it did not."""
+    def full_reason(self, lines: Sequence[str] = ()) -> str | None:
+        """The reason to give when the failed build filled its volume; None when it did not.
+        rpmbuild removes its temporary files after a failure, so a volume left nearly full
+        and an ENOSPC in the log's tail count too."""
         st = os.statvfs(self.path)
-        if st.f_bavail * st.f_frsize < _FULL_BYTES:
+        enospc = any(_ENOSPC in line for line in lines)
+        slack = 64 if enospc else 1
+        if st.f_bavail * st.f_frsize < _FULL_BYTES * slack:
             return f"build directory full: cap {self.cap.size_mb} MiB"
-        if st.f_favail < _FULL_INODES:
-            return f"build directory out of inodes: cap {self.cap.inodes} files"
+        if st.f_favail < _FULL_INODES * slack:
+            return f"build directory out of inodes: cap {self.cap.files} files"
         return None
 
 
@@ -70,7 +81,7 @@ def mounted(path: Path, cap: DiskCap, owner: BuildUser) -> Iterator[Volume]:
                 "-m",
                 "0",
                 "-N",
-                str(cap.inodes),
+                str(cap.files),
                 "-O",
                 "^has_journal",
                 "-E",

@@ -200,7 +200,7 @@ class RpmbuildBackend:
             first_line=res.first_line,
         )
         if reason is not None and reason != "cancelled":
-            full = bdir.volume.full_reason() if bdir.volume else None
+            full = bdir.volume.full_reason(res.lines) if bdir.volume else None
             reason = full or res.limit_reason or reason
         found: tuple[Path, ...] = ()
         if reason is None:
