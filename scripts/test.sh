@@ -25,8 +25,8 @@ print("ok")
 PY
 
 status=0
-echo "== tests on SQLite (unit + integration)"
-OLIVINE_TEST_DB=sqlite pytest -q -m "not slow" tests/unit tests/integration "$@" || status=$?
+echo "== tests on SQLite (unit + integration + security)"
+OLIVINE_TEST_DB=sqlite pytest -q -m "not slow" tests/unit tests/integration tests/security "$@" || status=$?
 echo "== tests on PostgreSQL (everything, slow suites included)"
 OLIVINE_TEST_DB=postgresql pytest -q tests "$@" || { s=$?; [[ $s == 5 ]] || status=$s; }
 exit $status

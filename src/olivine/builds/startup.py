@@ -50,7 +50,7 @@ def check_not_bound(settings: Settings, bound: list[Path] | None = None) -> None
             if real == b or real.is_relative_to(b):
                 raise ConfigError(
                     f"the {what} {real} lies under {b}, which every build sandbox can read: "
-                    "move it out (for instance OLIVINE_DATA_DIR=/var/lib/olivine)"
+                    "move it out of /usr, /bin, /lib*, /sbin and the /etc files builds see"
                 )
 
 
