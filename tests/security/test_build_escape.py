@@ -68,10 +68,11 @@ def test_build_cannot_remount_write_the_host_or_read_the_data_dir(
             files="/usr/share/escape",
         )
     finally:
-        for p in (host_usr, host_etc, Path(f"/etc/ld.so.conf.d/olivine-probe-{tag}")):
-            leaked = p.exists()
-            p.unlink(missing_ok=True)
-            assert not leaked, f"the build wrote {p} on the host"
+        planted = (host_usr, host_etc, Path(f"/etc/ld.so.conf.d/olivine-probe-{tag}"))
+        leaked = [p for p in planted if p.exists()]
+        for p in leaked:
+            p.unlink()
+        assert not leaked, f"the build wrote {leaked} on the host"
     assert b.arch.ok, b.arch.reason
     probes = _probes(b.text)
     assert set(probes) == {
