@@ -21,6 +21,18 @@ pytestmark = needs_root_sandbox
 SECRET = "hunter2-" + uuid.uuid4().hex[:8]
 
 
+# keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 1) and perf_event_open(NULL...):
+# exit 0 when the call is not refused with EPERM
+_KEYCTL = (
+    "import ctypes, os, sys; c = ctypes.CDLL(None, use_errno=True); "
+    "r = c.syscall(250, 0, -3, 1); sys.exit(r < 0 and ctypes.get_errno() == 1)"
+)
+_PERF = (
+    "import ctypes, sys; c = ctypes.CDLL(None, use_errno=True); "
+    "r = c.syscall(298, 0, 0, -1, -1, 0); sys.exit(r < 0 and ctypes.get_errno() == 1)"
+)
+
+
 def _probe(what: str, cmd: str) -> str:
     yes, no = f"echo 'PROBE {what}: REACHED'", f"echo 'PROBE {what}: blocked'"
     return f"if {cmd} 2>/dev/null; then {yes}; else {no}; fi"
@@ -52,6 +64,9 @@ def test_build_cannot_remount_write_the_host_or_read_the_data_dir(
             _probe("read-data-dir", f"cat {data_dir}/admin-token"),
             _probe("new-userns", "unshare --user --map-root-user true"),
             _probe("new-mountns", "unshare --mount true"),
+            # allowed to any unprivileged process, refused by the seccomp filter (EPERM)
+            _probe("keyctl", f"python3 -c '{_KEYCTL}'"),
+            _probe("perf-event-open", f"python3 -c '{_PERF}'"),
             "echo ENV1 $(tr '\\0' ' ' < /proc/1/environ)",
             "echo ENVSELF $(tr '\\0' ' ' < /proc/self/environ)",
             "echo UIDMAP $(cat /proc/self/uid_map)",
@@ -85,6 +100,8 @@ def test_build_cannot_remount_write_the_host_or_read_the_data_dir(
         "read-data-dir",
         "new-userns",
         "new-mountns",
+        "keyctl",
+        "perf-event-open",
     }, b.text
     assert all(v == "blocked" for v in probes.values()), probes
     assert SECRET not in b.text  # neither the data dir nor the environment of PID 1 or its own
