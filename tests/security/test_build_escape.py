@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from olivine.builds.sandbox import SandboxSpec, run_sandboxed
+from olivine.builds.sandbox import SAFE_PATH, SandboxSpec, run_sandboxed
 
 from .conftest import build, needs_root_sandbox
 
@@ -104,6 +104,8 @@ def test_build_cannot_remount_write_the_host_or_read_the_data_dir(
         "perf-event-open",
     }, b.text
     assert all(v == "blocked" for v in probes.values()), probes
+    env1 = next(line for line in b.log.lines if line.startswith("ENV1 "))
+    assert env1.split()[1:] == [f"PATH={SAFE_PATH}", "PWD=/"], env1  # nothing of the worker's
     assert SECRET not in b.text  # neither the data dir nor the environment of PID 1 or its own
     assert "CapEff:\t0000000000000000" in b.text
     uid = int(re.search(r"^UID (\d+)$", b.text, re.M).group(1))  # type: ignore[union-attr]

@@ -52,6 +52,12 @@ def test_a_worker_refuses_to_start_with_its_config_file_under_a_bound_etc_dir(
         prepare_worker(settings)
 
 
+def test_a_build_workspace_in_the_data_dir_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", build_workspace=tmp_path / "data" / "b")
+    with pytest.raises(ConfigError, match="lies in the data directory"):
+        prepare_worker(settings)
+
+
 def test_a_starting_worker_removes_what_a_dead_worker_left(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", build_workspace=tmp_path / "ws")
     dead = host.configure(host.config_from_settings(settings))

@@ -347,7 +347,8 @@ def run_sandboxed(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={"PATH": SAFE_PATH},
+            env={"PATH": SAFE_PATH},  # what PID 1 of the sandbox shows in /proc/1/environ
+            cwd="/",  # nor the worker's directory (the shell exports PWD)
             pass_fds=() if run.seccomp_fd is None else (run.seccomp_fd,),
         )
         lines = _Lines(log, spec.log_limit, spec.line_limit)

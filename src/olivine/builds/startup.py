@@ -54,6 +54,17 @@ def check_not_bound(settings: Settings, bound: list[Path] | None = None) -> None
                 )
 
 
+def check_workspace(settings: Settings) -> None:
+    """The build workspace must be reachable by the build users: not in the (0700) data
+    directory, whose secrets they must never reach either."""
+    ws = settings.build_workspace
+    if ws is not None and ws.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise ConfigError(
+            f"OLIVINE_BUILD_WORKSPACE {ws} lies in the data directory: builds must not reach "
+            "it; choose a directory outside it"
+        )
+
+
 def probe_sandbox(bh: host.BuildHost) -> None:
     """Raise SandboxUnavailable when builds cannot be contained on this host."""
     if os.geteuid() == 0:
@@ -67,6 +78,7 @@ def probe_sandbox(bh: host.BuildHost) -> None:
 def prepare_worker(settings: Settings) -> list[str]:
     """Check, clean and configure the build host of this worker; returns what to log."""
     check_not_bound(settings)
+    check_workspace(settings)
     bh = host.configure(host.config_from_settings(settings))
     notes = [f"build workspace {bh.worker_dir}"]
     notes += [f"removed leftover {what}" for what in bh.clean_leftovers()]
