@@ -33,13 +33,13 @@ import signal
 import subprocess
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from olivine.builds import cgroups, host
 from olivine.builds.cgroups import BuildCgroup, Resources
+from olivine.builds.loglines import LineCutter
 from olivine.builds.seccomp import write_filter
 from olivine.builds.users import BuildUser, SandboxUnavailable
 
@@ -55,8 +55,6 @@ BUILD_USER = "mockbuild"
 # secrets must stay out of (check_not_bound).
 HOST_LINKS = ("bin", "lib", "lib64", "sbin")
 ETC_FROM_HOST = ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "rpm", "localtime")
-_KEEP_LINES = 5000  # lines kept for the failure reason (the log itself gets every line)
-_KEPT_LINE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -201,7 +199,8 @@ def full_command(
         merged.mkdir(parents=True, exist_ok=True)
         usr = str(merged)
         opts = f"ro,nosuid,nodev,lowerdir={spec.overlay_usr}:/usr"
-        script.append(f"mount -t overlay olivine-buildroot -o {shlex.quote(opts)} {merged}")
+        mount = ["mount", "-t", "overlay", "olivine-buildroot", "-o", opts, usr]
+        script.append(shlex.join(mount))
     inner = bwrap_args(spec, usr, private, marker, str(build), seccomp_fd, user.uid, user.gid)
     drop = [
         "setpriv",
@@ -246,51 +245,6 @@ def sandbox_pids(marker: str) -> list[int]:
         if needle in env.split(b"\0"):
             pids.append(int(d.name))
     return pids
-
-
-class _Lines:
-    """Cuts the byte stream into lines of at most `line_limit` bytes and hands each to the log;
-    keeps the last lines (for the failure reason) and counts bytes. Memory stays bounded
-    whatever the build prints: a line longer than the cap is cut and the rest of it dropped."""
-
-    def __init__(self, log: LogFn, limit: int, line_limit: int) -> None:
-        self.log, self.limit, self.line_limit = log, limit, line_limit
-        self.buf = bytearray()
-        self.cut = 0  # bytes dropped from the current line
-        self.tail: deque[str] = deque(maxlen=_KEEP_LINES)
-        self.count = 0
-        self.size = 0
-
-    def feed(self, data: bytes) -> bool:
-        """False once the log size limit is exceeded."""
-        self.size += len(data)
-        start = 0
-        while (nl := data.find(b"\n", start)) >= 0:
-            self._add(data, start, nl)
-            self._emit()
-            start = nl + 1
-        self._add(data, start, len(data))
-        return self.size <= self.limit
-
-    def _add(self, data: bytes, start: int, end: int) -> None:
-        room = max(self.line_limit - len(self.buf), 0)
-        take = min(room, end - start)
-        self.buf += data[start : start + take]
-        self.cut += end - start - take
-
-    def close(self) -> None:
-        if self.buf or self.cut:
-            self._emit()
-
-    def _emit(self) -> None:
-        line = self.buf.decode("utf-8", errors="replace").rstrip("\r")
-        if self.cut:
-            line += f" [line cut: {self.cut} more bytes]"
-        self.buf.clear()
-        self.cut = 0
-        self.count += 1
-        self.tail.append(line[:_KEPT_LINE_BYTES])
-        self.log(line)
 
 
 @dataclass
@@ -351,7 +305,7 @@ def run_sandboxed(
             cwd="/",  # nor the worker's directory (the shell exports PWD)
             pass_fds=() if run.seccomp_fd is None else (run.seccomp_fd,),
         )
-        lines = _Lines(log, spec.log_limit, spec.line_limit)
+        lines = LineCutter(log, spec.log_limit, spec.line_limit)
         stop = _pump(proc, spec, lines, start, cancelled)
         leftover: list[int] = []
         if stop:
@@ -381,7 +335,7 @@ def run_sandboxed(
 def _pump(
     proc: subprocess.Popen[bytes],
     spec: SandboxSpec,
-    lines: _Lines,
+    lines: LineCutter,
     start: float,
     cancelled: CancelFn | None,
 ) -> str | None:
