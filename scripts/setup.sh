@@ -8,6 +8,7 @@ DEB_PACKAGES=(
   rpm createrepo-c dnf python3-rpm python3-dnf bubblewrap gnupg git libsolv-tools
   gir1.2-modulemd-2.0 python3-gi python3-venv python3-dev rpmlint cpio gcc make elfutils
   python3-pygit2
+  python3-seccomp e2fsprogs
 )
 DEV_PACKAGES=(postgresql nginx wrk chromium chromium-driver)
 

@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from olivine.builds.units import parse_duration, parse_size
 from olivine.errors import ConfigError
 
 
@@ -81,6 +82,21 @@ class Settings(BaseSettings):
     # (SRPMs, `rpm import`), which are streamed to disk after authentication
     api_body_max_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     api_upload_max_bytes: int = Field(2 * 1024**3, ge=1024)
+    # Builds (docs/settings.md "Builds"): where build directories live, how many build users,
+    # and the caps every project's `limits:` is held to. Sizes like 4G, durations like 2h.
+    build_workspace: Path | None = None  # default: <tmp>/olivine-builds-<instance>
+    build_slots: int = Field(16, ge=1, le=1000)
+    build_time_max: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 24 * 3600.0
+    build_time_default: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 14400.0
+    build_concurrent_max: int = Field(8, ge=1)
+    build_memory_max: Annotated[int, BeforeValidator(parse_size), Field(ge=64 << 20)] = 16 << 30
+    build_memory_default: Annotated[int, BeforeValidator(parse_size), Field(ge=64 << 20)] = 4 << 30
+    build_pids_max: int = Field(16384, ge=32)
+    build_pids_default: int = Field(4096, ge=32)
+    build_cpus: float | None = Field(None, gt=0)  # CPU quota per build, in CPUs
+    build_disk_max: Annotated[int, BeforeValidator(parse_size), Field(ge=64 << 20)] = 20 << 30
+    build_inodes: int = Field(1_000_000, ge=1024)
+    build_tmp_size: Annotated[int, BeforeValidator(parse_size), Field(ge=16 << 20)] = 2 << 30
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.worker import Worker
 
+from olivine.builds.startup import prepare_worker
 from olivine.config import Settings
 from olivine.services import Services
 from olivine.workflows.client import connect
@@ -17,6 +18,7 @@ from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
 from olivine.workflows.registry import activities, interceptors, workflows
 
 log = logging.getLogger("olivine.worker")
+BUILD_QUEUE_PREFIX = "olivine-build-"
 
 
 def host_arch() -> str:
@@ -34,6 +36,10 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given."""
+    if any(q.startswith(BUILD_QUEUE_PREFIX) for q in queues):
+        # refuses to start (ConfigError) when a secret lies where every sandbox can read it
+        for note in prepare_worker(settings):
+            (log.error if note.startswith("error:") else log.info)("%s", note)
     svc = Services.from_settings(settings)
     client = await connect(settings, attempts=120)
     if stop is None:

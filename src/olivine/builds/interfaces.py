@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from olivine.builds.cgroups import Resources
 from olivine.builds.macros import MacroSet
+from olivine.builds.volume import DiskCap
 
 LogFn = Callable[[str], None]
 CancelFn = Callable[[], bool]
@@ -17,6 +19,8 @@ CancelFn = Callable[[], bool]
 class Limits:
     time_limit: float = 4 * 3600.0
     log_limit: int = 64 * 1024 * 1024
+    resources: Resources | None = None  # pids, memory, CPU (None: the operator's defaults)
+    disk: DiskCap | None = field(default_factory=DiskCap)  # None: no capped build volume
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ def failure_reason(
     cancelled: bool = False,
     log_truncated: bool = False,
     time_limit: float | None = None,
+    first_line: int = 1,
 ) -> str | None:
-    """None when the build succeeded; else one line saying why it failed."""
+    """None when the build succeeded; else one line saying why it failed. `lines` may be the
+    tail of a longer log, `first_line` the line number of its first line."""
     if cancelled:
         return "cancelled"
     if timed_out:
@@ -41,7 +43,7 @@ def failure_reason(
     for i in range(len(lines) - 1, -1, -1):
         m = _BAD_EXIT.search(lines[i])
         if m and not lines[i].lstrip().startswith("Bad exit"):
-            return _section_failure(lines, i, m.group(1))
+            return _section_failure(lines, i, m.group(1), first_line)
     for line in lines:
         m = _RPM_ERROR.match(line)
         if m:
@@ -49,7 +51,7 @@ def failure_reason(
     return f"rpmbuild exited with status {returncode}"
 
 
-def _section_failure(lines: Sequence[str], bad_exit: int, section: str) -> str:
+def _section_failure(lines: Sequence[str], bad_exit: int, section: str, first: int = 1) -> str:
     start = 0
     for i in range(bad_exit, -1, -1):
         if _SECTION.match(lines[i]):
@@ -65,6 +67,4 @@ def _section_failure(lines: Sequence[str], bad_exit: int, section: str) -> str:
         while culprit > start and not lines[culprit].strip():
             culprit -= 1
     text = lines[culprit].strip()[:200]
-    if section == "%prep":
-        return f"%prep failed at line {culprit + 1} of the log: {text}"
-    return f"{section} failed at line {culprit + 1} of the log: {text}"
+    return f"{section} failed at line {culprit + first} of the log: {text}"

@@ -12,13 +12,13 @@ olivine.domain.scheduling.plan_batch.)"""
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from olivine.builds import host
 from olivine.builds.backends.rpmbuild import RpmbuildBackend
 from olivine.builds.buildroot import unpack_rpms
 from olivine.builds.interfaces import Backend, CancelFn, Limits, LogFn
@@ -112,7 +112,7 @@ def _workdir(given: Path | None) -> tuple[Path, bool]:
     if given is not None:
         given.mkdir(parents=True, exist_ok=True)
         return given, False
-    return Path(tempfile.mkdtemp(prefix="olivine-build-")), True
+    return host.current().new_dir("build-"), True
 
 
 def _backend(project: ProjectFile) -> Backend:

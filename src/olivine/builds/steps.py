@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from olivine.builds import records
+from olivine.builds import host, limits, records
 from olivine.builds.interfaces import CancelFn, LogFn
 from olivine.builds.jobs import ArchStepResult, BuildStatus, SrpmStepResult
 from olivine.builds.resolve import RepoSource
@@ -52,11 +52,13 @@ def srpm_step(
 ) -> SrpmStepResult:
     b, _, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
-    with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as t:
+    lim = _limits(pf, log)
+    with tempfile.TemporaryDirectory(prefix="srpm-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         log(f"sources: forge commit {b.forge_commit} (import revision {b.import_revision_id})")
         tree = checkout_revision(db, forge, store, b.import_revision_id, tmp / "tree")
-        res = build_srpm(SrpmRequest(pf, info.package, tree, tmp / "out"), log, cancelled)
+        req = SrpmRequest(pf, info.package, tree, tmp / "out", limits=lim.limits)
+        res = build_srpm(req, log, cancelled)
         if res.srpm is None or res.info is None:
             records.finish_build(db, build_id, "failed", res.reason)
             raise BuildFailed(res.reason or "SRPM build failed")
@@ -81,6 +83,13 @@ def srpm_step(
 def _failed_status(reasons: Sequence[str | None]) -> BuildStatus:
     """canceled when every failure was a cancel (the sandbox's reason "cancelled")."""
     return BuildStatus.CANCELED if all(r == "cancelled" for r in reasons) else BuildStatus.FAILED
+
+
+def _limits(pf: ProjectFile, log: LogFn) -> limits.Effective:
+    lim = limits.effective(pf.limits)
+    for note in lim.notes:
+        log(f"note: {note}")
+    return lim
 
 
 def repo_arch(arch: str, project_arches: Sequence[str] = ("x86_64",)) -> str:
@@ -140,11 +149,17 @@ def arch_step(
     _, project, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
     records.record_arch(db, build_id, arch, "building", task_id=task_id)
-    with tempfile.TemporaryDirectory(prefix=f"olivine-{arch}-") as t:
+    lim = _limits(pf, log)
+    if not limits.wait_for_turn(db, project.id, build_id, arch, lim.concurrent, log, cancelled):
+        records.record_arch(
+            db, build_id, arch, BuildStatus.CANCELED, reason="cancelled", task_id=task_id
+        )
+        return ArchStepResult(arch, [], "cancelled")
+    with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
         repos = project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
-        req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
+        req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
         res: ArchResult = build_arch(req, log, cancelled)
         status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])
         records.record_arch(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 NAME = r"^[a-z0-9][a-z0-9-]*$"
 PKG_NAME = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
@@ -68,6 +68,29 @@ class BuildRoot(Strict):
     packages: list[str] = Field(default_factory=list)
     host_provides: list[str] = Field(default_factory=list)
     resolve: bool = True  # false: skip BuildRequires resolution (conformance runs)
+
+
+def _size(v: Any) -> Any:
+    from olivine.builds.units import parse_size
+
+    return None if v is None else parse_size(v)
+
+
+def _duration(v: Any) -> Any:
+    from olivine.builds.units import parse_duration
+
+    return None if v is None else parse_duration(v)
+
+
+class BuildLimits(Strict):
+    """Per-project build limits (docs/project-file.md "limits"); the operator's settings cap
+    each of them (docs/settings.md)."""
+
+    build_time: Annotated[float, BeforeValidator(_duration), Field(gt=0)] | None = None
+    concurrent_builds: Annotated[int, Field(ge=1)] | None = None
+    memory: Annotated[int, BeforeValidator(_size), Field(ge=64 << 20)] | None = None
+    pids: Annotated[int, Field(ge=32)] | None = None
+    disk: Annotated[int, BeforeValidator(_size), Field(ge=64 << 20)] | None = None
 
 
 class ExternalRepo(Strict):
@@ -140,6 +163,7 @@ class ProjectFile(Strict):
     target: Target = Field(default_factory=Target)
     builder: Literal["rpmbuild", "mock"] = "rpmbuild"
     buildroot: BuildRoot = Field(default_factory=BuildRoot)
+    limits: BuildLimits = Field(default_factory=BuildLimits)
     external_repos: list[ExternalRepo] = Field(default_factory=list)
     repositories: list[Repository] = Field(default_factory=list)
     packages: list[PackageEntry] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from olivine.builds.sandbox import SandboxSpec, bwrap_args, full_command
+from olivine.builds.users import BuildUser
 
 
 def _binds(args: list[str]) -> dict[str, str]:
@@ -35,8 +36,11 @@ def test_only_usr_etc_bits_and_the_build_dir_are_bound(tmp_path: Path) -> None:
         assert hidden not in binds
     for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"):
         assert flag in args
+    for flag in ("--unshare-user", "--disable-userns"):
+        assert flag in args
+    assert args[args.index("--cap-drop") + 1] == "ALL"
     assert args[args.index("--remount-ro") + 1] == "/"
-    assert args[args.index("/tmp") - 1 : args.index("/tmp") + 1] == ["--tmpfs", "/tmp"]
+    assert args[args.index("/tmp") - 3 : args.index("/tmp") + 1][::2] == ["--size", "--tmpfs"]
     assert args[-4:] == ["--", "rpmbuild", "-bs", "x.spec"]
     env = {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setenv"}
     assert env["OLIVINE_SANDBOX"] == "m1" and env["LC_ALL"] == "C" and env["HOME"] == "/build"
@@ -46,8 +50,13 @@ def test_only_usr_etc_bits_and_the_build_dir_are_bound(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="overlay build roots need root")
 def test_build_root_overlay_mounts_in_a_private_namespace(tmp_path: Path) -> None:
     spec = SandboxSpec(tmp_path / "build", ["true"], overlay_usr=tmp_path / "root" / "usr")
-    cmd = full_command(spec, tmp_path / "private", "m2")
+    user = BuildUser("olivine-build-x", 4242, 4243)
+    cmd = full_command(spec, tmp_path / "private", "m2", user, seccomp_fd=7)
     assert cmd[:5] == ["unshare", "-m", "--propagation", "private", "--"]
     script = cmd[-1]
     assert f"lowerdir={tmp_path / 'root' / 'usr'}:/usr" in script
     assert f"--ro-bind {tmp_path / 'private' / 'usr'} /usr" in script
+    # privileges are dropped after the mounts, before bwrap: never bwrap as host root
+    drop = "setpriv --reuid=4242 --regid=4243 --clear-groups --inh-caps=-all"
+    assert script.index("mount -t overlay") < script.index(drop) < script.index("bwrap")
+    assert "--seccomp 7" in script

@@ -1,28 +1,59 @@
 """The default backend: rpmbuild in the bubblewrap sandbox. `rpmbuild -bs` makes the SRPM,
 `rpmbuild --rebuild --target ARCH` each arch build. --nodeps always: Debian's rpm database is
-empty, so BuildRequires are checked by builds/resolve.py (libsolv) before the arch build."""
+empty, so BuildRequires are checked by builds/resolve.py (libsolv) before the arch build.
+
+Each stage runs in its own build directory: a capped volume (builds/volume.py) owned by a leased
+build user, prepared by the worker, built in by the sandbox, and read back by builds/collect.py
+(no link followed, every RPM's digests verified) once the sandbox is gone."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import shutil
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from olivine.builds import collect, host, volume
 from olivine.builds.interfaces import CancelFn, Limits, LogFn, StageResult
 from olivine.builds.macros import MacroSet
 from olivine.builds.reasons import failure_reason
-from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
+from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
+from olivine.builds.users import BuildUser
 
 TOPDIR = f"{SANDBOX_HOME}/rpmbuild"
 PROVIDES_FILE = "provides.txt"
 _DIRS = ("SPECS", "SOURCES", "BUILD", "BUILDROOT", "RPMS", "SRPMS")
 
 
-def _prepare(workdir: Path, macros: MacroSet) -> Path:
+@dataclass(frozen=True)
+class _Dir:
+    path: Path  # bound at /build
+    user: BuildUser | None
+    volume: volume.Volume | None
+
+
+@contextlib.contextmanager
+def _build_dir(workdir: Path, limits: Limits) -> Iterator[_Dir]:
+    """The stage's build directory: as root, a capped volume owned by a leased build user."""
+    path = workdir / "build"
+    if os.geteuid() != 0:
+        path.mkdir(parents=True, exist_ok=True)
+        yield _Dir(path, None, None)
+        return
+    with host.current().pool.lease() as user:
+        if limits.disk is None:
+            path.mkdir(parents=True, exist_ok=True)
+            yield _Dir(path, user, None)
+            return
+        with volume.mounted(path, limits.disk, user) as vol:
+            yield _Dir(path, user, vol)
+
+
+def _prepare(build: Path, macros: MacroSet) -> Path:
     """The build directory bound at /build: HOME with .rpmmacros, and the rpmbuild topdir."""
-    build = workdir / "build"
     for d in _DIRS:
         (build / "rpmbuild" / d).mkdir(parents=True, exist_ok=True)
     (build / ".rpmmacros").write_text(macros.macro_file())
@@ -60,7 +91,21 @@ class RpmbuildBackend:
         cancelled: CancelFn | None,
         limits: Limits,
     ) -> StageResult:
-        build = _prepare(workdir, macros)
+        with _build_dir(workdir, limits) as bdir:
+            return self._srpm(bdir, spec, sources, workdir, macros, log, cancelled, limits)
+
+    def _srpm(
+        self,
+        bdir: _Dir,
+        spec: Path,
+        sources: list[Path],
+        workdir: Path,
+        macros: MacroSet,
+        log: LogFn,
+        cancelled: CancelFn | None,
+        limits: Limits,
+    ) -> StageResult:
+        build = _prepare(bdir.path, macros)
         shutil.copy2(spec, build / "rpmbuild" / "SPECS" / spec.name)
         for s in sources:
             _copy(s, build / "rpmbuild" / "SOURCES")
@@ -74,20 +119,20 @@ class RpmbuildBackend:
             f"{shlex.join(rpmbuild_command(['-bs', spec_in], macros))} && "
             f"{shlex.join(query)} > {SANDBOX_HOME}/{PROVIDES_FILE}",
         ]
+        out = workdir / "out-srpm"
         res = self._run(
-            build,
+            bdir,
             cmd,
             None,
             macros,
             log,
             cancelled,
             limits,
-            lambda: sorted((build / "rpmbuild" / "SRPMS").glob("*.src.rpm")),
+            lambda: collect.collect_rpms(build, "rpmbuild/SRPMS", 1, out, source=True),
         )
-        provides_file = build / PROVIDES_FILE
-        if res.ok and provides_file.is_file():
-            provides = tuple(line for line in provides_file.read_text().splitlines() if line)
-            return replace(res, provides=provides)
+        text = collect.read_text(build, PROVIDES_FILE) if res.ok else None
+        if text is not None:
+            return replace(res, provides=tuple(line for line in text.splitlines() if line))
         return res
 
     def build_arch(
@@ -101,41 +146,47 @@ class RpmbuildBackend:
         cancelled: CancelFn | None,
         limits: Limits,
     ) -> StageResult:
-        build = _prepare(workdir, macros)
-        shutil.copy2(srpm, build / srpm.name)
-        cmd = rpmbuild_command(
-            ["--rebuild", "--target", arch, f"{SANDBOX_HOME}/{srpm.name}"], macros
-        )
-        return self._run(
-            build,
-            cmd,
-            buildroot_usr,
-            macros,
-            log,
-            cancelled,
-            limits,
-            lambda: sorted((build / "rpmbuild" / "RPMS").glob("*/*.rpm")),
-        )
+        with _build_dir(workdir, limits) as bdir:
+            build = _prepare(bdir.path, macros)
+            shutil.copy2(srpm, build / srpm.name)
+            cmd = rpmbuild_command(
+                ["--rebuild", "--target", arch, f"{SANDBOX_HOME}/{srpm.name}"], macros
+            )
+            out = workdir / "out-rpms"
+            return self._run(
+                bdir,
+                cmd,
+                buildroot_usr,
+                macros,
+                log,
+                cancelled,
+                limits,
+                lambda: collect.collect_rpms(build, "rpmbuild/RPMS", 2, out, source=False),
+            )
 
     def _run(
         self,
-        build: Path,
+        bdir: _Dir,
         cmd: list[str],
         usr: Path | None,
         macros: MacroSet,
         log: LogFn,
         cancelled: CancelFn | None,
         limits: Limits,
-        outputs: Callable[[], list[Path]],
+        outputs: Callable[[], tuple[Path, ...]],
     ) -> StageResult:
         log("$ " + " ".join(cmd))
+        if bdir.user is not None:
+            chown_tree(bdir.path, bdir.user)
         spec = SandboxSpec(
-            build_dir=build,
+            build_dir=bdir.path,
             command=cmd,
             overlay_usr=usr,
             env=macros.env,
             time_limit=limits.time_limit,
             log_limit=limits.log_limit,
+            resources=limits.resources,
+            user=bdir.user,
         )
         res = run_sandboxed(spec, log, cancelled)
         log(f"rpmbuild ran {res.duration:.2f} s in the sandbox")
@@ -146,8 +197,18 @@ class RpmbuildBackend:
             cancelled=res.cancelled,
             log_truncated=res.log_truncated,
             time_limit=limits.time_limit,
+            first_line=res.first_line,
         )
-        found = tuple(outputs()) if reason is None else ()
+        if reason is not None and reason != "cancelled":
+            full = bdir.volume.full_reason(res.lines) if bdir.volume else None
+            reason = full or res.limit_reason or reason
+        found: tuple[Path, ...] = ()
+        if reason is None:
+            try:
+                found = outputs()
+            except collect.UnsafeOutput as e:
+                log(f"error: {e.message}")
+                reason = e.message
         if reason is None and not found:
             log("note: rpmbuild succeeded and produced no package (the spec has no %files)")
-        return StageResult(found, reason, res.duration, len(res.lines), res.leftover)
+        return StageResult(found, reason, res.duration, res.line_count, res.leftover)

@@ -1,0 +1,229 @@
+"""Per-build cgroups: a process, memory and CPU bound for every sandboxed run.
+
+The hierarchy the host has is used: cgroup v1 (one mount per controller under
+/sys/fs/cgroup/<controller>, as on these Debian machines) or v2 (the unified hierarchy of an
+Enterprise Linux farm host; that path is tested against a fake cgroupfs only, and is unverified on
+a real v2 host). A build's cgroup nests under the worker's own (read from /proc/self/cgroup) as
+`olivine-<instance>/build-<name>`, so two instances on one host never touch each other's.
+
+The pids and memory limits are mandatory: when they cannot be applied, `create` raises
+CgroupUnavailable and the build is refused with that reason. The CPU quota is applied when the
+cpu controller is there."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from olivine.builds.users import SandboxUnavailable
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+SELF_CGROUP = Path("/proc/self/cgroup")
+_PERIOD_US = 100_000
+_V1_REQUIRED = ("pids", "memory")
+
+
+class CgroupUnavailable(SandboxUnavailable):
+    pass
+
+
+@dataclass(frozen=True)
+class Resources:
+    pids: int = 4096
+    memory: int = 4 << 30  # bytes, swap included
+    cpus: float | None = None  # a CPU quota in CPUs (1.5 = one and a half cores); None: none
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    version: int  # 1 or 2
+    root: Path = CGROUP_ROOT
+    self_cgroup: Path = SELF_CGROUP
+
+    def own(self) -> dict[str, str]:
+        """controller -> the worker's own cgroup path in that hierarchy ("" for v2's)."""
+        out: dict[str, str] = {}
+        for line in self.self_cgroup.read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for c in controllers.split(",") if controllers else [""]:
+                out[c] = path
+        return out
+
+    def instance_dirs(self, instance: str) -> dict[str, Path]:
+        """controller -> this instance's directory (v2: the key "")."""
+        own = self.own()
+        top = f"olivine-{instance}"
+        if self.version == 2:
+            return {"": self.root / own.get("", "/").lstrip("/") / top}
+        dirs = {}
+        for c in (*_V1_REQUIRED, "cpu"):
+            mount = self.root / c
+            if (mount / "cgroup.procs").exists():
+                dirs[c] = mount / own.get(c, "/").lstrip("/") / top
+        return dirs
+
+
+def detect(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> Hierarchy:
+    if all((root / c / "cgroup.procs").exists() for c in _V1_REQUIRED):
+        return Hierarchy(1, root, self_cgroup)
+    if (root / "cgroup.controllers").exists():
+        return Hierarchy(2, root, self_cgroup)
+    raise CgroupUnavailable(
+        f"no cgroup hierarchy with the pids and memory controllers under {root}: "
+        "this worker cannot bound a build's processes and memory, so it refuses builds"
+    )
+
+
+def _write(path: Path, value: str) -> None:
+    try:
+        with path.open("w") as f:
+            f.write(value)
+    except OSError as e:
+        raise CgroupUnavailable(f"cannot set {path} to {value}: {e.strerror}") from e
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _event(path: Path, key: str) -> int:
+    for line in _read(path).splitlines():
+        k, _, v = line.partition(" ")
+        if k == key and v.strip().isdigit():
+            return int(v)
+    return 0
+
+
+@dataclass(frozen=True)
+class BuildCgroup:
+    hierarchy: Hierarchy
+    dirs: dict[str, Path]  # controller -> the build's directory (v2: "" -> one directory)
+    resources: Resources
+
+    @property
+    def procs_files(self) -> list[Path]:
+        """The files a process writes its pid to, to enter the cgroup (every controller)."""
+        return [d / "cgroup.procs" for d in self.dirs.values()]
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for f in self.procs_files:
+            found.update(int(x) for x in _read(f).split() if x.isdigit())
+        return sorted(found)
+
+    def limit_hit(self) -> str | None:
+        """Which limit the build ran into, as a reason; None if none."""
+        res = self.resources
+        if self.hierarchy.version == 2:
+            d = self.dirs[""]
+            pids_max = _event(d / "pids.events", "max")
+            oom = _event(d / "memory.events", "oom_kill") + _event(d / "memory.events", "max")
+        else:
+            pids_max = _event(self.dirs["pids"] / "pids.events", "max")
+            oom = _event(self.dirs["memory"] / "memory.oom_control", "oom_kill")
+        if oom:
+            return f"memory limit reached: cap {res.memory >> 20} MiB (the build was killed)"
+        if pids_max:
+            return f"process limit reached: cap {res.pids} processes (fork refused)"
+        return None
+
+    def kill(self, grace: float = 5.0) -> list[int]:
+        """SIGKILL every process left in the cgroup; what survives `grace` is returned."""
+        deadline = time.monotonic() + grace
+        while (left := self.pids()) and time.monotonic() < deadline:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+        return self.pids()
+
+    def remove(self) -> None:
+        self.kill()
+        for d in self.dirs.values():
+            with contextlib.suppress(FileNotFoundError):
+                d.rmdir()
+
+
+def create(instance: str, name: str, res: Resources, hierarchy: Hierarchy) -> BuildCgroup:
+    """Make the build's cgroup and apply `res`; raises CgroupUnavailable."""
+    top = hierarchy.instance_dirs(instance)
+    if hierarchy.version == 1 and not all(c in top for c in _V1_REQUIRED):
+        raise CgroupUnavailable("the cgroup v1 pids and memory controllers are not mounted")
+    dirs = {c: d / f"build-{name}" for c, d in top.items()}
+    for d in dirs.values():
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CgroupUnavailable(f"cannot create cgroup {d}: {e.strerror}") from e
+    cg = BuildCgroup(hierarchy, dirs, res)
+    try:
+        if hierarchy.version == 2:
+            _apply_v2(top[""], dirs[""], res)
+        else:
+            _apply_v1(dirs, res)
+    except CgroupUnavailable:
+        cg.remove()
+        raise
+    return cg
+
+
+def _apply_v1(dirs: dict[str, Path], res: Resources) -> None:
+    _write(dirs["pids"] / "pids.max", str(res.pids))
+    mem = dirs["memory"]
+    _write(mem / "memory.limit_in_bytes", str(res.memory))
+    if (mem / "memory.memsw.limit_in_bytes").exists():  # swap accounting: no swap beyond it
+        _write(mem / "memory.memsw.limit_in_bytes", str(res.memory))
+    if res.cpus is not None and "cpu" in dirs:
+        _write(dirs["cpu"] / "cpu.cfs_period_us", str(_PERIOD_US))
+        _write(dirs["cpu"] / "cpu.cfs_quota_us", str(int(res.cpus * _PERIOD_US)))
+
+
+def _apply_v2(instance_dir: Path, build: Path, res: Resources) -> None:
+    # v2 puts controllers in a child only when its parent delegates them (subtree_control); the
+    # worker's own cgroup must allow it (a delegated cgroup, e.g. systemd's Delegate=yes).
+    controllers = "+pids +memory" + (" +cpu" if res.cpus is not None else "")
+    for parent in (instance_dir.parent, instance_dir):
+        _write(parent / "cgroup.subtree_control", controllers)
+    _write(build / "pids.max", str(res.pids))
+    _write(build / "memory.max", str(res.memory))
+    _write(build / "memory.swap.max", "0")
+    if res.cpus is not None:
+        _write(build / "cpu.max", f"{int(res.cpus * _PERIOD_US)} {_PERIOD_US}")
+
+
+def leftovers(instance: str, hierarchy: Hierarchy) -> Iterator[BuildCgroup]:
+    """The build cgroups of this instance that exist now (a dead worker's)."""
+    top = hierarchy.instance_dirs(instance)
+    names: set[str] = set()
+    for d in top.values():
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            names.update(p.name for p in d.iterdir() if p.name.startswith("build-"))
+    for n in sorted(names):
+        yield BuildCgroup(hierarchy, {c: d / n for c, d in top.items()}, Resources())
+
+
+def remove_leftovers(
+    instance: str, hierarchy: Hierarchy, alive: Callable[[str], bool] = lambda name: False
+) -> int:
+    """Kill and remove the build cgroups of this instance whose name `alive` does not claim
+    (a dead worker's); returns how many."""
+    count = 0
+    for cg in leftovers(instance, hierarchy):
+        if alive(next(iter(cg.dirs.values())).name):
+            continue
+        try:
+            cg.remove()
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise
+        count += 1
+    return count
