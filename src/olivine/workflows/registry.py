@@ -29,7 +29,7 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
     if queue == QUEUE:
         t, p = TaskActivities(svc), ProjectActivities(svc)
         imp = ImportActivities(svc)
-        return [t.task_start, t.task_finish, t.task_log, p.apply, *imp.all(),
+        return [t.task_start, t.task_finish, t.task_log, p.apply, p.republish, *imp.all(),
                 *BuildActivities(svc).orchestration()]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities

@@ -13,6 +13,7 @@ from olivine.api.temporal import temporal
 from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project
 from olivine.errors import NotFound
+from olivine.projects.groups import comps_for, stash
 from olivine.projects.loader import load_project_text
 from olivine.projects.service import ProjectService
 from olivine.workflows.client import start
@@ -53,6 +54,7 @@ def show_project(name: str, svc: Svc, who: Caller) -> ProjectOut:
 async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) -> ApplyOut:
     require_user(who)
     pf = load_project_text(body.file, body.filename)
+    comps = comps_for(pf, body.groups)
     try:
         await run_in_threadpool(project_for, svc, who, pf.name, Action.MANAGE)
     except NotFound:
@@ -71,7 +73,14 @@ async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) 
     handle = await start(
         client,
         "ApplyProject",
-        TaskInput(task_id, {"spec": pf.normalised(), "actor_id": who.user_id}),
+        TaskInput(
+            task_id,
+            {
+                "spec": pf.normalised(),
+                "actor_id": who.user_id,
+                "comps": await run_in_threadpool(stash, svc.store, comps),
+            },
+        ),
         wf_id,
     )
     if not body.wait:
