@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from olivine.db.base import Database, utcnow
-from olivine.db.models import ImportRevision, Package, Project, ProjectPackage, Repository
+from olivine.db.models import (
+    ImportRevision,
+    Package,
+    Project,
+    ProjectArtifact,
+    ProjectPackage,
+    Repository,
+)
 from olivine.errors import NotFound, ValidationFailed
 from olivine.projects.catalog import Catalog, CatalogEntry, catalog, project_file
 from olivine.projects.groups import check_comps
@@ -108,6 +115,8 @@ class ProjectService:
                 s, project.id, pf, comps, arches_changed=old_arches != pf.arches
             )
             changes += repo_changes
+            if not _has_rpms(s, project.id):
+                republish = []  # nothing to publish yet: the first RPM's publish makes them
             return ApplyResult(pf.name, project.id, created, changes, republish)
 
     def all(self) -> list[Project]:
@@ -227,6 +236,11 @@ def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
             pp.active = False
             changes.append(f"removed package {name} (its history is kept)")
     return changes
+
+
+def _has_rpms(s: Session, project_id: int) -> bool:
+    q = select(ProjectArtifact.id).where(ProjectArtifact.project_id == project_id).limit(1)
+    return s.scalar(q) is not None
 
 
 def _checked_comps(pf: ProjectFile, comps: Mapping[str, str]) -> dict[str, str]:

@@ -9,6 +9,9 @@ from olivine.db.base import Database
 from olivine.errors import ValidationFailed
 from olivine.projects.loader import load_project_text
 from olivine.projects.service import ApplyResult, ProjectService, RepositoryChange
+from olivine.repos.service import ingest_rpm
+from olivine.storage.fs import FsStore
+from tests.conftest import FIXTURES
 
 FILE = """\
 name: rp
@@ -22,6 +25,7 @@ repositories:
   - name: AppStream
 """
 COMPS = "<comps/>"
+RPM = FIXTURES / "pulp-fixtures" / "rpm" / "assets" / "bear-4.1-1.noarch.rpm"
 
 
 def apply(
@@ -35,7 +39,21 @@ def apply(
     return ProjectService(db).apply(pf, None, {"BaseOS": comps})
 
 
-def test_a_new_project_publishes_every_repository(db: Database) -> None:
+def rpm_in(db: Database, store: FsStore) -> None:
+    ingest_rpm(db, store, RPM, ProjectService(db).get("rp").id)
+
+
+def test_a_project_without_rpms_has_nothing_to_publish(db: Database) -> None:
+    assert apply(db).republish == [] and apply(db, include='"*"').republish == []
+
+
+def test_every_new_repository_is_published(db: Database, fs_store: FsStore) -> None:
+    apply(db)
+    rpm_in(db, fs_store)
+    with db.session() as s:
+        from olivine.db.models import Repository
+
+        s.query(Repository).delete()
     assert apply(db).republish == [
         RepositoryChange("all", ["new"]),
         RepositoryChange("BaseOS", ["new", "groups"]),
@@ -43,8 +61,9 @@ def test_a_new_project_publishes_every_repository(db: Database) -> None:
     ]
 
 
-def test_only_what_changed_is_republished(db: Database) -> None:
+def test_only_what_changed_is_republished(db: Database, fs_store: FsStore) -> None:
     apply(db)
+    rpm_in(db, fs_store)
     assert apply(db).republish == [] and apply(db).unchanged
     assert apply(db, retention=9).republish == []  # kept revisions: nothing to publish
     res = apply(db, include='"bash*", "zsh"')
