@@ -4,7 +4,7 @@ it), against bare `rpmbuild -bs` + `rpmbuild --rebuild` + `createrepo_c` of the 
 Targets: under 1.2x and under 1 s of overhead.
 
 Starts its own Temporal dev server, SQLite database, worker (in a thread) and app (in-process
-HTTP client), in a temporary data directory.
+HTTP client), in a temporary data directory (bench/_stack.py).
 
     .venv/bin/python bench/build_submit.py [--runs 3] [--sleep 5]
 """
@@ -12,26 +12,16 @@ HTTP client), in a temporary data directory.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
-from olivine.app import create_app
-from olivine.auth.service import AuthService
-from olivine.config import Settings
-from olivine.db.migrate import upgrade
-from olivine.services import Services
-from olivine.supervisor import free_port, temporal_binary, wait_for_port
-from olivine.worker import default_queues, run_worker
+from _stack import stack
 
 SPEC = """Name: slow{n}
 Version: 1.0
@@ -86,14 +76,6 @@ packages:
 """
 
 
-def _wait(client: TestClient, h: dict[str, str], task_id: int) -> dict:
-    while True:
-        t = client.get(f"/api/v1/tasks/{task_id}", headers=h).json()
-        if t["status"] in ("succeeded", "failed", "canceled"):
-            return t
-        time.sleep(0.02)
-
-
 def bare(tmp: Path, sleep: float) -> float:
     spec = tmp / "bare.spec"
     spec.write_text(SPEC.format(n="bare", sleep=sleep))
@@ -115,79 +97,29 @@ def main() -> int:
     ap.add_argument("--sleep", type=float, default=5.0)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="olivine-bench-submit-"))
-    port = free_port()
-    temporal = subprocess.Popen(
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            "--db-filename",
-            str(tmp / "t.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-            "--metrics-port",
-            str(free_port()),
-            "--log-level",
-            "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
     try:
-        wait_for_port("127.0.0.1", port, 60, temporal)
-        url = f"sqlite:///{tmp / 'olivine.db'}"
-        upgrade(url)
-        settings = Settings(
-            data_dir=tmp / "data", database_url=url, temporal_address=f"127.0.0.1:{port}"
-        )
-        thread = threading.Thread(
-            target=lambda: loop.run_until_complete(
-                run_worker(settings, default_queues(), stop=stop)
-            ),
-            daemon=True,
-        )
-        thread.start()
-        svc = Services.from_settings(settings)
-        token = AuthService(svc.db).ensure_admin_token()
-        assert token is not None
-        h = {"Authorization": f"Bearer {token.secret}"}
         _upstream(tmp / "up", args.runs + 1, args.sleep)
-        with TestClient(create_app(settings, svc)) as client:
-            r = client.post(
-                "/api/v1/projects/apply",
-                headers=h,
-                json={
-                    "file": _project(tmp / "up", args.runs + 1),
-                    "filename": "b.yaml",
-                    "wait": True,
-                },
+        with stack(tmp) as st:
+            st.apply(_project(tmp / "up", args.runs + 1))
+            r = st.client.post(
+                "/api/v1/projects/bench/import-batch", headers=st.headers, json={"all": True}
             )
-            assert r.status_code == 200, r.text
-            r = client.post("/api/v1/projects/bench/import-batch", headers=h, json={"all": True})
-            assert _wait(client, h, r.json()["task_id"])["status"] == "succeeded"
+            assert st.wait_task(r.json()["task_id"])["status"] == "succeeded"
             olv, ref = [], []
             for n in range(args.runs + 1):  # the first build warms the worker up: not counted
                 start = time.monotonic()
-                r = client.post(
-                    "/api/v1/projects/bench/builds", headers=h, json={"package": f"slow{n}"}
+                r = st.client.post(
+                    "/api/v1/projects/bench/builds",
+                    headers=st.headers,
+                    json={"package": f"slow{n}"},
                 )
-                t = _wait(client, h, r.json()["task_id"])
+                t = st.wait_task(r.json()["task_id"])
                 took = time.monotonic() - start
                 assert t["status"] == "succeeded", t
                 if n:
                     olv.append(took)
                     ref.append(bare(tmp, args.sleep))
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        temporal.terminate()
-        temporal.wait(15)
         shutil.rmtree(tmp, ignore_errors=True)
     mo, mb = statistics.median(olv), statistics.median(ref)
     print(f"%build {args.sleep} s, {args.runs} runs (medians)")

@@ -11,13 +11,12 @@ import argparse
 import asyncio
 import shutil
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _stack import temporal_server, worker
 from repos_common import CACHE, ingested, run_createrepo, table, working_copy
 from repos_publish import _variant
 from sqlalchemy import select
@@ -27,8 +26,6 @@ from olivine.db.base import Database
 from olivine.db.models import Task
 from olivine.repos.artifacts import ingest_rpm
 from olivine.repos.serving import RepoReader
-from olivine.supervisor import free_port, temporal_binary, wait_for_port
-from olivine.worker import default_queues, run_worker
 from olivine.workflows.client import connect
 from olivine.workflows.publish import PublishRequest, request_publish
 
@@ -69,45 +66,18 @@ def main() -> None:
     corpus, state = ingested()
     extra = sorted((corpus / "extra").glob("*.rpm"))[0]
     work = Path(tempfile.mkdtemp(dir=CACHE, prefix="temporal-"))
-    port = free_port()
-    temporal = subprocess.Popen(
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            "--db-filename",
-            str(work / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-            "--metrics-port",
-            str(free_port()),
-            "--log-level",
-            "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.new_event_loop()
-    try:
-        wait_for_port("127.0.0.1", port, 60, temporal)
-        db, store = working_copy(state, work / "data")
-        (work / "data" / "objects").symlink_to(state / "objects")
-        settings = Settings(
-            data_dir=work / "data", database_url=db.url, temporal_address=f"127.0.0.1:{port}"
-        )
-        worker = threading.Thread(
-            target=lambda: loop.run_until_complete(
-                run_worker(settings, default_queues(), stop=stop)
-            ),
-            daemon=True,
-        )
-        worker.start()
+    with temporal_server(work) as address:
+        try:
+            _run(a.repeat, corpus, state, extra, work, address)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(repeat: int, corpus: Path, state: Path, extra: Path, work: Path, address: str) -> None:
+    db, store = working_copy(state, work / "data")
+    (work / "data" / "objects").symlink_to(state / "objects")
+    settings = Settings(data_dir=work / "data", database_url=db.url, temporal_address=address)
+    with worker(settings) as loop:
         client = asyncio.run_coroutine_threadsafe(connect(settings, attempts=60), loop).result()
         reader = RepoReader(db, ttl=0)
 
@@ -118,7 +88,7 @@ def main() -> None:
         wait_change(reader, None, timeout=600)
         times: list[float] = []
         phases: list[str] = []
-        for i in range(a.repeat):
+        for i in range(repeat):
             new = ingest_rpm(db, store, _variant(extra, work, 20 + i), 1)
             old = served_etag(reader)
             started, wall = time.perf_counter(), time.time()
@@ -148,12 +118,6 @@ def main() -> None:
         )
         print(f"runs: {', '.join(f'{t * 1000:.0f}' for t in times)} ms; target >= 10x faster")
         print("request -> publish activity started:", "; ".join(phases))
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        time.sleep(1)
-        temporal.terminate()
-        temporal.wait(15)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ def build() -> FastAPI:
     app = FastAPI()
     errors.install(app)
     app.include_router(routes.router)
-    routes.set_repo_context(lambda: ctx)
-    app.add_middleware(routes.RepoServingMiddleware, context=routes.repo_context)
+    app.state.repo_context = ctx
+    app.add_middleware(routes.RepoServingMiddleware, context=lambda: ctx)
     return app
 
 

@@ -22,6 +22,7 @@ from olivine.services import Services
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     svc = services or Services.from_settings(settings)
+    settings.ensure_secret_key()  # start-up, not first read
 
     temporal = TemporalConnection(settings)
 
@@ -63,10 +64,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
 
 def _install_repos(app: FastAPI, svc: Services) -> None:
-    """/repos/...: the repository routes and their fast path (olivine.repos)."""
-    from olivine.api.routes.repos_api import install
+    """/repos/...: the repository routes and their fast path (olivine.repos), given their
+    context through app.state (no module state)."""
+    from olivine.api.routes.repos_api import repo_authorizer
+    from olivine.repos import routes
 
-    install(app, svc)
+    ctx = routes.RepoContext(
+        svc.db, svc.store, svc.settings.base_url, authorize=repo_authorizer(svc)
+    )
+    app.state.repo_context = ctx
+    app.include_router(routes.router)
+    app.add_middleware(routes.RepoServingMiddleware, context=lambda: ctx)
 
 
 def _install_limits(app: FastAPI, svc: Services) -> None:

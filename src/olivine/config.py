@@ -2,7 +2,8 @@
 
 Precedence (highest first): keyword arguments, environment, the config file named by
 `OLIVINE_CONFIG` (TOML), defaults. Nothing here holds a secret by default: the signing secret for
-object links is generated once per data directory and kept there (mode 0600).
+object links is generated once per data directory, at start-up (`ensure_secret_key`), and kept
+there (mode 0600).
 """
 
 from __future__ import annotations
@@ -178,15 +179,34 @@ class Settings(BaseSettings):
     def forge_dir(self) -> Path:
         return self.data_dir / "forge"
 
-    def secret_key(self) -> bytes:
-        """The per-data-directory key that signs expiring object links; made on first use."""
-        path = self.data_dir / "secret-key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / "secret-key"
+
+    def ensure_secret_key(self) -> None:
+        """Make the per-data-directory key that signs expiring object links and web sessions,
+        if there is none (mode 0600). Called once at start-up by the wiring (Services.from_settings,
+        create_app); reading settings never writes anything."""
+        path = self.secret_key_path
+        if path.exists():
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text().strip())
+        except FileExistsError:  # another process of the same data directory made it first
+            return
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+
+    def secret_key(self) -> bytes:
+        """The key ensure_secret_key() made; a clear error if start-up did not make it."""
+        try:
+            return bytes.fromhex(self.secret_key_path.read_text().strip())
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self.secret_key_path} does not exist: the server makes it at start-up "
+                "(Settings.ensure_secret_key)"
+            ) from None
 
 
 # OLIVINE_* variables that are not settings of the server: the CLI's and the test suite's.

@@ -21,6 +21,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.ensure_secret_key()
         return cls(settings, Database(settings.db_url, settings.database_pool_size))
 
     @property

@@ -33,6 +33,11 @@ class ApplyIn(BaseModel):
     file: str = Field(description="the project file, as YAML text", max_length=4_000_000)
     filename: str = "project.yaml"
     wait: bool = True
+    groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="the content of each comps file the project file names in "
+        "`repositories[].groups`, keyed by that path as written (the server opens no path)",
+    )
 
 
 class ApplyOut(BaseModel):

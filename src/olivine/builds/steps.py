@@ -22,6 +22,7 @@ from olivine.db.models import Build, Project
 from olivine.errors import NotFound, OlivineError
 from olivine.fetch.policy import FetchPolicy
 from olivine.forge.interfaces import Forge
+from olivine.projects.catalog import project_file
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
 
@@ -39,7 +40,7 @@ def _project(db: Database, build_id: int) -> tuple[Build, Project, ProjectFile]:
         assert p is not None
         s.expunge(b)
         s.expunge(p)
-        return b, p, ProjectFile.model_validate(p.spec)
+        return b, p, project_file(p)
 
 
 def srpm_step(

@@ -17,19 +17,20 @@ from olivine.builds.jobs import (
 )
 from olivine.builds.records import add_build
 from olivine.builds.sources import RevisionRef, find_revision
+from olivine.db.base import Database
 from olivine.db.models import Project
 from olivine.errors import NotFound
 from olivine.jobs.checks import batch_names as check_batch
 from olivine.jobs.checks import check_catalog
 from olivine.jobs.context import JobContext
 from olivine.jobs.submit import Start, record_job
-from olivine.projects.schema import ProjectFile
+from olivine.projects.catalog import project_file
 from olivine.services import Services
 from olivine.tasks.service import add_task
 
 
 def _base(svc: Services, project: Project, submitter_id: int | None) -> dict[str, Any]:
-    pf = ProjectFile.model_validate(project.spec)
+    pf = project_file(project)
     base: dict[str, Any] = {
         "project": project.name,
         "project_id": project.id,
@@ -45,7 +46,7 @@ def _base(svc: Services, project: Project, submitter_id: int | None) -> dict[str
 def record_build(
     ctx: JobContext, project: Project, req: BuildRequest
 ) -> tuple[BuildSubmitted, Start | None]:
-    check_catalog(project, [req.package])
+    check_catalog(ctx.svc.db, project, [req.package])
     rev = find_revision(ctx.svc.db, project.name, req.package, req.scm_hash)
     base = _base(ctx.svc, project, ctx.submitter_id)
 
@@ -95,14 +96,14 @@ def _revisions(svc: Services, project: Project, names: list[str]) -> dict[str, R
     return revs
 
 
-def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
-    return check_batch(project, packages, all_, "build")
+def batch_names(db: Database, project: Project, packages: list[str], all_: bool) -> list[str]:
+    return check_batch(db, project, packages, all_, "build")
 
 
 def record_build_batch(
     ctx: JobContext, project: Project, names: list[str]
 ) -> tuple[BatchSubmitted, Start | None]:
-    revs = _revisions(ctx.svc, project, check_catalog(project, names))
+    revs = _revisions(ctx.svc, project, check_catalog(ctx.svc.db, project, names))
     base = _base(ctx.svc, project, ctx.submitter_id)
     who = ctx.submitter_id
 

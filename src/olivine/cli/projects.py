@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+import yaml
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
@@ -21,9 +23,8 @@ def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")
         text = file.read_text()
     except OSError as e:
         raise CliError(f"cannot read {file}: {e.strerror}") from None
-    out = Api(STATE).post(
-        "/api/v1/projects/apply", json={"file": text, "filename": str(file), "wait": True}
-    )
+    body = {"file": text, "filename": str(file), "wait": True, "groups": _groups(file, text)}
+    out = Api(STATE).post("/api/v1/projects/apply", json=body)
     if STATE.json:
         show(out, True)
     elif out["status"] == "succeeded":
@@ -38,6 +39,25 @@ def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")
             f"task {out['task_id']} is {out['status']}; follow it with "
             f"`olivine task logs {out['task_id']} --follow`"
         )
+
+
+def _groups(file: Path, text: str) -> dict[str, str]:
+    """The comps files the project file names, read relative to it: the server opens no path.
+    A file that does not parse is sent as it is, for the server to say where it is wrong."""
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    repos = data.get("repositories") if isinstance(data, dict) else None
+    named = {r["groups"] for r in repos or [] if isinstance(r, dict) and r.get("groups")}
+    out: dict[str, str] = {}
+    for path in sorted(p for p in named if isinstance(p, str)):
+        try:
+            out[path] = (file.parent / path).read_text()
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            raise CliError(f"cannot read the groups file {path} named in {file}: {why}") from None
+    return out
 
 
 @project_app.command("list")

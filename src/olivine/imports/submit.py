@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from olivine.batches.service import BatchKind, BatchSubmitted, add_batch_tree
+from olivine.db.base import Database
 from olivine.db.models import Project
 from olivine.imports import records
 from olivine.imports.jobs import ImportBatchInput, ImportInput, ImportRequest, ImportSubmitted
@@ -20,7 +21,7 @@ from olivine.tasks.service import add_task
 def record_import(
     ctx: JobContext, project: Project, req: ImportRequest
 ) -> tuple[ImportSubmitted, Start | None]:
-    check_catalog(project, [req.package])
+    check_catalog(ctx.svc.db, project, [req.package])
     pkg_id = records.package_id(ctx.svc.db, req.package)
 
     def write(s: Session) -> tuple[Start, ImportSubmitted]:
@@ -48,14 +49,14 @@ async def submit_import(ctx: JobContext, project: Project, req: ImportRequest) -
     return await ctx.submit(record_import, project, req)
 
 
-def batch_names(project: Project, packages: list[str], all_: bool) -> list[str]:
-    return check_batch(project, packages, all_, "import")
+def batch_names(db: Database, project: Project, packages: list[str], all_: bool) -> list[str]:
+    return check_batch(db, project, packages, all_, "import")
 
 
 def record_import_batch(
     ctx: JobContext, project: Project, names: list[str]
 ) -> tuple[BatchSubmitted, Start | None]:
-    names = check_catalog(project, names)
+    names = check_catalog(ctx.svc.db, project, names)
     ids = {n: records.package_id(ctx.svc.db, n) for n in names}
     who = ctx.submitter_id
 

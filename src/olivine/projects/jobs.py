@@ -23,8 +23,13 @@ class ApplySubmitted:
 
 
 def record_apply(
-    ctx: JobContext, pf: ProjectFile, filename: str, project_id: int | None
+    ctx: JobContext,
+    pf: ProjectFile,
+    filename: str,
+    project_id: int | None,
+    comps: dict[str, str] | None = None,
 ) -> tuple[ApplySubmitted, Start | None]:
+    """`comps`: each repository's comps.xml, already in the object store (name -> sha256)."""
     from olivine.workflows.common import TaskInput
 
     def write(s: Session) -> tuple[Start, ApplySubmitted]:
@@ -37,15 +42,20 @@ def record_apply(
             project_id=project_id,
         )
         task.workflow_id = f"project-apply-{task.id}"
-        inp = TaskInput(task.id, {"spec": pf.normalised(), "actor_id": ctx.submitter_id})
+        params = {"spec": pf.normalised(), "actor_id": ctx.submitter_id, "comps": comps or {}}
+        inp = TaskInput(task.id, params)
         start = Start(task.id, "ApplyProject", task.workflow_id, inp)
         return start, ApplySubmitted(task.id, pf.name, task.workflow_id)
 
-    key = ctx.key("project-apply", project=pf.name, spec=pf.normalised())
+    key = ctx.key("project-apply", project=pf.name, spec=pf.normalised(), comps=comps or {})
     return record_job(ctx.svc.db, key, write, lambda d: ApplySubmitted(**d))
 
 
 async def submit_apply(
-    ctx: JobContext, pf: ProjectFile, filename: str, project_id: int | None
+    ctx: JobContext,
+    pf: ProjectFile,
+    filename: str,
+    project_id: int | None,
+    comps: dict[str, str] | None = None,
 ) -> ApplySubmitted:
-    return await ctx.submit(record_apply, pf, filename, project_id)
+    return await ctx.submit(record_apply, pf, filename, project_id, comps)

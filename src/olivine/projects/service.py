@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +12,39 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from olivine.db.base import Database, utcnow
-from olivine.db.models import ImportRevision, Package, Project, ProjectPackage, Repository
-from olivine.errors import NotFound
+from olivine.db.models import (
+    ImportRevision,
+    Package,
+    Project,
+    ProjectArtifact,
+    ProjectPackage,
+    Repository,
+)
+from olivine.errors import NotFound, ValidationFailed
+from olivine.projects.catalog import Catalog, CatalogEntry, catalog, project_file
+from olivine.projects.groups import check_comps
 from olivine.projects.schema import ProjectFile
 
 ALL_REPO = "all"
+# The keys of a repository entry that decide what its published metadata holds.
+CONTENT_KEYS = (
+    "packages",
+    "include",
+    "exclude",
+    "multilib",
+    "additional_multilib",
+    "exclude_multilib",
+    "keep",
+    "compress",
+)
+
+
+@dataclass(frozen=True)
+class RepositoryChange:
+    """A repository whose published metadata must be made again, and why."""
+
+    name: str
+    why: list[str]  # "new", "restored", "arches", "groups", or the changed keys
 
 
 @dataclass
@@ -24,11 +53,15 @@ class ApplyResult:
     project_id: int
     created: bool
     changes: list[str] = field(default_factory=list)
-    changed_repositories: list[str] = field(default_factory=list)
+    republish: list[RepositoryChange] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
         return not self.changes
+
+    @property
+    def changed_repositories(self) -> list[str]:
+        return [r.name for r in self.republish]
 
 
 @dataclass(frozen=True)
@@ -47,13 +80,19 @@ class ProjectService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def apply(self, pf: ProjectFile, actor_id: int | None) -> ApplyResult:
+    def apply(
+        self, pf: ProjectFile, actor_id: int | None, comps: Mapping[str, str] | None = None
+    ) -> ApplyResult:
+        """Make the project match the file. `comps`: each repository's comps XML (the content
+        of the `groups:` file, which the client sent; see projects.groups.comps_for)."""
+        comps = _checked_comps(pf, comps or {})
         spec = pf.normalised()
         digest = spec_digest(spec)
         with self.db.session() as s:
             project = s.scalar(select(Project).where(Project.name == pf.name))
             created = project is None
             changes: list[str] = []
+            old_arches = list(project.spec.get("arches") or []) if project else pf.arches
             if project is None:
                 project = Project(
                     name=pf.name,
@@ -72,9 +111,13 @@ class ProjectService:
                 project.public = pf.public
                 project.updated_at = utcnow()
             changes += _apply_packages(s, project.id, pf)
-            repo_changes, changed_repos = _apply_repositories(s, project.id, pf)
+            repo_changes, republish = _apply_repositories(
+                s, project.id, pf, comps, arches_changed=old_arches != pf.arches
+            )
             changes += repo_changes
-            return ApplyResult(pf.name, project.id, created, changes, changed_repos)
+            if not _has_rpms(s, project.id):
+                republish = []  # nothing to publish yet: the first RPM's publish makes them
+            return ApplyResult(pf.name, project.id, created, changes, republish)
 
     def all(self) -> list[Project]:
         with self.db.session() as s:
@@ -91,7 +134,10 @@ class ProjectService:
             return project
 
     def file(self, name: str) -> ProjectFile:
-        return ProjectFile.model_validate(self.get(name).spec)
+        return project_file(self.get(name))
+
+    def catalog(self, name: str) -> Catalog:
+        return catalog(self.db, name)
 
     def packages(
         self, project: str, offset: int = 0, limit: int = 100, name_like: str | None = None
@@ -155,9 +201,7 @@ def _spec_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
     changes: list[str] = []
-    wanted = {
-        p.name: p.model_dump(mode="json", by_alias=True, exclude={"name"}) for p in pf.packages
-    }
+    wanted = {p.name: CatalogEntry.settings_of(p) for p in pf.packages}
     existing = {
         name: pp
         for name, pp in s.execute(
@@ -194,11 +238,42 @@ def _apply_packages(s: Session, project_id: int, pf: ProjectFile) -> list[str]:
     return changes
 
 
+def _has_rpms(s: Session, project_id: int) -> bool:
+    q = select(ProjectArtifact.id).where(ProjectArtifact.project_id == project_id).limit(1)
+    return s.scalar(q) is not None
+
+
+def _checked_comps(pf: ProjectFile, comps: Mapping[str, str]) -> dict[str, str]:
+    named = {r.name for r in pf.repositories if r.groups}
+    if set(comps) != named:
+        missing = sorted(named - set(comps))
+        raise ValidationFailed(
+            f"repositories {', '.join(missing)} name a groups file whose content was not given"
+            if missing
+            else f"comps given for repositories without `groups`: {sorted(set(comps) - named)}"
+        )
+    for name, xml in comps.items():
+        check_comps(xml, f"repository {name} groups")
+    return dict(comps)
+
+
+def _why(old: dict[str, Any] | None, new: dict[str, Any], active: bool) -> list[str]:
+    if old is None:
+        return ["new"]
+    if not active:
+        return ["restored"]
+    return [k for k in CONTENT_KEYS if old.get(k) != new.get(k)]
+
+
 def _apply_repositories(
-    s: Session, project_id: int, pf: ProjectFile
-) -> tuple[list[str], list[str]]:
+    s: Session,
+    project_id: int,
+    pf: ProjectFile,
+    comps: Mapping[str, str],
+    arches_changed: bool,
+) -> tuple[list[str], list[RepositoryChange]]:
     changes: list[str] = []
-    changed: list[str] = []
+    republish: list[RepositoryChange] = []
     wanted: dict[str, dict[str, Any]] = {ALL_REPO: {"name": ALL_REPO, "all": True}}
     for r in pf.repositories:
         wanted[r.name] = r.model_dump(mode="json")
@@ -207,17 +282,26 @@ def _apply_repositories(
     }
     for name, spec in wanted.items():
         repo = existing.get(name)
+        why = _why(repo.spec if repo else None, spec, repo.active if repo else True)
         if repo is None:
-            s.add(Repository(project_id=project_id, name=name, spec=spec))
+            repo = Repository(project_id=project_id, name=name, spec=spec)
+            s.add(repo)
             if name != ALL_REPO:
                 changes.append(f"added repository {name}")
-            changed.append(name)
         elif not repo.active or repo.spec != spec:
             changes.append(f"{'restored' if not repo.active else 'changed'} repository {name}")
             repo.active, repo.spec = True, spec
-            changed.append(name)
+        if (repo.comps_xml or None) != comps.get(name):
+            repo.comps_xml = comps.get(name)
+            why.append("groups")
+            if "new" not in why:
+                changes.append(f"changed groups of repository {name}")
+        if arches_changed and not why:
+            why.append("arches")
+        if why:
+            republish.append(RepositoryChange(name, why))
     for name, repo in existing.items():
         if name not in wanted and repo.active:
             repo.active = False
             changes.append(f"removed repository {name} (its revisions are kept)")
-    return changes, changed
+    return changes, republish

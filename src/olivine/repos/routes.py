@@ -1,9 +1,10 @@
 """HTTP routes of the repositories (DESIGN.md "URLs"), as an APIRouter the app includes.
 
-Wiring, in the app:
-    routes.set_repo_context(lambda: RepoContext(db, store, base_url, authorize=..., head_ttl=1))
+Wiring, in the app (olivine.app.create_app):
+    ctx = RepoContext(db, store, base_url, authorize=..., head_ttl=1)
+    app.state.repo_context = ctx                 # what the routes' dependency reads
     app.include_router(routes.router)            # documented in OpenAPI, works alone
-    app.add_middleware(RepoServingMiddleware, context=routes.repo_context)   # the fast path
+    app.add_middleware(RepoServingMiddleware, context=lambda: ctx)   # the fast path
 
 `authorize(request, project)` is the app's check for private projects (Bearer token, or Basic
 auth with the token as password); it raises Unauthenticated/Forbidden. Public projects are read
@@ -12,29 +13,21 @@ anonymously. The URL logic itself lives in http.py, shared with the fast path (a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from olivine.errors import NotFound
 from olivine.repos.asgi import RepoServingMiddleware, to_response
 from olivine.repos.http import RepoContext, respond
 
-__all__ = ["RepoContext", "RepoServingMiddleware", "repo_context", "router", "set_repo_context"]
-
-_provider: Callable[[], RepoContext] | None = None
+__all__ = ["RepoContext", "RepoServingMiddleware", "repo_context", "router"]
 
 
-def set_repo_context(provider: Callable[[], RepoContext]) -> None:
-    """Called once by the app: how the routes get their database, store and authorization."""
-    global _provider
-    _provider = provider
-
-
-def repo_context() -> RepoContext:
-    if _provider is None:
-        raise RuntimeError("olivine.repos.routes: set_repo_context() was not called")
-    return _provider()
+def repo_context(request: Request) -> RepoContext:
+    """The app's repo context (database, store, authorization), set by its wiring."""
+    ctx = getattr(request.app.state, "repo_context", None)
+    if not isinstance(ctx, RepoContext):
+        raise RuntimeError("olivine.repos.routes: the app set no app.state.repo_context")
+    return ctx
 
 
 router = APIRouter(tags=["repositories"])

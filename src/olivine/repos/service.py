@@ -12,7 +12,8 @@
     prune(db, repository_id, arch, keep) -> deleted count
     repo_file_text(base_url, project, repo, public=True) -> str
     write_repo_tree(db, store, project, repo, arch, dest, packages=False) -> Path
-Serving: routes.router, routes.set_repo_context, routes.RepoServingMiddleware, http.RepoContext.
+Serving: routes.router (context from app.state.repo_context), routes.RepoServingMiddleware,
+http.RepoContext.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ async def import_batch(
 ) -> Response:
     """Import several packages (names separated by spaces, commas or lines) or all of them."""
     p = await _project(request, who, name, Action.IMPORT)
-    names = import_names(p, _names(packages), all)
+    names = await run_in_threadpool(import_names, services(request).db, p, _names(packages), all)
     out = await submit_import_batch(job_context(request, who), p, names)
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
@@ -168,7 +168,7 @@ async def build_batch(
 ) -> Response:
     """Build several packages (or all) in BuildRequires order."""
     p = await _project(request, who, name, Action.BUILD)
-    names = build_names(p, _names(packages), all)
+    names = await run_in_threadpool(build_names, services(request).db, p, _names(packages), all)
     out = await submit_build_batch(job_context(request, who), p, names)
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from olivine.imports.service import ImportResult, ProjectRef, run_import
     from olivine.jobs.status import TaskStatus
-    from olivine.projects.schema import ProjectFile
+    from olivine.projects.catalog import project_file
     from olivine.projects.service import ProjectService
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
@@ -47,7 +47,7 @@ class ImportActivities:
     def import_package(self, inp: ImportInput) -> ImportResult:
         p = inp.resolved()
         row = ProjectService(self.svc.db).get(p.project)
-        project = ProjectRef(row.id, ProjectFile.model_validate(row.spec))
+        project = ProjectRef(row.id, project_file(row))
         log = TaskLogWriter(self.svc.tasks, p.task_id)
         try:
             with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as tmp:

@@ -40,9 +40,9 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
 
     if queue == QUEUE:
         t, p = TaskActivities(svc), ProjectActivities(svc)
-        return [t.task_start, t.task_finish, t.task_log, p.apply, *ImportActivities(svc).all(),
-                *BatchActivities(svc).all(), *BuildActivities(svc).orchestration(),
-                RepoJobActivities(svc).request]  # fmt: skip
+        return [t.task_start, t.task_finish, t.task_log, p.apply, p.republish,
+                *ImportActivities(svc).all(), *BatchActivities(svc).all(),
+                *BuildActivities(svc).orchestration(), RepoJobActivities(svc).request]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities
 

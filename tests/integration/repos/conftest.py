@@ -116,7 +116,7 @@ def make_app(db: Database, store: FsStore, base_url: str, ttl: float, fast: bool
     errors.install(app)
     ctx = routes.RepoContext(db, store, base_url, authorize=_authorize, head_ttl=ttl)
     app.include_router(routes.router)
-    app.dependency_overrides[routes.repo_context] = lambda: ctx
+    app.state.repo_context = ctx
     if fast:
         app.add_middleware(routes.RepoServingMiddleware, context=lambda: ctx)
 

@@ -13,7 +13,12 @@ def test_defaults_and_derived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     s = load_settings()
     assert s.db_url == f"sqlite:///{tmp_path / 'olivine.db'}"
     assert s.base_url == "http://127.0.0.1:8080" and s.storage == "fs"
+    with pytest.raises(ConfigError, match="secret-key does not exist"):
+        s.secret_key()  # reading settings writes nothing: start-up makes the key
+    assert not (tmp_path / "secret-key").exists()
+    s.ensure_secret_key()
     key = s.secret_key()
+    s.ensure_secret_key()  # a second start keeps it
     assert len(key) == 32 and s.secret_key() == key
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
 

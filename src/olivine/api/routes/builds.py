@@ -26,7 +26,8 @@ from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import batch_names
 from olivine.db.models import Project
 from olivine.errors import ValidationFailed
-from olivine.projects.schema import BUILD_ARCHES, ProjectFile
+from olivine.projects.catalog import project_file
+from olivine.projects.schema import BUILD_ARCHES
 
 router = APIRouter(prefix="/api/v1", tags=["builds"])
 
@@ -151,7 +152,7 @@ async def build_batch(
 ) -> BatchOut:
     require_user(who)
     p = await run_in_threadpool(project_for, svc, who, project, Action.BUILD)
-    names = batch_names(p, body.packages, body.all)
+    names = await run_in_threadpool(batch_names, svc.db, p, body.packages, body.all)
     return batch_out(await submit_build_batch(job_context(request, who), p, names))
 
 
@@ -174,4 +175,4 @@ def project_mock_config(project: str, arch: str, request: Request, svc: Svc, who
     if arch not in BUILD_ARCHES | {"noarch"}:
         raise ValidationFailed(f"unknown arch {arch!r}")
     base = svc.settings.public_url or str(request.base_url)
-    return mock_config(ProjectFile.model_validate(p.spec), arch, base)
+    return mock_config(project_file(p), arch, base)

@@ -23,7 +23,7 @@ from olivine.imports.diff import import_diff
 from olivine.imports.jobs import ImportRequest
 from olivine.imports.service import ProjectRef, submit_import, submit_import_batch
 from olivine.imports.submit import batch_names
-from olivine.projects.schema import ProjectFile
+from olivine.projects.catalog import project_file
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
@@ -78,7 +78,7 @@ class DiffOut(BaseModel):
 
 
 def _ref(p: Project) -> ProjectRef:
-    return ProjectRef(p.id, ProjectFile.model_validate(p.spec))
+    return ProjectRef(p.id, project_file(p))
 
 
 async def _submit(
@@ -124,7 +124,7 @@ async def import_batch(
     if body.retry is not None:
         return await retry(request, svc, who, body.retry, project)
     p = await run_in_threadpool(project_for, svc, who, project, Action.IMPORT)
-    names = batch_names(p, body.packages, body.all)
+    names = await run_in_threadpool(batch_names, svc.db, p, body.packages, body.all)
     return batch_out(await submit_import_batch(job_context(request, who), p, names))
 
 

@@ -13,6 +13,7 @@ from olivine.api.schemas import ApplyIn, ApplyOut, ProjectOut
 from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project
+from olivine.projects.groups import comps_for, stash
 from olivine.projects.jobs import ApplySubmitted, submit_apply
 from olivine.projects.loader import load_project_text_async
 from olivine.projects.service import ProjectService
@@ -52,8 +53,10 @@ def show_project(name: str, svc: Svc, who: Caller) -> ProjectOut:
 async def apply_project(body: ApplyIn, request: Request, svc: Svc, who: Caller) -> ApplyOut:
     require_user(who)
     pf = await load_project_text_async(body.file, body.filename)
+    comps = comps_for(pf, body.groups)
     pid = await run_in_threadpool(check_apply, svc, who, pf.name)
-    sub = await submit_apply(job_context(request, who), pf, body.filename, pid)
+    stashed = await run_in_threadpool(stash, svc.store, comps)
+    sub = await submit_apply(job_context(request, who), pf, body.filename, pid, stashed)
     if not body.wait:
         return ApplyOut(task_id=sub.task_id, project=pf.name, status="pending")
     return await _wait(request, svc, sub)

@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowFailureError
@@ -18,8 +18,7 @@ from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import ANONYMOUS, Action, allowed
 from olivine.auth.service import AuthService
 from olivine.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
-from olivine.repos import routes
-from olivine.repos.http import Authorize, RepoContext
+from olivine.repos.http import Authorize
 from olivine.repos.jobs import submit_publish, submit_rollback
 from olivine.repos.rpmmeta import check_rpm_file
 from olivine.repos.service import (
@@ -241,10 +240,3 @@ def repo_authorizer(svc: Services) -> Authorize:
 
     return authorize
 
-
-def install(app: FastAPI, svc: Services) -> None:
-    """Serve /repos/... from this app: the documented routes and the fast path in front."""
-    ctx = RepoContext(svc.db, svc.store, svc.settings.base_url, authorize=repo_authorizer(svc))
-    app.include_router(routes.router)
-    app.dependency_overrides[routes.repo_context] = lambda: ctx
-    app.add_middleware(routes.RepoServingMiddleware, context=lambda: ctx)

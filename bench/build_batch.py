@@ -1,0 +1,324 @@
+"""Benchmark: a dependency-chained build batch through the production stack (API -> BuildBatch
+workflow -> worker: SRPMs, arch builds with BuildRequires resolved against `all`, finish ->
+Publisher -> `all` holds the RPMs before dependents start), against `rpmbuild -ba` run level by
+level with `xargs -P N`, at the same parallelism N (the worker's concurrent activities), in the
+same run. Target: Olivine's throughput at least 0.9 of the reference.
+
+COUNT specs whose %build sleeps BUILD_SECONDS, in LEVELS levels: each package of level L
+BuildRequires its counterpart of level L-1. Then where the production path loses time: per
+level, and per phase inside the worker (bench/_probe.py) and between steps (task timestamps).
+
+    .venv/bin/python bench/build_batch.py [--count 20] [--levels 4] [--jobs 4] [--build-seconds 1]
+
+N is the worker's `max_concurrent` (olivine.worker.run_worker; 8 by default, as `olivine worker`
+runs), which bounds every queue it serves, the orchestration queue too; the BuildBatch workflow
+bounds its builds by BATCH_CONCURRENCY (8) as well.
+
+Measured on 2 cores shared with other sessions (load average 8-16), 1 s %build: 20 specs in 4
+levels at N = 4: 0.38-0.60 (four runs); 40 in 4 at N = 8: 0.41. Where the time goes, per level
+of the chain: the arch build itself (sandboxed rpmbuild --rebuild, about what `rpmbuild -ba`
+costs the reference); 1.5-7 s from a dependency in `all` to its dependent's arch build started
+(two batch-item activities, the child workflow's start, task_start, and a batch slot held by
+builds that are only finishing); 1-4 s from the arch build done to its RPMs in `all`
+(task_finish, build_finish: record, request the publisher, wait for its serial publish, then
+task_finish); and once, the SRPM stage before any arch build (2.5-7 s). Each orchestration step
+is an activity or workflow-task round trip of 0.1-0.5 s at that load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from _history import Step, timeline
+from _probe import Probe, probed
+from _stack import Stack, stack
+from sqlalchemy import select
+
+from olivine.db.models import Build, Package, Task
+
+SPEC = """Name: {name}
+Version: 1.0
+Release: 1%{{?dist}}
+Summary: build batch benchmark package
+License: MIT
+BuildArch: noarch
+{requires}
+%description
+Benchmark package.
+%prep
+%build
+sleep {seconds}
+%install
+mkdir -p %{{buildroot}}%{{_datadir}}/{name}
+echo {name} > %{{buildroot}}%{{_datadir}}/{name}/data
+%files
+%{{_datadir}}/{name}/data
+"""
+
+
+def name_of(level: int, i: int) -> str:
+    return f"bb-{level}-{i}"
+
+
+def make_specs(root: Path, count: int, levels: int, seconds: float) -> list[list[Path]]:
+    """Dist-git trees (SPECS/<name>.spec in a git repository), by level."""
+    width = max(1, count // levels)
+    out: list[list[Path]] = []
+    for lv in range(levels):
+        row = []
+        for i in range(width):
+            req = f"BuildRequires: {name_of(lv - 1, i)}" if lv else ""
+            repo = root / f"{name_of(lv, i)}.git"
+            (repo / "SPECS").mkdir(parents=True)
+            spec = repo / "SPECS" / f"{name_of(lv, i)}.spec"
+            spec.write_text(SPEC.format(name=name_of(lv, i), requires=req, seconds=seconds))
+            _git(repo, "init", "-q", "-b", "c9")
+            _git(repo, "add", "-A")
+            _git(repo, "commit", "-q", "-m", "x")
+            row.append(spec)
+        out.append(row)
+    return out
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@x",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@x",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def project_file(root: Path, levels: list[list[Path]]) -> str:
+    pkgs = "\n".join(f"  - name: {s.stem}" for lv in levels for s in lv)
+    return f"""name: bench
+dist: .el9
+vendor: {{family: el, major: 9}}
+upstream: {{kind: dist-git, url: "{root.as_uri()}/{{name}}.git", branch: c9}}
+packages:
+{pkgs}
+"""
+
+
+def reference(levels: list[list[Path]], jobs: int, tmp: Path) -> list[float]:
+    """Level by level, N at a time, each spec with its own _topdir; seconds per level."""
+    script = (
+        'exec rpmbuild -ba --nodeps --quiet --define "_topdir $1.top" '
+        '--define "dist .el9" --define "_buildshell /bin/bash" "$1"'
+    )
+    took = []
+    for specs in levels:
+        start = time.monotonic()
+        proc = subprocess.run(
+            ["xargs", f"-P{jobs}", "-n1", "sh", "-c", script, "sh"],
+            input="\n".join(str(s) for s in specs),
+            text=True,
+            capture_output=True,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"reference rpmbuild failed: {proc.stderr[-2000:]}")
+        took.append(time.monotonic() - start)
+    for specs in levels:
+        for s in specs:
+            shutil.rmtree(f"{s}.top", ignore_errors=True)
+    return took
+
+
+def olivine(st: Stack) -> tuple[float, float]:
+    """Submit the batch through the API and wait for its task; (wall seconds, start epoch)."""
+    r = st.client.post(
+        "/api/v1/projects/bench/import-batch", headers=st.headers, json={"all": True}
+    )
+    if st.wait_task(r.json()["task_id"])["status"] != "succeeded":
+        raise SystemExit("the import batch failed")
+    started, epoch = time.monotonic(), time.time()
+    r = st.client.post("/api/v1/projects/bench/build-batch", headers=st.headers, json={"all": True})
+    if r.status_code != 202:
+        raise SystemExit(f"build-batch refused: {r.text}")
+    task = st.wait_task(r.json()["task_id"], poll=0.01)
+    took = time.monotonic() - started
+    counts = (task.get("result") or {}).get("counts", {})
+    if task["status"] != "succeeded" or set(counts) != {"built"}:
+        raise SystemExit(f"the build batch did not build everything: {task}")
+    return took, epoch
+
+
+@dataclass
+class Timeline:
+    """One package's build, in seconds since the batch was submitted."""
+
+    package: str
+    build_id: int
+    srpm_done: float  # its arch task was created (end of the SRPM activity)
+    arch_start: float  # a worker took the arch build
+    arch_end: float  # the arch task finished
+    build_end: float  # the build task finished: RPMs recorded and in `all`
+
+
+def _ts(d: datetime | None) -> float:
+    assert d is not None
+    return (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
+
+
+def timelines(st: Stack, epoch: float) -> dict[str, Timeline]:
+    out = {}
+    with st.services.db.session() as s:
+        builds = s.execute(
+            select(Build.id, Build.task_id, Package.name).join(
+                Package, Package.id == Build.package_id
+            )
+        ).all()
+        for build_id, task_id, pkg in builds:
+            task = s.get(Task, task_id)
+            arch = s.scalars(select(Task).where(Task.parent_id == task_id)).first()
+            assert task is not None and arch is not None
+            out[pkg] = Timeline(
+                pkg,
+                build_id,
+                _ts(arch.created_at) - epoch,
+                _ts(arch.started_at) - epoch,
+                _ts(arch.finished_at) - epoch,
+                _ts(task.finished_at) - epoch,
+            )
+    return out
+
+
+def histories(st: Stack, tl: dict[str, Timeline]) -> dict[str, list[Step]]:
+    """Every Build workflow's history and the batch's, merged by step name."""
+    address = st.settings.temporal_target
+    out: dict[str, list[Step]] = {}
+    for t in tl.values():
+        out[f"build-{t.build_id}"] = timeline(address, f"build-{t.build_id}")
+    with st.services.db.session() as s:
+        wf = s.scalar(select(Task.workflow_id).where(Task.kind == "build-batch"))
+    assert wf is not None
+    out["batch"] = timeline(address, wf)
+    return out
+
+
+def print_steps(title: str, runs: list[list[Step]]) -> None:
+    by: dict[str, list[Step]] = {}
+    for run in runs:
+        for step in run:
+            by.setdefault(step.name, []).append(step)
+    print(f"{title:44} {'count':>5} {'wait s':>7} {'run s':>7}")
+    for name, xs in sorted(by.items(), key=lambda kv: -sum(x.wait + x.run for x in kv[1])):
+        print(f"{name:44} {len(xs):5d} {_mean([x.wait for x in xs]):7.3f} "
+              f"{_mean([x.run for x in xs]):7.3f}")  # fmt: skip
+
+
+def print_one(title: str, run: list[Step], origin: float) -> None:
+    print(title)
+    for x in run:
+        print(f"  {x.scheduled - origin:7.2f} {x.name:36} wait {x.wait:6.3f} run {x.run:6.3f}")
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return statistics.fmean(xs) if xs else 0.0
+
+
+def report(
+    levels: list[list[Path]],
+    jobs: int,
+    ref: list[float],
+    olv: float,
+    tl: dict[str, Timeline],
+    probe: Probe,
+    epoch: float,
+) -> float:
+    n = sum(len(lv) for lv in levels)
+    ratio = sum(ref) / olv
+    print(f"{n} specs in {len(levels)} levels, %build sleeps; parallelism N = {jobs}")
+    print(f"{'':44} {'seconds':>8} {'builds/min':>11}")
+    print(f"{f'xargs -P{jobs} rpmbuild -ba, level by level':44} {sum(ref):8.1f} "
+          f"{n / sum(ref) * 60:11.1f}")  # fmt: skip
+    print(f"{'olivine: API -> BuildBatch -> published':44} {olv:8.1f} {n / olv * 60:11.1f}")
+    print(f"throughput ratio {ratio:.3f} (target >= 0.9)\n")
+
+    srpms_done = max(t.srpm_done for t in tl.values())
+    print(f"SRPM stage (every package, before any arch build): 0 -> {srpms_done:.2f} s")
+    print(f"{'level':>5} {'xargs s':>8} {'first arch start':>17} {'last in all':>12} "
+          f"{'span':>6} {'dispatch':>9} {'arch':>6} {'finish+pub':>11}")  # fmt: skip
+    prev_end = srpms_done
+    for lv, specs in enumerate(levels):
+        rows = [tl[s.stem] for s in specs]
+        first = min(t.arch_start for t in rows)
+        last = max(t.build_end for t in rows)
+        deps_ready = [
+            max(tl[levels[lv - 1][i].stem].build_end, srpms_done) if lv else srpms_done
+            for i in range(len(specs))
+        ]
+        dispatch = _mean([t.arch_start - d for t, d in zip(rows, deps_ready, strict=True)])
+        arch = _mean([t.arch_end - t.arch_start for t in rows])
+        fin = _mean([t.build_end - t.arch_end for t in rows])
+        print(f"{lv:>5} {ref[lv]:8.2f} {first:17.2f} {last:12.2f} {last - prev_end:6.2f} "
+              f"{dispatch:9.2f} {arch:6.2f} {fin:11.2f}")  # fmt: skip
+        prev_end = last
+    print("dispatch: deps in `all` (or SRPMs done) -> a worker took the arch build;")
+    print("arch: the arch activity; finish+pub: arch done -> RPMs recorded and served in `all`\n")
+
+    print(f"{'phase (inside the worker)':44} {'count':>5} {'mean s':>7} {'total s':>8}")
+    for phase, xs in sorted(probe.by_phase().items(), key=lambda kv: -sum(kv[1])):
+        print(f"{phase:44} {len(xs):5d} {_mean(xs):7.3f} {sum(xs):8.2f}")
+    pubs = [s for s in probe.spans if s.phase.startswith("publish_project") and s.start >= epoch]
+    print(f"publishes during the batch: {len(pubs)} for {n} builds")
+    return ratio
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--levels", type=int, default=4)
+    ap.add_argument("--jobs", type=int, default=4)
+    ap.add_argument("--build-seconds", type=float, default=1.0)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="olivine-bench-batch-"))
+    try:
+        levels = make_specs(work / "up", args.count, args.levels, args.build_seconds)
+        before = reference(levels, args.jobs, work)
+        with probed() as probe, stack(work, max_concurrent=args.jobs) as st:
+            st.apply(project_file(work / "up", levels))
+            olv, epoch = olivine(st)
+            tl = timelines(st, epoch)
+            hist = histories(st, tl)
+        after = reference(levels, args.jobs, work)
+        # the machine is shared: the reference runs before and after, and counts as their mean
+        print(f"xargs runs: {sum(before):.1f} s before, {sum(after):.1f} s after olivine's")
+        ref = [(a + b) / 2 for a, b in zip(before, after, strict=True)]
+        ratio = report(levels, args.jobs, ref, olv, tl, probe, epoch)
+        print()
+        print_steps("Build workflows: step (wait = queued)", [
+            h for k, h in hist.items() if k != "batch"
+        ])  # fmt: skip
+        print()
+        print_steps("BuildBatch workflow: step", [hist["batch"]])
+        last = tl[levels[-1][0].stem]
+        print()
+        print_one(
+            f"{last.package} (last level), seconds after the batch was submitted; "
+            f"its dependency was in `all` at "
+            f"{tl[levels[-2][0].stem].build_end if len(levels) > 1 else 0:.2f}",
+            hist[f"build-{last.build_id}"],
+            epoch,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if ratio >= 0.9 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
