@@ -137,7 +137,7 @@ def wf_settings(db_url: str, tmp_path: Path) -> Settings:
 async def jobs(
     temporal_env: WorkflowEnvironment, wf_settings: Settings, db: Database
 ) -> AsyncIterator[Jobs]:
-    wf_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    wf_settings.ensure_secret_key()  # what the wiring does at start-up
     svc = Services(wf_settings, db)
     async with running_worker(svc, temporal_env.client):
         yield Jobs(svc, temporal_env.client)
@@ -146,7 +146,7 @@ async def jobs(
 @pytest.fixture
 def idle_jobs(temporal_env: WorkflowEnvironment, wf_settings: Settings, db: Database) -> Jobs:
     """The job layer with no worker running (start one with running_worker)."""
-    wf_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    wf_settings.ensure_secret_key()  # what the wiring does at start-up
     return Jobs(Services(wf_settings, db), temporal_env.client)
 
 
