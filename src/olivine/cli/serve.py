@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
 import typer
 
 from olivine.cli.state import STATE
-from olivine.config import load_settings
+from olivine.config import Settings, load_settings
 
 
 def up(
@@ -36,6 +37,14 @@ def up(
     raise typer.Exit(run_up(settings, demo=demo))
 
 
+def _local_temporal(settings: Settings) -> str | None:
+    info = settings.data_dir / "instance.json"
+    if not info.exists():
+        return None
+    address = json.loads(info.read_text()).get("temporal")
+    return str(address) if address else None
+
+
 def worker(
     arch: str = typer.Option(None, "--arch", help="build arch this worker serves (default: host)"),
     queue: list[str] = typer.Option(None, "--queue", help="task queue(s); default: all for --arch"),
@@ -45,5 +54,7 @@ def worker(
 
     overrides: dict[str, object] = {"data_dir": Path(STATE.data_dir)} if STATE.data_dir else {}
     settings = load_settings(**overrides)
+    if not settings.temporal_address:  # next to a local `olivine up`: its dev server
+        settings = settings.model_copy(update={"temporal_address": _local_temporal(settings)})
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     asyncio.run(run_worker(settings, list(queue) if queue else default_queues(arch)))
