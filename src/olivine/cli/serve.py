@@ -14,8 +14,11 @@ from olivine.config import Settings, load_settings
 
 
 def up(
-    host: str = typer.Option(None, "--host"),
-    port: int = typer.Option(None, "--port"),
+    host: str = typer.Option(None, "--host", help="address to serve on (default 127.0.0.1)"),
+    port: int = typer.Option(None, "--port", help="port to serve on (default 8080)"),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="the data directory (default OLIVINE_DATA_DIR or ./.olivine)"
+    ),
     demo: bool = typer.Option(
         False, "--demo", help="make, import, build and publish a demo project"
     ),
@@ -48,6 +51,9 @@ def _local_temporal(settings: Settings) -> str | None:
 def worker(
     arch: str = typer.Option(None, "--arch", help="build arch this worker serves (default: host)"),
     queue: list[str] = typer.Option(None, "--queue", help="task queue(s); default: all for --arch"),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="the data directory (default OLIVINE_DATA_DIR or ./.olivine)"
+    ),
 ) -> None:
     """Start a worker against the same database, store and Temporal as the API."""
     from olivine.worker import default_queues, run_worker
