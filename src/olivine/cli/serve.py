@@ -36,8 +36,15 @@ def up(
     if port:
         overrides["port"] = port
     settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    _logging(settings)
     raise typer.Exit(run_up(settings, demo=demo))
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    # One line per HTTP request from the demo's and the workers' clients buries what matters.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
 def _local_temporal(settings: Settings) -> str | None:
@@ -62,5 +69,5 @@ def worker(
     settings = load_settings(**overrides)
     if not settings.temporal_address:  # next to a local `olivine up`: its dev server
         settings = settings.model_copy(update={"temporal_address": _local_temporal(settings)})
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    _logging(settings)
     asyncio.run(run_worker(settings, list(queue) if queue else default_queues(arch)))
