@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from olivine.errors import OlivineError, Unauthenticated
@@ -44,7 +44,11 @@ def install(app: FastAPI) -> None:
         return problem(422, "Invalid request", "; ".join(parts))
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and _browser_page(request):
+            from olivine.web.render import not_found_page
+
+            return await not_found_page(request)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.url.path}"
@@ -54,6 +58,15 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", f"unexpected {type(exc).__name__}; see server log")
+
+
+# Machine endpoints answer problem+json whatever the client; everything else is a UI page.
+_MACHINE_PREFIXES = ("/api/", "/repos/", "/git/", "/objects/", "/provenance/", "/openapi.json")
+
+
+def _browser_page(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(_MACHINE_PREFIXES)
 
 
 def _title(status: int) -> str:
