@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from olivine import __version__
-from olivine.api import errors
+from olivine.api import docs, errors
 from olivine.api.objects import router as objects_router
 from olivine.api.routes import routers
 from olivine.api.temporal import TemporalConnection
@@ -44,10 +44,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Build system for RPM distributions. Public read, authenticated actions.",
+        docs_url=None,  # served offline by olivine.api.docs
+        redoc_url=None,
     )
     app.state.services = svc
     app.state.temporal = temporal
     errors.install(app)
+    docs.install(app)
     for r in routers():
         app.include_router(r)
     app.include_router(objects_router)

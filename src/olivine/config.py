@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(5, ge=1)
 
     temporal_address: str | None = None  # unset: `olivine up` starts the dev server
-    temporal_port: int = Field(7233, ge=1, le=65535)
+    # unset: `olivine up` picks the dev server's port per data directory (7233 when free)
+    temporal_port: int | None = Field(None, ge=1, le=65535)
     temporal_namespace: str = "default"
 
     storage: Literal["fs", "s3"] = "fs"
@@ -169,7 +170,7 @@ class Settings(BaseSettings):
 
     @property
     def temporal_target(self) -> str:
-        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port or 7233}"
 
     @property
     def objects_dir(self) -> Path:

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -65,31 +66,95 @@ def temporal_binary() -> str:
 
 
 class Children:
+    """The child processes of `olivine up`. A child started with `restart=True` (the workers) is
+    started again when it dies, and the log says so; the others (Temporal) are left dead, since
+    everything depends on them and a restart loop would hide why."""
+
+    RESTART_DELAY = 1.0
+
     def __init__(self, logs: Path) -> None:
         self.logs = logs
-        self.procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+        self.procs: list[_Child] = []
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
 
     def start(
-        self, name: str, cmd: list[str], env: dict[str, str] | None = None
+        self, name: str, cmd: list[str], env: dict[str, str] | None = None, restart: bool = False
     ) -> subprocess.Popen[bytes]:
-        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop_all)
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-        self.procs.append((name, proc, out))
-        return proc
+        child = _Child(name, cmd, env, restart, self.logs / f"{name}.log")
+        child.spawn()
+        with self._lock:
+            self.procs.append(child)
+        if restart and self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="olivine-up-watch", daemon=True
+            )
+            self._watcher.start()
+        assert child.proc is not None
+        return child.proc
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                for child in self.procs:
+                    code = child.proc.poll() if child.proc else None
+                    if child.restart and code is not None and not self._stopping.is_set():
+                        child.restarts += 1
+                        log.warning(
+                            "%s exited with code %s; starting it again (restart %d)",
+                            child.name, code, child.restarts,
+                        )  # fmt: skip
+                        print(
+                            f"olivine: the {child.name} exited with code {code}; "
+                            f"started it again (restart {child.restarts})",
+                            flush=True,
+                        )
+                        time.sleep(self.RESTART_DELAY)
+                        child.spawn()
 
     def stop_all(self, timeout: float = 15) -> None:
-        for name, proc, out in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    log.warning("%s did not stop in %.0f s; killing it", name, timeout)
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-            out.close()
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
+        for child in reversed(self.procs):
+            child.stop(timeout)
+
+
+class _Child:
+    def __init__(
+        self, name: str, cmd: list[str], env: dict[str, str] | None, restart: bool, log_path: Path
+    ) -> None:
+        self.name, self.cmd, self.env, self.restart = name, cmd, env, restart
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.out: IO[bytes] | None = None
+        self.restarts = 0
+
+    def spawn(self) -> None:
+        if self.out is None:
+            fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self.out = os.fdopen(fd, "ab")
+        self.proc = subprocess.Popen(
+            self.cmd,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
+        )
+
+    def stop(self, timeout: float) -> None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %.0f s; killing it", self.name, timeout)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if self.out is not None:
+            self.out.close()
 
 
 class _Stop(Exception):
@@ -130,71 +195,114 @@ def _admin_token(svc: Services) -> None:
         print(f"olivine: the admin token is in {token_file}", flush=True)
 
 
+def _private_dir(path: Path) -> None:
+    """The data directory holds the database, the object store and secrets: owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def temporal_ports(settings: Settings, data: Path) -> tuple[int, int]:
+    """The dev server's gRPC and UI/HTTP ports for this instance.
+
+    OLIVINE_TEMPORAL_PORT wins. Otherwise the ports are chosen on first start (7233 when it is
+    free, else any free port) and kept in the data directory, so that a second instance on
+    another data directory gets ports of its own and each instance keeps its ports across
+    restarts (workers started by hand read them from instance.json)."""
+    saved = data / "temporal-ports.json"
+    if settings.temporal_port is not None:
+        return settings.temporal_port, free_port()
+    if saved.exists():
+        ports = json.loads(saved.read_text())
+        return int(ports["grpc"]), int(ports["http"])
+    grpc = 7233 if not port_in_use("127.0.0.1", 7233) else free_port()
+    http = free_port()
+    saved.write_text(json.dumps({"grpc": grpc, "http": http}))
+    return grpc, http
+
+
+def _start_temporal(children: Children, data: Path, grpc: int, http: int) -> str:
+    if port_in_use("127.0.0.1", grpc):
+        raise ConfigError(
+            f"port {grpc} for this instance's Temporal dev server is in use "
+            f"(kept in {data / 'temporal-ports.json'}); set OLIVINE_TEMPORAL_PORT"
+        )
+    proc = children.start(
+        "temporal",
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--db-filename",
+            str(data / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(grpc),
+            "--http-port",
+            str(http),
+            "--metrics-port",
+            str(free_port()),
+            "--log-level",
+            "warn",
+        ],
+    )
+    wait_for_port("127.0.0.1", grpc, 60, proc)
+    return f"127.0.0.1:{grpc}"
+
+
+def _write_instance(data: Path, settings: Settings) -> None:
+    info = {"url": settings.base_url, "pid": os.getpid(), "temporal": settings.temporal_target}
+    _write_secret(data / "instance.json", json.dumps(info))
+
+
+def _print_addresses(settings: Settings, data: Path) -> None:
+    base = settings.base_url
+    lines = [
+        f"  web UI        {base}/",
+        f"  API           {base}/api/v1  (OpenAPI {base}/openapi.json, docs {base}/docs)",
+        f"  repositories  {base}/repos/<project>/<repo>/<arch>/",
+        f"  git (forge)   {base}/git/<project>/rpms/<package>.git",
+        f"  Temporal      {settings.temporal_target}",
+        f"olivine: serving {base} (data in {data}); Ctrl-C stops",
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def run_up(settings: Settings, demo: bool = False) -> int:
     data = settings.data_dir.resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    _private_dir(data)
     settings = settings.model_copy(update={"data_dir": data})
     lock = _lock(data)
-    (data / "logs").mkdir(exist_ok=True)
+    _private_dir(data / "logs")
     if port_in_use(settings.host, settings.port):
         raise ConfigError(f"{settings.host}:{settings.port} is in use; pass --port")
     upgrade(settings.db_url)
-    svc = Services.from_settings(settings)
-    _admin_token(svc)
     children = Children(data / "logs")
     env = {**os.environ, "OLIVINE_DATA_DIR": str(data)}
+    svc: Services | None = None
     try:
         if not settings.temporal_address:
-            tport = settings.temporal_port
-            if port_in_use("127.0.0.1", tport):
-                raise ConfigError(
-                    f"port {tport} for the Temporal dev server is in use; set OLIVINE_TEMPORAL_PORT"
-                )
-            proc = children.start(
-                "temporal",
-                [
-                    temporal_binary(),
-                    "server",
-                    "start-dev",
-                    "--headless",
-                    "--db-filename",
-                    str(data / "temporal.db"),
-                    "--ip",
-                    "127.0.0.1",
-                    "--port",
-                    str(tport),
-                    "--http-port",
-                    str(free_port()),
-                    "--metrics-port",
-                    str(free_port()),
-                    "--log-level",
-                    "warn",
-                ],
-            )
-            wait_for_port("127.0.0.1", tport, 60, proc)
-            env["OLIVINE_TEMPORAL_ADDRESS"] = f"127.0.0.1:{tport}"
-            settings = settings.model_copy(
-                update={"temporal_address": env["OLIVINE_TEMPORAL_ADDRESS"]}
-            )
+            address = _start_temporal(children, data, *temporal_ports(settings, data))
+            env["OLIVINE_TEMPORAL_ADDRESS"] = address
+            settings = settings.model_copy(update={"temporal_address": address})
+        # Made after the dev server's address is known: the API starts workflows through it.
+        svc = Services.from_settings(settings)
+        _admin_token(svc)
         if demo:
             from olivine.demo import worker_env
 
             env.update(worker_env(settings))  # the demo's local upstream, a fetch file root
-        children.start("worker", [sys.executable, "-m", "olivine.cli", "worker"], env=env)
-        (data / "instance.json").write_text(
-            json.dumps({"url": settings.base_url, "pid": os.getpid()})
-        )
+        worker_cmd = [sys.executable, "-m", "olivine.cli", "worker"]
+        children.start("worker", worker_cmd, env=env, restart=True)
+        _write_instance(data, settings)
         if demo:
             from olivine.demo import start_demo_in_background
 
             start_demo_in_background(settings)
         from olivine.app import create_app
 
-        print(
-            f"olivine: serving {settings.base_url} (API {settings.base_url}/api/v1, "
-            f"data in {data}); Ctrl-C stops",
-            flush=True,
-        )
+        _print_addresses(settings, data)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(settings, svc),
@@ -210,7 +318,8 @@ def run_up(settings: Settings, demo: bool = False) -> int:
     finally:
         children.stop_all()
         (data / "instance.json").unlink(missing_ok=True)
-        svc.close()
+        if svc is not None:
+            svc.close()
         lock.close()
     print("olivine: stopped", flush=True)
     return 0

@@ -31,9 +31,11 @@ def _env(data: Path) -> dict[str, str]:
 
 
 @contextmanager
-def olivine_up(data: Path, port: int) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+def olivine_up(
+    data: Path, port: int, *extra: str
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     proc = subprocess.Popen(
-        [OLIVINE, "up", "--data-dir", str(data), "--port", str(port)],
+        [OLIVINE, "up", "--data-dir", str(data), "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

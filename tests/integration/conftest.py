@@ -20,6 +20,7 @@ from olivine.db.base import Database
 from olivine.services import Services
 from olivine.supervisor import free_port, temporal_binary, wait_for_port
 from olivine.worker import default_queues, run_worker
+from tests.integration.orphans import orphaned_tasks
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +113,8 @@ def stack(stack_settings: Settings, worker: None, db: Database) -> Iterator[Stac
     assert admin is not None
     with TestClient(create_app(stack_settings, services)) as client:
         yield Stack(client, services, admin.secret)
+    lost = orphaned_tasks(db, stack_settings.temporal_target)
+    assert not lost, "tasks left open that nothing will finish: " + "; ".join(lost)
 
 
 def project_yaml(name: str = "el9", public: bool = True, extra: str = "") -> str:

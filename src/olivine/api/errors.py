@@ -16,7 +16,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -71,7 +71,11 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return problem(422, "Invalid request", "; ".join(parts))
 
 
-async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404 and _browser_page(request):
+        from olivine.web.render import not_found_page
+
+        return await not_found_page(request)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"
@@ -114,6 +118,15 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         exc_info=(type(exc), exc, exc.__traceback__),
     )
     return problem(500, "Internal error", f"an unexpected error; the server log has {incident}")
+
+
+# Machine endpoints answer problem+json whatever the client; everything else is a UI page.
+_MACHINE_PREFIXES = ("/api/", "/repos/", "/git/", "/objects/", "/provenance/", "/openapi.json")
+
+
+def _browser_page(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(_MACHINE_PREFIXES)
 
 
 def _title(status: int) -> str:

@@ -18,9 +18,12 @@ role_app = typer.Typer(
 
 def login(
     url: str = typer.Argument(..., help="the Olivine server"),
-    token: str = typer.Option(..., "--token", "-t", help="an API token"),
+    short_token: str = typer.Option(None, "-t", help="an API token (same as --token T)"),
 ) -> None:
-    """Check a token against a server and remember both."""
+    """Check a token against a server and remember both: `olivine login URL --token T`."""
+    token = short_token or STATE.token  # --token is a global option, taken out of argv before here
+    if not token:
+        raise CliError("login needs a token: olivine login URL --token T")
     STATE.url, STATE.token = url, token
     me = Api(STATE).get("/api/v1/me")
     if me["anonymous"]:

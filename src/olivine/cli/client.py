@@ -16,7 +16,7 @@ class CliError(Exception):
 
 class Api:
     def __init__(self, ctx: CliContext, timeout: float = 120) -> None:
-        self.url, self.token = ctx.resolve()
+        self.url, self.token, self.source = ctx.resolve_with_source()
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
@@ -24,7 +24,9 @@ class Api:
         try:
             r = self.http.request(method, path, **kw)
         except httpx.HTTPError as e:
-            raise CliError(f"cannot reach Olivine at {self.url}: {e}") from None
+            raise CliError(
+                f"no Olivine instance answers at {self.url} (from {self.source}): {_why(e)}"
+            ) from None
         if r.status_code >= 400:
             raise CliError(_problem(r))
         if r.status_code == 204 or not r.content:
@@ -54,6 +56,14 @@ class Api:
                 yield from r.iter_text()
         except httpx.HTTPError as e:
             raise CliError(f"lost the connection to {self.url}: {e}") from None
+
+
+def _why(e: httpx.HTTPError) -> str:
+    if isinstance(e, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(e, httpx.TimeoutException):
+        return "it did not answer in time"
+    return str(e) or type(e).__name__
 
 
 def _problem(r: httpx.Response) -> str:

@@ -26,20 +26,37 @@ class CliContext:
         self.data_dir = self.data_dir or os.environ.get("OLIVINE_DATA_DIR")
 
     def resolve(self) -> tuple[str, str | None]:
-        url, token = self.url, self.token
-        url = url or os.environ.get("OLIVINE_URL")
+        url, token, _ = self.resolve_with_source()
+        return url, token
+
+    def resolve_with_source(self) -> tuple[str, str | None, str]:
+        """The server URL, the token, and where the URL came from (for error messages)."""
+        url, token, source = self.url, self.token, "--url"
+        if not url and os.environ.get("OLIVINE_URL"):
+            url, source = os.environ["OLIVINE_URL"], "OLIVINE_URL"
         token = token or os.environ.get("OLIVINE_TOKEN")
         if not url or not token:
             saved = _saved_login()
             if saved and (not url or url == saved.get("url")):
-                url = url or saved.get("url")
+                if not url:
+                    url, source = saved.get("url"), f"the login saved in {config_path()}"
                 token = token or saved.get("token")
         if not url or not token:
-            local = _local_instance(self.data_dir or ".olivine")
+            data_dir = self.data_dir or ".olivine"
+            local = _local_instance(data_dir)
             if local and (not url or url == local[0]):
-                url = url or local[0]
+                if not url:
+                    url, source = local[0], f"the `olivine up` instance in {data_dir}"
                 token = token or local[1]
-        return (url or "http://127.0.0.1:8080").rstrip("/"), token
+        if not url:
+            url, source = (
+                "http://127.0.0.1:8080",
+                (
+                    "the default (no --url, OLIVINE_URL, saved login or running `olivine up` "
+                    f"in {self.data_dir or '.olivine'})"
+                ),
+            )
+        return url.rstrip("/"), token, source
 
 
 def _saved_login() -> dict[str, str] | None:

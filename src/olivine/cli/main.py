@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import typer
+import typer.core
 
 from olivine.cli import admin, projects, tasks
 from olivine.cli.client import CliError
@@ -14,11 +16,37 @@ from olivine.errors import OlivineError
 
 app = typer.Typer(
     name="olivine",
-    help="Olivine: build RPM distributions. Global options: --url URL, --token T, --json.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _no_flag_types() -> None:
+    """Typer's help shows a `<bool>` type beside every flag (--json, --wait, --help): a flag
+    takes no value, so it shows none. Typer has no setting for this; its one display hook is
+    overridden here, before any help is printed."""
+    original = typer.core.TyperOption.display_type_rich
+
+    def display(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    typer.core.TyperOption.display_type_rich = display  # type: ignore[method-assign]
+
+
+@app.callback()
+def _global_options(
+    url: str = typer.Option(None, "--url", help="the Olivine server (else OLIVINE_URL, login, up)"),
+    token: str = typer.Option(None, "--token", help="an API token (else OLIVINE_TOKEN, ...)"),
+    json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="the local `olivine up` data directory (default ./.olivine)"
+    ),
+) -> None:
+    """Olivine: build RPM distributions.
+
+    The global options work in any position, before or after the command."""
+    # Taken out of argv by extract_globals before Click parses it: listed here for --help.
 
 
 def _register() -> None:
@@ -46,6 +74,7 @@ def _capability_commands() -> list[Callable[[typer.Typer], None]]:
 
 def main() -> None:
     argv = extract_globals(sys.argv[1:])
+    _no_flag_types()
     _register()
     try:
         app(args=argv, standalone_mode=False)

@@ -20,7 +20,7 @@ from olivine import __version__
 from olivine.auth.policy import ANONYMOUS, Action, Principal, allowed
 from olivine.auth.service import AuthService
 from olivine.db.models import Project
-from olivine.errors import Forbidden, OlivineError, Unauthenticated
+from olivine.errors import Forbidden, NotFound, OlivineError, Unauthenticated
 from olivine.services import Services
 from olivine.web.session import COOKIE, MAX_AGE, SessionCodec, WebSession
 
@@ -222,6 +222,12 @@ def error_page(request: Request, exc: OlivineError) -> HTMLResponse:
         },
         status=exc.status,
     )
+
+
+async def not_found_page(request: Request) -> HTMLResponse:
+    """The HTML 404 a browser gets for a page that does not exist."""
+    await caller(request)
+    return error_page(request, NotFound(f"there is no page at {request.url.path}"))
 
 
 class WebRoute(APIRoute):

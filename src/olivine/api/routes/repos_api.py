@@ -239,4 +239,3 @@ def repo_authorizer(svc: Services) -> Authorize:
         raise NotFound(f"project {project.name!r} does not exist")
 
     return authorize
-
