@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from olivine.db.base import Database
 from olivine.db.models import (
@@ -192,13 +192,36 @@ class BuildDetail:
     entered: list[RevisionRef]
 
 
+OPEN = ("pending", "building")
+
+
+def _settled(s: Session, lines: list[BuildLine]) -> list[BuildLine]:
+    """Lines as their job ended: a build still `pending` or `building` whose task ended
+    failed or canceled (a build refused before its row was updated, such as a NEVR already
+    built) shows that end and the task's reason, never a state that can no longer change."""
+    open_ = {ln.task_id: ln for ln in lines if ln.status in OPEN and ln.task_id}
+    if not open_:
+        return lines
+    q = select(Task.id, Task.status, Task.error, Task.finished_at).where(Task.id.in_(open_))
+    ended = {i: (st, err, fin) for i, st, err, fin in s.execute(q) if st in ("failed", "canceled")}
+    out = []
+    for ln in lines:
+        if ln.task_id in ended and ln.status in OPEN:
+            st, err, fin = ended[ln.task_id]
+            arches = {a: st if v in OPEN else v for a, v in ln.arches.items()}
+            ln = replace(ln, status=st, reason=ln.reason or err, finished_at=ln.finished_at or fin,
+                         arches=arches)  # fmt: skip
+        out.append(ln)
+    return out
+
+
 def build_detail(db: Database, project_id: int, build_id: int) -> BuildDetail | None:
     """One build of the project for its page, or None if the project has no such build."""
     with db.session() as s:
         b = s.get(Build, build_id)
         if b is None or b.project_id != project_id:
             return None
-        line = build_lines(s, [b])[0]
+        line = _settled(s, build_lines(s, [b]))[0]
         package = s.get(Package, b.package_id)
         roots = {r.arch: r for r in s.scalars(select(BuildRoot).where(BuildRoot.build_id == b.id))}
         arches = [
@@ -260,7 +283,7 @@ def _entered(s: Session, project_id: int, build_id: int) -> list[RevisionRef]:
         added = {int(i) for i in (changes or {}).get("added", [])}
         if (repo, arch) not in seen and added & ids:
             seen[(repo, arch)] = RevisionRef(repo, arch, number)
-    return list(seen.values())
+    return sorted(seen.values(), key=lambda r: (r.repository != "all", r.repository, r.arch))
 
 
 @dataclass(frozen=True)
@@ -274,7 +297,7 @@ class BuildHit:
 
 def _hits(s: Session, q: Any) -> list[BuildHit]:
     rows = s.execute(q).all()
-    lines = {ln.id: ln for ln in build_lines(s, [r[0] for r in rows])}
+    lines = {ln.id: ln for ln in _settled(s, build_lines(s, [r[0] for r in rows]))}
     return [BuildHit(project, package, lines[b.id]) for b, project, package in rows]
 
 
@@ -298,8 +321,11 @@ def list_builds(
     q = _hit_query().where(Build.project_id == project_id)
     if package:
         q = q.where(Package.name == package)
-    if state:
-        q = q.where(Build.status == state)
+    if state:  # the state shown (_settled): a refused build's ended task counts
+        job = aliased(Task)
+        ended = and_(Build.status.in_(OPEN), job.status.in_(("failed", "canceled")))
+        shown = case((ended, job.status), else_=Build.status)
+        q = q.outerjoin(job, job.id == Build.task_id).where(shown == state)
     with db.session() as s:
         total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
         return total, _hits(s, q.order_by(Build.id.desc()).offset(offset).limit(limit))
