@@ -215,6 +215,12 @@ def _settled(s: Session, lines: list[BuildLine]) -> list[BuildLine]:
     return out
 
 
+def settled(db: Database, lines: list[BuildLine]) -> list[BuildLine]:
+    """_settled for lines read elsewhere (latest_builds, package_builds)."""
+    with db.session() as s:
+        return _settled(s, lines)
+
+
 def build_detail(db: Database, project_id: int, build_id: int) -> BuildDetail | None:
     """One build of the project for its page, or None if the project has no such build."""
     with db.session() as s:
@@ -242,7 +248,7 @@ def build_detail(db: Database, project_id: int, build_id: int) -> BuildDetail | 
             _batch_item(s, b),
             source,
             arches,
-            _entered(s, project_id, b.id),
+            _entered(s, project_id, b),
         )
 
 
@@ -262,12 +268,13 @@ def _batch_item(s: Session, b: Build) -> tuple[str, str | None] | None:
     return (row[0], row[1]) if row else None
 
 
-def _entered(s: Session, project_id: int, build_id: int) -> list[RevisionRef]:
+def _entered(s: Session, project_id: int, b: Build) -> list[RevisionRef]:
     """The revisions whose recorded changes added one of the build's RPMs. The changes are a
     JSON list per revision, so they are read here rather than matched in SQL (portable across
-    SQLite and PostgreSQL); only revisions of the project's repositories are read."""
+    SQLite and PostgreSQL); only revisions of the project's repositories made since the build
+    was submitted are read."""
     ids = set(
-        s.scalars(select(ProjectArtifact.artifact_id).where(ProjectArtifact.build_id == build_id))
+        s.scalars(select(ProjectArtifact.artifact_id).where(ProjectArtifact.build_id == b.id))
     )
     if not ids:
         return []
@@ -275,7 +282,7 @@ def _entered(s: Session, project_id: int, build_id: int) -> list[RevisionRef]:
         select(Repository.name, RepositoryRevision.arch, RepositoryRevision.number,
                RepositoryRevision.changes)
         .join(Repository, Repository.id == RepositoryRevision.repository_id)
-        .where(Repository.project_id == project_id)
+        .where(Repository.project_id == project_id, RepositoryRevision.created_at >= b.created_at)
         .order_by(Repository.name, RepositoryRevision.arch, RepositoryRevision.number)
     )  # fmt: skip
     seen: dict[tuple[str, str], RevisionRef] = {}

@@ -112,3 +112,35 @@ def test_package_lists_show_the_all_repository(app_client: TestClient, seeded: S
     assert "all, BaseOS" in page
     pkg = app_client.get("/projects/pub/packages/bash").text
     assert 'id="versions"' in pkg and "not published" in pkg
+
+
+def test_canceled_batch_shows_canceled_on_parent_and_children(
+    app_client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    from olivine.db.models import Batch, BatchItem
+    from olivine.projects.service import ProjectService
+    from olivine.tasks.service import TaskService
+
+    projects, tasks = ProjectService(db), TaskService(db)
+    pub = projects.get("pub").id
+    parent = tasks.create("build-batch", project_id=pub, summary="build 2 packages in pub")
+    kids = [
+        tasks.create("build", project_id=pub, package_id=projects.package_id("pub", n)[1],
+                     parent_id=parent)
+        for n in ("bash", "hello")
+    ]  # fmt: skip
+    for t in (*kids, parent):
+        tasks.finish(t, "canceled", error="canceled")
+    with db.session() as s:
+        batch = Batch(kind="build", project_id=pub, task_id=parent)
+        s.add(batch)
+        s.flush()
+        for n, t in zip(("bash", "hello"), kids, strict=True):
+            pkg = projects.package_id("pub", n)[1]
+            s.add(BatchItem(batch_id=batch.id, package_id=pkg, task_id=t, status="canceled"))
+        bid = batch.id
+    page = app_client.get(f"/projects/pub/batches/{bid}").text
+    heading = page[page.index("<h1>") : page.index("</h1>")]
+    assert 's-canceled">canceled' in heading and "2 canceled" in page
+    assert page.count('s-canceled">canceled') == 3  # the batch and each of its packages
+    assert "Retry" not in page
