@@ -346,7 +346,7 @@ def find_builds(db: Database, project_ids: list[int], text: str, limit: int = 20
     nvr = Package.name + "-" + Build.version + "-" + Build.release
     cond = nvr.icontains(text, autoescape=True)
     digits = text.removeprefix("#")
-    if digits.isdigit():
+    if digits.isdigit() and int(digits) < 2**31:  # row IDs are 32-bit
         cond = or_(cond, Build.id == int(digits))
     q = _hit_query().where(Build.project_id.in_(project_ids), cond)
     with db.session() as s:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -88,7 +88,10 @@ async def build_list(
 
 @router.get("/projects/{name}/builds/{build_id}")
 async def build_page(
-    name: str, build_id: int, request: Request, who: Principal = Depends(caller)
+    name: str,
+    request: Request,
+    who: Principal = Depends(caller),
+    build_id: int = Path(ge=1, le=2**31 - 1),
 ) -> HTMLResponse:
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)

@@ -20,6 +20,7 @@ from olivine.tasks.queries import TaskRow
 from olivine.web.render import WebRoute, caller, render, services
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+MAX_ID = 2**31 - 1  # row IDs are 32-bit: a longer number names no task
 
 
 @dataclass
@@ -39,7 +40,7 @@ def visible_projects(svc: Services, who: Principal) -> list[int]:
 
 def _task(svc: Services, who: Principal, text: str) -> list[TaskRow]:
     digits = text.removeprefix("#")
-    if not digits.isdigit() or len(digits) > 18:
+    if not digits.isdigit() or int(digits) > MAX_ID:
         return []
     try:
         return [visible_task(svc, who, int(digits))]

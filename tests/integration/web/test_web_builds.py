@@ -144,3 +144,12 @@ def test_canceled_batch_shows_canceled_on_parent_and_children(
     assert 's-canceled">canceled' in heading and "2 canceled" in page
     assert page.count('s-canceled">canceled') == 3  # the batch and each of its packages
     assert "Retry" not in page
+
+
+def test_bad_input_is_a_clear_4xx(app_client: TestClient, seeded: Seeded) -> None:
+    for q in ("99999999999999999999", "#99999999999", "%_", "'; drop table builds; --"):
+        r = app_client.get("/search", params={"q": q})
+        assert r.status_code == 200 and "Nothing found" in r.text, q
+    r = app_client.get("/projects/pub/builds/99999999999")
+    assert r.status_code == 422 and "build_id" in r.text
+    assert app_client.get("/search", params={"q": "x" * 300}).status_code == 422
