@@ -351,3 +351,16 @@ def find_builds(db: Database, project_ids: list[int], text: str, limit: int = 20
     q = _hit_query().where(Build.project_id.in_(project_ids), cond)
     with db.session() as s:
         return _hits(s, q.order_by(Build.id.desc()).limit(limit))
+
+
+def has_provenance(db: Database, project_id: int, build_id: int) -> bool:
+    """Whether the build has signed provenance (a row of the provenance component's
+    `provenance` table; False while that component is not installed)."""
+    from olivine.db import models
+
+    table = getattr(models, "Provenance", None)
+    if table is None:
+        return False
+    with db.session() as s:
+        q = select(table.id).where(table.build_id == build_id, table.project_id == project_id)
+        return s.scalar(q) is not None

@@ -15,8 +15,9 @@ from olivine.api.routes.builds import BuildFile, build_files
 from olivine.auth.policy import Action, Principal
 from olivine.auth.queries import user_names
 from olivine.builds.jobs import BuildStatus
-from olivine.builds.queries import BuildDetail, build_detail, list_builds
+from olivine.builds.queries import BuildDetail, build_detail, has_provenance, list_builds
 from olivine.builds.records import STATUSES
+from olivine.db.models import Project
 from olivine.errors import NotFound, ValidationFailed
 from olivine.services import Services
 from olivine.web.render import WebRoute, caller, render, services
@@ -32,11 +33,14 @@ class ProvenanceLinks:
     sbom: str  # /provenance/<project>/<build>.spdx.json
 
 
-def provenance_links(svc: Services, project: str, build_id: int) -> ProvenanceLinks | None:
-    """The build's provenance files, once it has them. HOOK: the provenance component (its
-    `provenance` table, /provenance/<project>/<build>.*) is not in this tree yet; until it is
-    merged no build has provenance, and the page says so."""
-    return None
+def provenance_links(svc: Services, project: Project, build_id: int) -> ProvenanceLinks | None:
+    """The build's provenance files (served by the provenance component at /provenance/...),
+    once it has them. HOOK: until that component (its `provenance` table) is merged no build
+    has provenance, and the page says so."""
+    if not has_provenance(svc.db, project.id, build_id):
+        return None
+    base = f"/provenance/{project.name}/{build_id}"
+    return ProvenanceLinks(f"{base}.intoto.jsonl", f"{base}.spdx.json")
 
 
 def local_link(svc: Services, url: str) -> str:
@@ -106,7 +110,7 @@ async def build_page(
         "b": d.line,
         "submitter": users.get(d.line.submitter_id or 0),
         "files": files,
-        "provenance": provenance_links(svc, p.name, build_id),
+        "provenance": await run_in_threadpool(provenance_links, svc, p, build_id),
         "live": d.line.status not in DONE,
     }
     return render(request, "build.html", ctx)

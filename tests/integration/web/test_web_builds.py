@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -153,3 +154,24 @@ def test_bad_input_is_a_clear_4xx(app_client: TestClient, seeded: Seeded) -> Non
     r = app_client.get("/projects/pub/builds/99999999999")
     assert r.status_code == 422 and "build_id" in r.text
     assert app_client.get("/search", params={"q": "x" * 300}).status_code == 422
+
+
+def test_provenance_links_once_the_build_has_provenance(
+    app_client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    """Runs once the provenance component (its `provenance` table) is merged."""
+    from olivine.db import models
+
+    table = getattr(models, "Provenance", None)
+    if table is None:
+        pytest.skip("the provenance component is not in this tree")
+    b = _bash_build(db)
+    with db.session() as s:
+        pid = s.scalar(select(Build.project_id).where(Build.id == b))
+        digests = {
+            f"{k}_sha256": str(i) * 64 for i, k in enumerate(("statement", "envelope", "sbom"))
+        }
+        s.add(table(build_id=b, project_id=pid, leaf_index=0, keyid="k", **digests))
+    page = app_client.get(f"/projects/pub/builds/{b}").text
+    assert f'href="/provenance/pub/{b}.intoto.jsonl"' in page
+    assert f'href="/provenance/pub/{b}.spdx.json"' in page
