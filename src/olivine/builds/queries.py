@@ -364,3 +364,14 @@ def has_provenance(db: Database, project_id: int, build_id: int) -> bool:
     with db.session() as s:
         q = select(table.id).where(table.build_id == build_id, table.project_id == project_id)
         return s.scalar(q) is not None
+
+
+def batch_builds(db: Database, batch_id: int) -> dict[str, int]:
+    """Package name -> the build a build batch made of it."""
+    with db.session() as s:
+        q = (
+            select(Package.name, Build.id)
+            .join(Package, Package.id == Build.package_id)
+            .where(Build.batch_id == batch_id)
+        )
+        return {name: bid for name, bid in s.execute(q)}

@@ -11,6 +11,7 @@ from olivine.api.deps import project_for
 from olivine.auth.policy import Action, Principal, allowed
 from olivine.batches import service as batches
 from olivine.batches.rules import outcome, refused, retryable
+from olivine.builds.queries import batch_builds
 from olivine.imports.diff import import_diff
 from olivine.imports.records import get_revision
 from olivine.imports.service import ProjectRef
@@ -125,6 +126,7 @@ async def batch_page(
     view = await run_in_threadpool(batches.get, svc.db, batch_id, p.id)
     live = view.task_status is not None and view.task_status not in TERMINAL
     failed = [] if live else [i for i in view.items if retryable(view, i)]
+    made = await run_in_threadpool(batch_builds, svc.db, batch_id) if view.kind == "build" else {}
     return render(
         request,
         "batch.html",
@@ -132,6 +134,7 @@ async def batch_page(
             "p": p,
             "b": view,
             "outcome": outcome(view),
+            "builds": made,
             "items": view.items,
             "refused": {i.package for i in view.items if refused(i)},
             "live": live,

@@ -75,6 +75,7 @@ def test_batch_outcome_and_retry_rule(app_client: TestClient, seeded: Seeded, db
     heading = batch[batch.index("<h1>") : batch.index("</h1>")]
     assert 's-failed">failed' in heading  # not the task's `succeeded`
     assert "1 failed" in batch and "1 skipped" in batch and "refused: a retry" in batch
+    assert f'href="/projects/pub/builds/{r.refused_build}"' in batch
     listing = app_client.get("/projects/pub/batches").text
     assert f'/projects/pub/batches/{r.batch_id}"' in listing and "s-succeeded" not in listing
     login(app_client, seeded.builder)
