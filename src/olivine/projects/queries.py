@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from olivine.db.base import Database
-from olivine.db.models import Package, PackageVersion, ProjectPackage
+from olivine.db.models import (
+    Artifact,
+    Package,
+    PackageVersion,
+    Project,
+    ProjectArtifact,
+    ProjectPackage,
+    Repository,
+    RepositoryHead,
+    RepositoryRevision,
+)
+from olivine.repos.revisions import _members
 
 
 def catalog_page(
@@ -38,3 +51,82 @@ def package_versions(db: Database, project_id: int, package_id: int) -> list[Pac
         )
         s.expunge_all()
         return rows
+
+
+@dataclass(frozen=True)
+class PackageHit:
+    project: str
+    package: str
+    active: bool
+
+
+def find_projects(db: Database, project_ids: list[int], text: str, limit: int = 20) -> list[str]:
+    """Names of these projects that contain `text` (any case)."""
+    if not project_ids or not text:
+        return []
+    with db.session() as s:
+        q = (
+            select(Project.name)
+            .where(Project.id.in_(project_ids), Project.name.icontains(text, autoescape=True))
+            .order_by(Project.name)
+            .limit(limit)
+        )
+        return list(s.scalars(q))
+
+
+def find_packages(
+    db: Database, project_ids: list[int], text: str, limit: int = 50
+) -> list[PackageHit]:
+    """Packages of these projects whose name contains `text`; exact names first."""
+    if not project_ids or not text:
+        return []
+    with db.session() as s:
+        q = (
+            select(Project.name, Package.name, ProjectPackage.active)
+            .join(ProjectPackage, ProjectPackage.project_id == Project.id)
+            .join(Package, Package.id == ProjectPackage.package_id)
+            .where(Project.id.in_(project_ids), Package.name.icontains(text, autoescape=True))
+            .order_by((Package.name != text), Package.name, Project.name)
+            .limit(limit)
+        )
+        return [PackageHit(p, n, a) for p, n, a in s.execute(q)]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A repository and arch whose current head carries a version of a package."""
+
+    repository: str
+    arch: str
+    number: int
+
+
+def package_publications(
+    db: Database, project_id: int, package: str
+) -> dict[str, list[Publication]]:
+    """NEVR (`[epoch:]version-release`) -> where the package's RPMs of that version are
+    published now: every repository (the reserved `all` too) and arch whose current head
+    revision carries one of them. The package's artifacts are found first (few), then each
+    head's members are checked against them."""
+    with db.session() as s:
+        q = (
+            select(Artifact.id, Artifact.epoch, Artifact.version, Artifact.release)
+            .join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
+            .where(ProjectArtifact.project_id == project_id, Artifact.source_name == package)
+        )
+        nevr_of = {i: f"{e}:{v}-{r}" if e else f"{v}-{r}" for i, e, v, r in s.execute(q)}
+        if not nevr_of:
+            return {}
+        heads = s.execute(
+            select(Repository.name, RepositoryRevision)
+            .join(RepositoryHead, RepositoryHead.repository_id == Repository.id)
+            .join(RepositoryRevision, RepositoryRevision.id == RepositoryHead.revision_id)
+            .where(Repository.project_id == project_id)
+            .order_by((Repository.name != "all"), Repository.name, RepositoryRevision.arch)
+        ).all()
+        out: dict[str, list[Publication]] = {}
+        for repo, rev in heads:
+            found = {nevr_of[i] for i in _members(s, rev) if i in nevr_of}
+            for n in sorted(found):
+                out.setdefault(n, []).append(Publication(repo, rev.arch, rev.number))
+        return out

@@ -4,6 +4,8 @@ are the API's; this module only turns form posts into those calls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +16,7 @@ from olivine.api.temporal import connection, job_context
 from olivine.auth.policy import Action, Principal
 from olivine.batches import service as batches
 from olivine.batches.retry import ACTION, retry_batch
+from olivine.batches.rules import refused, retryable
 from olivine.builds.jobs import BuildRequest
 from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import batch_names as build_names
@@ -133,12 +136,19 @@ async def import_batch(
 async def retry(
     name: str, batch_id: int, request: Request, who: Principal = Depends(caller)
 ) -> Response:
-    """Run what did not end done in a batch (either kind) again, as a new batch."""
+    """Run again, as a new batch, what did not end done in a batch (either kind) and a retry
+    can change (not what was refused, such as a NEVR already built): what the page offers."""
     svc = services(request)
     p = await _project(request, who, name, Action.READ)
     view = await run_in_threadpool(batches.get, svc.db, batch_id, p.id)
     p = await _project(request, who, name, ACTION[view.kind])
-    out = await retry_batch(job_context(request, who), p, view)
+    again = [i for i in view.items if retryable(view, i)]
+    if not again and any(refused(i) for i in view.items):
+        raise ValidationFailed(
+            f"{view.kind} batch {batch_id} has nothing a retry can change: what failed was "
+            "refused (import a new release to build it again)"
+        )
+    out = await retry_batch(job_context(request, who), p, replace(view, items=again or view.items))
     return see_other(request, f"/projects/{name}/batches/{out.batch_id}")
 
 

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from olivine.api.deps import project_for
 from olivine.auth.policy import Action, Principal, allowed
 from olivine.batches import service as batches
-from olivine.batches.service import DONE
-from olivine.domain.scheduling import to_retry
+from olivine.batches.rules import outcome, refused, retryable
+from olivine.builds.queries import batch_builds
 from olivine.imports.diff import import_diff
 from olivine.imports.records import get_revision
 from olivine.projects.service import ProjectService
@@ -68,7 +68,7 @@ async def package_page(
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     _, pkg_id = await run_in_threadpool(ProjectService(svc.db).package_id, name, package)
-    h = await run_in_threadpool(queries.package_history, svc.db, p.id, pkg_id)
+    h = await run_in_threadpool(queries.package_history, svc.db, p.id, pkg_id, package)
     live = any(b.status not in TERMINAL for b in h.builds)
     return render(
         request,
@@ -109,7 +109,9 @@ async def batch_list(name: str, request: Request, who: Principal = Depends(calle
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     rows = await run_in_threadpool(batches.list_batches, svc.db, p.id)
     live = any(b.task_status not in TERMINAL for b in rows if b.task_status)
-    return render(request, "batches.html", {"p": p, "rows": rows, "live": live})
+    outcomes = {b.id: outcome(b) for b in rows}
+    ctx = {"p": p, "rows": rows, "outcomes": outcomes, "live": live}
+    return render(request, "batches.html", ctx)
 
 
 @router.get("/projects/{name}/batches/{batch_id}")
@@ -120,15 +122,18 @@ async def batch_page(
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     view = await run_in_threadpool(batches.get, svc.db, batch_id, p.id)
     live = view.task_status is not None and view.task_status not in TERMINAL
-    again = [] if live else to_retry({i.package: i.status for i in view.items}, DONE[view.kind])
-    failed = [i for i in view.items if i.package in again]
+    failed = [] if live else [i for i in view.items if retryable(view, i)]
+    made = await run_in_threadpool(batch_builds, svc.db, batch_id) if view.kind == "build" else {}
     return render(
         request,
         "batch.html",
         {
             "p": p,
             "b": view,
+            "outcome": outcome(view),
+            "builds": made,
             "items": view.items,
+            "refused": {i.package for i in view.items if refused(i)},
             "live": live,
             "failed": failed,
             "build_available": build_available(),

@@ -49,7 +49,9 @@ SECURITY_HEADERS = {
 def _when(dt: datetime | None) -> str:
     if dt is None:
         return ""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    )
 
 
 def _duration(start: datetime | None, end: datetime | None) -> str:

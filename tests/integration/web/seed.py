@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from olivine.auth.service import AuthService
 from olivine.db.base import Database, utcnow
-from olivine.db.models import Batch, BatchItem, Build, BuildRoot
+from olivine.db.models import Batch, BatchItem, Build, BuildRoot, ImportRevision
 from olivine.domain.nevra import NEVR
 from olivine.imports import records
 from olivine.projects.loader import load_project_text
@@ -150,3 +152,49 @@ def csrf_of(html: str) -> str:
     m = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
     assert m, html[:500]
     return m.group(1)
+
+
+REFUSED = "bash-5.1.8-9.el9 is already built into this project (build 1): bump the Release"
+SKIPPED = "dependency bash did not build"
+
+
+@dataclass
+class Refusals:
+    refused_build: int
+    skipped_build: int
+    batch_id: int
+
+
+def seed_refusals(db: Database) -> Refusals:
+    """After seed(): a build batch of pub whose task ended `succeeded` (as the batch workflow
+    records it) while bash was refused ("already built") and hello skipped for it."""
+    projects = ProjectService(db)
+    pub = projects.get("pub").id
+    _, bash = projects.package_id("pub", "bash")
+    _, hello = projects.package_id("pub", "hello")
+    tasks = TaskService(db)
+    parent = tasks.create("build-batch", project_id=pub, summary="build 2 packages in pub")
+    tasks.start(parent)
+    items = ((bash, "failed", REFUSED), (hello, "skipped", SKIPPED))
+    children = []
+    for pkg, status, reason in items:
+        child = tasks.create("build", project_id=pub, package_id=pkg, parent_id=parent)
+        tasks.finish(child, "failed" if status == "failed" else "canceled", error=reason)
+        children.append(child)
+    tasks.finish(parent, "succeeded")
+    with db.session() as s:
+        rev_id = s.scalar(select(ImportRevision.id).where(ImportRevision.package_id == bash))
+        batch = Batch(kind="build", project_id=pub, task_id=parent)
+        s.add(batch)
+        s.flush()
+        ids = []
+        for (pkg, status, reason), child in zip(items, children, strict=True):
+            b = Build(project_id=pub, package_id=pkg, import_revision_id=rev_id, task_id=child,
+                      batch_id=batch.id, status=status if status == "failed" else "canceled",
+                      reason=reason, finished_at=utcnow())  # fmt: skip
+            s.add(b)
+            s.add(BatchItem(batch_id=batch.id, package_id=pkg, task_id=child, status=status,
+                            reason=reason))  # fmt: skip
+            s.flush()
+            ids.append(b.id)
+        return Refusals(ids[0], ids[1], batch.id)

@@ -87,7 +87,9 @@ def test_anonymous_reads_a_failed_build(
     expect(page.locator("#packages")).to_contain_text(REASON)
     assert action_forms(page) == 0 and page.get_by_role("button", name="Import").count() == 0
     shot(page, "02-project-packages")
-    page.locator("#packages a[href^='/tasks/']").first.click()
+    page.locator("#packages a[href^='/projects/pub/builds/']").first.click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Failed: {REASON}")
+    page.get_by_role("alert").get_by_role("link", name="log").click()
     banner = page.get_by_role("alert")
     expect(banner).to_contain_text(f"Build failed: {REASON}")
     expect(banner.locator("pre.log")).to_contain_text(f"error: {REASON}")
