@@ -122,7 +122,9 @@ def verify_inclusion(
     if sn != 0:
         raise ProofError("inclusion proof is shorter than the tree is deep")
     if r != root:
-        raise ProofError(f"inclusion proof of leaf {index} does not lead to the root of size {size}")
+        raise ProofError(
+            f"inclusion proof of leaf {index} does not lead to the root of size {size}"
+        )
 
 
 def verify_consistency(

@@ -7,6 +7,15 @@ from olivine.db.models.imports import ImportRevision
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
+from olivine.db.models.tlog import (
+    InstanceKey,
+    LogCheckpoint,
+    LogLeaf,
+    LogNode,
+    LogState,
+    Provenance,
+    ProvenanceSubject,
+)
 
 __all__ = [
     "Artifact",
@@ -15,11 +24,18 @@ __all__ = [
     "Build",
     "BuildRoot",
     "ImportRevision",
+    "InstanceKey",
+    "LogCheckpoint",
+    "LogLeaf",
+    "LogNode",
+    "LogState",
     "Package",
     "PackageVersion",
     "Project",
     "ProjectArtifact",
     "ProjectPackage",
+    "Provenance",
+    "ProvenanceSubject",
     "Repository",
     "RepositoryHead",
     "RepositoryRevision",
