@@ -8,6 +8,8 @@ the public half leaves the signer (`public_instance_key`, served at /api/v1/log/
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -127,3 +129,17 @@ def public_instance_key(db: Database, origin: str) -> InstancePublicKey:
         if row is None:
             raise NotFound("this instance has no instance key yet: start the signing worker")
         return InstancePublicKey(bytes.fromhex(row.public_key), row.keyid, origin)
+
+
+def loader(db: Database, kek: Callable[[], Kek], origin: str) -> Callable[[], InstanceSigner]:
+    """For the signing worker: the instance key, made or opened on first use, then kept."""
+    lock = threading.Lock()
+    held: list[InstanceSigner] = []
+
+    def get() -> InstanceSigner:
+        with lock:
+            if not held:
+                held.append(load_or_create(db, kek(), origin))
+            return held[0]
+
+    return get

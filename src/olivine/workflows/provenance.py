@@ -1,0 +1,101 @@
+"""Provenance and log activities, served on `olivine-sign` only (the instance key lives there).
+
+`make_provenance(build_id)` is the step the build workflow runs after a build completes (and
+after its RPMs are signed, when signing is on): it builds the statement from what the database
+records, signs it, stores it, and enters it in the log. The `log_*` activities let publishing
+and signing enter their own facts through the same single sequencer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from olivine.errors import OlivineError
+    from olivine.services import Services
+    from olivine.signing import attest, logstore
+    from olivine.signing.instance import InstanceSigner
+    from olivine.signing.leaves import Leaf, RepomdLeaf, RevocationLeaf, SignedRpmLeaf
+    from olivine.workflows.common import DEFAULT_RETRY, SIGN_QUEUE
+
+TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass
+class ProvenanceInput:
+    build_id: int
+
+
+@dataclass
+class ProvenanceResult:
+    build_id: int
+    statement_sha256: str
+    envelope_sha256: str
+    sbom_sha256: str
+    leaf_index: int
+
+
+@dataclass
+class Logged:
+    index: int
+    size: int
+    leaf_hash: str
+    new: bool
+
+
+class ProvenanceActivities:
+    """Needs the instance key: `signer` loads it (from the KEK) on the signing worker only."""
+
+    def __init__(self, svc: Services, signer: Callable[[], InstanceSigner]) -> None:
+        self.svc = svc
+        self._signer = signer
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.make, self.log_repomd, self.log_signed_rpm, self.log_revocation]
+
+    @activity.defn(name="provenance_make")
+    def make(self, inp: ProvenanceInput) -> ProvenanceResult:
+        try:
+            rec = attest.make_provenance(
+                self.svc.db,
+                self.svc.store,
+                self._signer(),
+                inp.build_id,
+                self.svc.settings.base_url,
+            )
+        except OlivineError as e:
+            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
+        return ProvenanceResult(
+            rec.build_id, rec.statement_sha256, rec.envelope_sha256, rec.sbom_sha256, rec.leaf_index
+        )
+
+    def _append(self, leaf: Leaf) -> Logged:
+        a = logstore.append(self.svc.db, leaf, self._signer())
+        return Logged(a.index, a.size, a.leaf_hash, a.new)
+
+    @activity.defn(name="log_repomd")
+    def log_repomd(self, leaf: RepomdLeaf) -> Logged:
+        return self._append(leaf)
+
+    @activity.defn(name="log_signed_rpm")
+    def log_signed_rpm(self, leaf: SignedRpmLeaf) -> Logged:
+        return self._append(leaf)
+
+    @activity.defn(name="log_revocation")
+    def log_revocation(self, leaf: RevocationLeaf) -> Logged:
+        return self._append(leaf)
+
+
+async def make_provenance(build_id: int) -> ProvenanceResult:
+    """Called from a workflow (the build's) once the build is complete (and signed)."""
+    return await workflow.execute_activity_method(
+        ProvenanceActivities.make,
+        ProvenanceInput(build_id),
+        task_queue=SIGN_QUEUE,
+        start_to_close_timeout=TIMEOUT,
+        retry_policy=DEFAULT_RETRY,
+    )
