@@ -33,7 +33,7 @@ _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
 
 
 def _spdx_id(prefix: str, n: int, name: str) -> str:
-    return f"SPDXRef-{prefix}-{n}-{_ID_UNSAFE.sub('-', name)[:80]}"
+    return "SPDXRef-" + _ID_UNSAFE.sub("-", f"{prefix}-{n}-{name}")[:120]
 
 
 def _purl(project: str, nevra: str, arch: str) -> ExternalPackageRef:
