@@ -50,7 +50,7 @@ def verifier_key(name: str, public_key: bytes) -> str:
 def parse_verifier_key(text: str) -> tuple[str, bytes]:
     """(name, raw Ed25519 public key) of a verifier key line; checks its key hash."""
     try:
-        name, hexhash, blob = text.strip().split("+")
+        name, hexhash, blob = text.strip().split("+", 2)
         raw = base64.b64decode(blob, validate=True)
     except ValueError:
         raise IntegrityFailure("not a signed-note verifier key (name+hash+base64)") from None
