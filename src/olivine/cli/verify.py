@@ -54,8 +54,11 @@ class VerifyState:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"servers": self.servers, "checkpoints": self.checkpoints},
-                                  indent=1, sort_keys=True))  # fmt: skip
+        tmp.write_text(
+            json.dumps(
+                {"servers": self.servers, "checkpoints": self.checkpoints}, indent=1, sort_keys=True
+            )
+        )
         tmp.replace(self.path)
 
     def remembered(self, origin: str) -> Remembered | None:
@@ -174,8 +177,14 @@ def verify_cmd(
     if bundle is None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         http = httpx.Client(base_url=url, headers=headers, timeout=60)
-    v = Verifier(http, VerifyState.load(state_dir()), url, list(key),
-                 instance_key.read_text() if instance_key else None, pin)  # fmt: skip
+    v = Verifier(
+        http,
+        VerifyState.load(state_dir()),
+        url,
+        list(key),
+        instance_key.read_text() if instance_key else None,
+        pin,
+    )
     try:
         chain = _run(v, rpm_file, installed, dbpath, root, bundle)
     except OlivineError as e:
@@ -209,8 +218,10 @@ def _check_installed_signer(rpm: RpmFacts, keys: list[Path]) -> None:
     if rpm.signer_keyid is None:
         raise BrokenLink("rpm signature", f"{rpm.nevra} was installed unsigned")
     if rpm.signer_keyid not in ids:
-        raise BrokenLink("rpm signature", f"{rpm.nevra} is signed by key {rpm.signer_keyid}, "
-                         "not by a project key given (--key)")  # fmt: skip
+        raise BrokenLink(
+            "rpm signature",
+            f"{rpm.nevra} is signed by key {rpm.signer_keyid}, not by a project key given (--key)",
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -56,10 +56,15 @@ def _outputs(s: Session, store: ObjectStore, build_id: int) -> tuple[OutputRpm, 
         .order_by(Artifact.filename)
     )
     return tuple(
-        OutputRpm(a.filename, _nevra(a), a.sha256, header_sha256(store.open(a.sha256)),
-                  _signed(s, a.sha256))
+        OutputRpm(
+            a.filename,
+            _nevra(a),
+            a.sha256,
+            header_sha256(store.open(a.sha256)),
+            _signed(s, a.sha256),
+        )
         for a in s.scalars(q)
-    )  # fmt: skip
+    )
 
 
 def _source(rev: ImportRevision, base_url: str) -> Source:

@@ -95,8 +95,10 @@ def key_ids(key_file: Path) -> set[str]:
     with tempfile.TemporaryDirectory(prefix="olivine-verify-gpg-") as home:
         r = subprocess.run(
             ["gpg", "--homedir", home, "--batch", "--with-colons", "--show-keys", str(key_file)],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True)
     ids = set()
     for line in r.stdout.splitlines():

@@ -108,8 +108,9 @@ def read_statement(payload: bytes, rpm: RpmFacts) -> dict[str, Any]:
 
 def _included(item: LoggedLeaf, cp: Checkpoint, what: str) -> None:
     try:
-        tlog.verify_inclusion(tlog.leaf_hash(item.leaf), item.index, cp.size, item.proof,
-                              cp.root_hash)  # fmt: skip
+        tlog.verify_inclusion(
+            tlog.leaf_hash(item.leaf), item.index, cp.size, item.proof, cp.root_hash
+        )
     except tlog.ProofError as e:
         raise BrokenLink("log inclusion", f"{what}: {e}") from None
 
@@ -166,11 +167,12 @@ def _chain(st: dict[str, Any], rpm: RpmFacts, cp: Checkpoint, index: int, cons: 
     ext = bd["externalParameters"]
     up, pat, forge = ext["upstream"], ext.get("patches"), ext["forge"]
     roots = tuple(
-        d["name"] + (f" {d['digest']['sha256'][:12]}" if d.get("digest", {}).get("sha256") else "")
+        d["name"]
+        + (f" {d['digest']['sha256'][:12]}" if d.get("digest", {}).get("sha256") else "")
         + (f" {d['annotations']['version']}" if "version" in d.get("annotations", {}) else "")
         for d in bd.get("resolvedDependencies", [])
         if d.get("annotations", {}).get("kind") in ("rpm", "host")
-    )  # fmt: skip
+    )
     return Chain(
         nevra=rpm.nevra,
         upstream=f"{up['url']}@{up.get('commit')}",

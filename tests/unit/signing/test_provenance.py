@@ -34,8 +34,12 @@ def test_header_digest_matches_rpm(tmp_path: Path) -> None:
     import subprocess
 
     rpm = build_rpm(tmp_path, "hdr")
-    want = subprocess.run(["rpm", "-qp", "--qf", "%{SHA256HEADER}", str(rpm)], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
+    want = subprocess.run(
+        ["rpm", "-qp", "--qf", "%{SHA256HEADER}", str(rpm)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert header_sha256(file_chunks(str(rpm))) == want
 
 

@@ -58,9 +58,13 @@ class World:
     def verifier(self, state: str = "state", online: bool = True, **kw: object) -> Verifier:
         st = VerifyState.load(self.tmp / state)
         return Verifier(
-            self.client if online else None, st, "http://testserver", [self.key.public],
-            kw.pop("instance_key", self.signer.public.note_key), **kw,  # type: ignore[arg-type]
-        )  # fmt: skip
+            self.client if online else None,
+            st,
+            "http://testserver",
+            [self.key.public],
+            kw.pop("instance_key", self.signer.public.note_key),
+            **kw,  # type: ignore[arg-type]
+        )
 
     def bundle(self) -> Bundle:
         r = self.client.get("/api/v1/provenance", params={"build": self.build})
@@ -127,8 +131,7 @@ def test_accepts_a_published_rpm_and_prints_the_chain(world: World) -> None:
     st = json.loads(Envelope.from_dict(world.bundle().envelope).payload)
     assert _sha(world.signed) in {s["digest"]["sha256"] for s in st["subject"]}
     # the checkpoint is remembered; the log grows; the next check proves consistency
-    logstore.append(world.db, RepomdLeaf("verifyp", "BaseOS", "noarch", 1, "9" * 64),
-                    world.signer)  # fmt: skip
+    logstore.append(world.db, RepomdLeaf("verifyp", "BaseOS", "noarch", 1, "9" * 64), world.signer)
     again = world.verifier().check(_facts(world))
     assert again.consistency.startswith("consistent with remembered size")
 
@@ -226,8 +229,9 @@ def test_rejects_a_log_that_was_rewritten(world: World) -> None:
 
 
 def test_flags_a_package_signed_by_a_revoked_key(world: World) -> None:
-    revoked = RevocationLeaf("verifyp", world.key.fingerprint, "2026-12-01T00:00:00Z",
-                             "key compromised")  # fmt: skip
+    revoked = RevocationLeaf(
+        "verifyp", world.key.fingerprint, "2026-12-01T00:00:00Z", "key compromised"
+    )
     logstore.append(world.db, revoked, world.signer)
     with pytest.raises(BrokenLink) as e:
         world.verifier().check(_facts(world))
@@ -249,8 +253,8 @@ def test_installed_package(world: World) -> None:
 
     dbpath = world.tmp / "rpmdb"
     dbpath.mkdir()
-    subprocess.run(["rpm", "--dbpath", str(dbpath), "-i", "--justdb", "--nodeps",
-                    "--nosignature", str(world.signed)], check=True, capture_output=True)  # fmt: skip
+    install = ["rpm", "--dbpath", str(dbpath), "-i", "--justdb", "--nodeps", "--nosignature"]
+    subprocess.run([*install, str(world.signed)], check=True, capture_output=True)
     facts = installed("greet", str(dbpath))
     assert facts.header_sha256 == header_sha256(file_chunks(str(world.signed)))
     _check_installed_signer(facts, [world.key.public])
