@@ -11,9 +11,12 @@ checkpoint seen, and every later verification proves the log only grew from it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +27,18 @@ import typer
 from olivine.cli.client import CliError
 from olivine.cli.state import STATE
 from olivine.errors import OlivineError
-from olivine.signing import rpmcheck
-from olivine.signing.bundle import Bundle
+from olivine.signing import repoverify, rpmcheck
+from olivine.signing.bundle import Bundle, LoggedLeaf
+from olivine.signing.leaves import RepomdLeaf, parse_leaf
 from olivine.signing.rpmcheck import BrokenLink, RpmFacts
-from olivine.signing.verify import Chain, InstanceTrust, Remembered, verify_bundle
+from olivine.signing.verify import (
+    Chain,
+    InstanceTrust,
+    Remembered,
+    check_consistency,
+    check_log_entry,
+    verify_bundle,
+)
 
 
 def state_dir() -> Path:
@@ -134,6 +145,28 @@ class Verifier:
             raise BrokenLink("log consistency", f"the log has no proof from {first} to {second}")
         return [bytes.fromhex(h) for h in r.json()["hashes"]]
 
+    def repomd_logged(self, repomd_sha256: str) -> str:
+        """Whether the log holds this repomd.xml, checked against a signed checkpoint."""
+        trust = self.trust()
+        r = self._get("/api/v1/log/repomd", sha256=repomd_sha256)
+        if r.status_code == 404:
+            return "repomd.xml is not in the transparency log"
+        if r.status_code != 200:
+            raise BrokenLink("repomd log entry", f"the server answered {r.status_code}")
+        body = r.json()
+        item = LoggedLeaf.from_dict(body["entry"])
+        leaf = parse_leaf(item.leaf)
+        if not isinstance(leaf, RepomdLeaf) or leaf.repomd_sha256 != repomd_sha256:
+            raise BrokenLink("repomd log entry", "the entry served is not this repomd.xml")
+        cp = check_log_entry(item, body["checkpoint"], trust)
+        cons = check_consistency(self.state.remembered(trust.name), cp, self.consistency)
+        self.state.remember(trust.name, cp.size, cp.root_hash)
+        self.state.save()
+        return (
+            f"repomd.xml is log entry {item.index} ({leaf.project}/{leaf.repo}/{leaf.arch} "
+            f"revision {leaf.revision}); {cons}"
+        )
+
     def check(self, rpm: RpmFacts, bundle: Bundle | None = None) -> Chain:
         trust = self.trust()
         b = bundle or self.bundle_for(rpm)
@@ -164,19 +197,19 @@ def verify_cmd(
     installed: str | None = typer.Option(None, "--installed", help="an installed package"),
     dbpath: str | None = typer.Option(None, "--dbpath", help="rpmdb of --installed"),
     root: str | None = typer.Option(None, "--root", help="root of --installed's rpmdb"),
+    repo: str | None = typer.Option(None, "--repo", help="URL of a served or mirrored repo"),
+    max_packages: int = typer.Option(50, "--max-packages", help="packages of --repo checked"),
     bundle: Path | None = typer.Option(None, "--bundle", exists=True, help="offline bundle"),
     key: list[Path] = typer.Option([], "--key", exists=True, help="project public key file"),
     instance_key: Path | None = typer.Option(None, "--instance-key", exists=True),
     pin: bool = typer.Option(False, "--pin", help="trust the server's instance key once"),
 ) -> None:
-    """Prove an RPM (a file or an installed package) back to its upstream commit."""
-    if (rpm_file is None) == (installed is None):
-        raise CliError("verify: give FILE.rpm or --installed NAME")
-    url, token = STATE.resolve()
-    http = None
-    if bundle is None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        http = httpx.Client(base_url=url, headers=headers, timeout=60)
+    """Prove an RPM (a file, an installed package, a repository's) back to its upstream commit."""
+    if sum(x is not None for x in (rpm_file, installed, repo)) != 1:
+        raise CliError("verify: give one of FILE.rpm, --installed NAME or --repo URL")
+    url, token = _server(repo)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    http = None if bundle is not None else httpx.Client(base_url=url, headers=headers, timeout=60)
     v = Verifier(
         http,
         VerifyState.load(state_dir()),
@@ -186,13 +219,55 @@ def verify_cmd(
         pin,
     )
     try:
-        chain = _run(v, rpm_file, installed, dbpath, root, bundle)
+        if repo is not None:
+            _repo(v, repo.rstrip("/"), headers, max_packages)
+            return
+        print(render(_run(v, rpm_file, installed, dbpath, root, bundle)))
     except OlivineError as e:
         raise CliError(f"verify failed: broken link: {e.message}") from None
     finally:
         for note in v.notes:
             print(f"olivine: {note}", file=sys.stderr)
-    print(render(chain))
+
+
+def _server(repo: str | None) -> tuple[str, str | None]:
+    """The API to ask for evidence: --url/OLIVINE_URL, else the server a /repos/ URL is on."""
+    url, token = STATE.resolve()
+    if repo and "/repos/" in repo and not (STATE.url or os.environ.get("OLIVINE_URL")):
+        url = repo.split("/repos/", 1)[0]
+    return url, token
+
+
+def _repo(v: Verifier, url: str, headers: dict[str, str], max_packages: int) -> None:
+    client = httpx.Client(headers=headers, timeout=120, follow_redirects=True)
+    check_repo(v, url, client, max_packages, print)
+
+
+def check_repo(
+    v: Verifier, url: str, client: httpx.Client, max_packages: int, out: Callable[[str], None]
+) -> None:
+    """repomd.xml's signature and log entry, primary.xml's checksum, then each package."""
+
+    def fetch(path: str) -> bytes:
+        r = client.get(f"{url}/{path}")
+        if r.status_code != 200:
+            raise BrokenLink("repository", f"{url}/{path}: HTTP {r.status_code}")
+        return r.content
+
+    repomd, asc = fetch("repodata/repomd.xml"), fetch("repodata/repomd.xml.asc")
+    keys = v.project_keys()
+    repoverify.check_repomd_signature(repomd, asc, keys)
+    logged = v.repomd_logged(hashlib.sha256(repomd).hexdigest())
+    out(f"repomd.xml signed by a project key; {logged}")
+    pkgs = repoverify.packages(repomd, fetch)
+    with tempfile.TemporaryDirectory(prefix="olivine-verify-") as d:
+        for pkg in pkgs[:max_packages]:
+            path = repoverify.fetch_package(pkg, fetch, Path(d))
+            chain = v.check(rpmcheck.check_file(path, keys))
+            out(f"verified {chain.nevra}: {chain.upstream}")
+            path.unlink()
+    if len(pkgs) > max_packages:
+        out(f"checked {max_packages} of {len(pkgs)} packages (--max-packages)")
 
 
 def _run(

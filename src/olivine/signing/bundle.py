@@ -134,3 +134,14 @@ def make_bundle(db: Database, store: ObjectStore, prov: Provenance) -> Bundle:
         _logged(db, leaf, cp.size),
         tuple(_logged(db, r, cp.size) for r in revoked),
     )
+
+
+def logged_repomd(db: Database, repomd_sha256: str) -> tuple[str, LoggedLeaf]:
+    """The latest checkpoint and the log entry of a published repomd.xml, with its proof."""
+    cp = logstore.latest_checkpoint(db)
+    with db.session() as s:
+        q = select(LogLeaf).where(LogLeaf.kind == "repomd", LogLeaf.index < cp.size)
+        for row in s.scalars(q.order_by(LogLeaf.index.desc())):
+            if json.loads(row.data).get("repomd_sha256") == repomd_sha256:
+                return cp.note, _logged(db, row, cp.size)
+    raise NotFound(f"no published repomd.xml with sha256 {repomd_sha256} is in the log")

@@ -115,6 +115,16 @@ def _included(item: LoggedLeaf, cp: Checkpoint, what: str) -> None:
         raise BrokenLink("log inclusion", f"{what}: {e}") from None
 
 
+def check_log_entry(item: LoggedLeaf, note: str, trust: InstanceTrust) -> Checkpoint:
+    """The checkpoint, signed by the instance key, that includes this entry."""
+    try:
+        cp = open_note(note, trust.name, trust.public_key)
+    except IntegrityFailure as e:
+        raise BrokenLink("checkpoint signature", e.message) from None
+    _included(item, cp, f"entry {item.index}")
+    return cp
+
+
 def check_log(b: Bundle, payload: bytes, trust: InstanceTrust) -> Checkpoint:
     try:
         cp = open_note(b.checkpoint, trust.name, trust.public_key)

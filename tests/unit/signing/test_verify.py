@@ -259,3 +259,91 @@ def test_installed_package(world: World) -> None:
     assert facts.header_sha256 == header_sha256(file_chunks(str(world.signed)))
     _check_installed_signer(facts, [world.key.public])
     assert world.verifier().check(facts).nevra.startswith("greet-1.0-1")
+
+
+def _mirror(world: World, tmp: Path) -> Path:
+    """A mirror of the published repo: createrepo_c over the signed RPM, repomd.xml signed."""
+    repo = tmp / "mirror"
+    (repo / "Packages").mkdir(parents=True)
+    shutil.copy(world.signed, repo / "Packages" / world.signed.name)
+    subprocess.run(["createrepo_c", "--no-database", str(repo)], check=True, capture_output=True)
+    gpg = ["gpg", "--homedir", str(world.key.home), "--batch", "--pinentry-mode", "loopback"]
+    subprocess.run(
+        [
+            *gpg,
+            "--passphrase",
+            "",
+            "-u",
+            world.key.fingerprint,
+            "--detach-sign",
+            "--armor",
+            str(repo / "repodata" / "repomd.xml"),
+        ],
+        check=True,
+    )
+    return repo
+
+
+def test_repo_signed_logged_and_every_package(world: World, tmp_path: Path) -> None:
+    import hashlib
+
+    import httpx
+
+    from olivine.cli.verify import check_repo
+    from tests.integration.imports.helpers import serve_dir
+
+    repo = _mirror(world, tmp_path)
+    repomd = (repo / "repodata" / "repomd.xml").read_bytes()
+    leaf = RepomdLeaf("verifyp", "all", "noarch", 3, hashlib.sha256(repomd).hexdigest())
+    logstore.append(world.db, leaf, world.signer)
+    lines: list[str] = []
+    with serve_dir(repo) as url, httpx.Client() as http:
+        check_repo(world.verifier("repo"), url, http, 10, lines.append)
+        assert "log entry" in lines[0] and "revision 3" in lines[0]
+        assert lines[1].startswith("verified greet-1.0-1.noarch")
+
+        (repo / "repodata" / "repomd.xml").write_bytes(
+            repomd.replace(b"<revision>", b"<revision>1")
+        )
+        with pytest.raises(BrokenLink) as e:
+            check_repo(world.verifier("repo"), url, http, 10, lines.append)
+        assert e.value.link == "repomd signature"
+
+
+def test_the_command_offline_ok_and_broken(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from olivine.cli import verify as verify_cli
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = typer.Typer()
+    verify_cli.register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `verify` a subcommand
+    good = tmp_path / "bundle.json"
+    good.write_text(world.bundle().to_json())
+    ikey = tmp_path / "instance.key"
+    ikey.write_text(world.signer.public.note_key)
+    args = [
+        "verify",
+        str(world.signed),
+        "--key",
+        str(world.key.public),
+        "--instance-key",
+        str(ikey),
+    ]
+    ok = CliRunner().invoke(app, [*args, "--bundle", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert "verified greet-1.0-1.noarch" in ok.output and "1" * 40 in ok.output
+    assert (tmp_path / "config" / "olivine" / "verify" / "state.json").is_file()
+
+    env = Envelope.from_dict(world.bundle().envelope)
+    env.payload_type, env.signatures = "text/plain", {}
+    env.sign(world.signer.dsse_signer())
+    bad = tmp_path / "bad.json"
+    bad.write_text(replace(world.bundle(), envelope=env.to_dict()).to_json())
+    res = CliRunner().invoke(app, [*args, "--bundle", str(bad)])
+    assert res.exit_code != 0
+    assert "broken link: payload type" in str(res.exception)

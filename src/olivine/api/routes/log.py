@@ -17,7 +17,7 @@ from sqlalchemy import select
 from olivine.api.deps import Caller, Svc, check
 from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project, Provenance
-from olivine.errors import ValidationFailed
+from olivine.errors import NotFound, ValidationFailed
 from olivine.signing import bundle, logstore
 from olivine.signing.instance import log_origin, public_instance_key
 from olivine.signing.leaves import parse_leaf
@@ -152,3 +152,18 @@ def build_provenance(build_id: int, svc: Svc, who: Caller) -> PlainTextResponse:
     check(who, Action.READ, project)
     body = svc.store.get_bytes(prov.envelope_sha256)
     return PlainTextResponse(body.decode(), media_type="application/jsonl")
+
+
+class LoggedOut(BaseModel):
+    checkpoint: str
+    entry: dict[str, object]  # {index, leaf (base64), proof [hex]} against that checkpoint
+
+
+@router.get("/log/repomd", response_model=LoggedOut)
+def logged_repomd(svc: Svc, who: Caller, sha256: str) -> LoggedOut:
+    """The log entry of a published repomd.xml (by its sha256), with its inclusion proof."""
+    note, item = bundle.logged_repomd(svc.db, _hex(sha256, "sha256"))
+    project = getattr(parse_leaf(item.leaf), "project", "")
+    if not _readable(svc, who).get(project, False):
+        raise NotFound(f"no published repomd.xml with sha256 {sha256} is in the log")
+    return LoggedOut(checkpoint=note, entry=item.to_dict())
