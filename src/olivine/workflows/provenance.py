@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
@@ -23,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from olivine.workflows.common import DEFAULT_RETRY, SIGN_QUEUE
 
 TIMEOUT = timedelta(minutes=10)
+# No signing worker running: the step fails with that reason instead of waiting forever.
+SIGNER_WAIT = timedelta(minutes=15)
 
 
 @dataclass
@@ -97,5 +100,28 @@ async def make_provenance(build_id: int) -> ProvenanceResult:
         ProvenanceInput(build_id),
         task_queue=SIGN_QUEUE,
         start_to_close_timeout=TIMEOUT,
+        schedule_to_start_timeout=SIGNER_WAIT,
         retry_policy=DEFAULT_RETRY,
     )
+
+
+def _log_opts() -> dict[str, Any]:
+    return {
+        "task_queue": SIGN_QUEUE,
+        "start_to_close_timeout": TIMEOUT,
+        "schedule_to_start_timeout": SIGNER_WAIT,
+        "retry_policy": DEFAULT_RETRY,
+    }
+
+
+async def log_leaf(leaf: Leaf) -> Logged:
+    """Enter a fact in the transparency log from a workflow (publisher: each repomd revision;
+    signing: each signed RPM, each revocation), through the one sequencer on the signer."""
+    a = ProvenanceActivities
+    if isinstance(leaf, RepomdLeaf):
+        return await workflow.execute_activity_method(a.log_repomd, leaf, **_log_opts())
+    if isinstance(leaf, SignedRpmLeaf):
+        return await workflow.execute_activity_method(a.log_signed_rpm, leaf, **_log_opts())
+    if isinstance(leaf, RevocationLeaf):
+        return await workflow.execute_activity_method(a.log_revocation, leaf, **_log_opts())
+    raise TypeError(f"no log activity for {type(leaf).__name__}")

@@ -10,7 +10,6 @@ import asyncio
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from olivine.workflows.provenance import (
     Logged,
     ProvenanceActivities,
     ProvenanceResult,
+    log_leaf,
     make_provenance,
 )
 from tests.integration.conftest import Stack
@@ -59,12 +59,7 @@ class ProvenanceE2E:
 class SignedRpmE2E:
     @workflow.run
     async def run(self, leaf: SignedRpmLeaf) -> Logged:
-        return await workflow.execute_activity_method(
-            ProvenanceActivities.log_signed_rpm,
-            leaf,
-            task_queue=SIGN_QUEUE,
-            start_to_close_timeout=timedelta(minutes=1),
-        )
+        return await log_leaf(leaf)
 
 
 def _wait(stack: Stack, task_id: int, timeout: float = 240) -> dict[str, Any]:

@@ -87,3 +87,27 @@ def test_instance_key_is_made_once_and_sealed(db: Database, signer: InstanceSign
     assert "hidden" not in repr(signer) and "keyid" in repr(signer)
     with pytest.raises(Exception, match="does not open"):
         load_or_create(db, Kek(b"x" * 32), ORIGIN)
+
+
+def test_two_signers_starting_at_once_make_one_key(db: Database) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from olivine.db.models import InstanceKey
+
+    got: list[InstanceSigner] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(load_or_create(db, Kek(b"k" * 32), ORIGIN)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({g.public.keyid for g in got}) == 1
+    with db.session() as s:
+        (row,) = s.query(InstanceKey).all()
+        sealed = row.sealed_private
+    raw = got[0]._private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    assert raw not in sealed and raw.hex().encode() not in sealed  # sealed, never in clear
