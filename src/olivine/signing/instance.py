@@ -89,8 +89,9 @@ def _raw_private(key: Ed25519PrivateKey) -> bytes:
 
 
 def load_or_create(db: Database, kek: Kek, origin: str) -> InstanceSigner:
-    """The instance key, made on the first call (two signers racing make one key)."""
-    existing = _load(db, kek, origin)
+    """The instance key, made on the first call (two signers racing make one key). `origin`
+    names the log on creation and is kept with the key, so the API and every signer agree."""
+    existing = _load(db, kek)
     if existing is not None:
         return existing
     key = Ed25519PrivateKey.generate()
@@ -104,31 +105,32 @@ def load_or_create(db: Database, kek: Kek, origin: str) -> InstanceSigner:
                     algorithm="ed25519",
                     keyid=keyid,
                     public_key=signer.public.public_key.hex(),
+                    origin=origin,
                     sealed_private=kek.seal(_raw_private(key), _purpose(keyid)),
                 )
             )
     except IntegrityError:
         pass  # another signer made it first: use that one
-    loaded = _load(db, kek, origin)
+    loaded = _load(db, kek)
     assert loaded is not None
     return loaded
 
 
-def _load(db: Database, kek: Kek, origin: str) -> InstanceSigner | None:
+def _load(db: Database, kek: Kek) -> InstanceSigner | None:
     with db.session() as s:
         row = s.scalar(select(InstanceKey).where(InstanceKey.name == NAME))
         if row is None:
             return None
-        raw = kek.open(row.sealed_private, _purpose(row.keyid))
+        raw, origin = kek.open(row.sealed_private, _purpose(row.keyid)), row.origin
     return InstanceSigner(Ed25519PrivateKey.from_private_bytes(raw), origin)
 
 
-def public_instance_key(db: Database, origin: str) -> InstancePublicKey:
+def public_instance_key(db: Database) -> InstancePublicKey:
     with db.session() as s:
         row = s.scalar(select(InstanceKey).where(InstanceKey.name == NAME))
         if row is None:
             raise NotFound("this instance has no instance key yet: start the signing worker")
-        return InstancePublicKey(bytes.fromhex(row.public_key), row.keyid, origin)
+        return InstancePublicKey(bytes.fromhex(row.public_key), row.keyid, row.origin)
 
 
 def loader(db: Database, kek: Callable[[], Kek], origin: str) -> Callable[[], InstanceSigner]:

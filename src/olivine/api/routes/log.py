@@ -19,7 +19,7 @@ from olivine.auth.policy import Action, allowed
 from olivine.db.models import Project, Provenance
 from olivine.errors import NotFound, ValidationFailed
 from olivine.signing import bundle, logstore
-from olivine.signing.instance import log_origin, public_instance_key
+from olivine.signing.instance import public_instance_key
 from olivine.signing.leaves import parse_leaf
 
 router = APIRouter(prefix="/api/v1", tags=["log"])
@@ -52,13 +52,9 @@ class ConsistencyOut(BaseModel):
     hashes: list[str]
 
 
-def _origin(svc: Svc) -> str:
-    return log_origin(svc.settings.base_url)
-
-
 @router.get("/log/key", response_model=InstanceKeyOut)
 def instance_key(svc: Svc) -> InstanceKeyOut:
-    k = public_instance_key(svc.db, _origin(svc))
+    k = public_instance_key(svc.db)
     return InstanceKeyOut(
         algorithm="ed25519",
         keyid=k.keyid,

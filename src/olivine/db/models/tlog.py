@@ -21,6 +21,7 @@ class InstanceKey(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     keyid: Mapped[str] = mapped_column(String(64))  # DSSE keyid (securesystemslib's default)
     public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, hex
+    origin: Mapped[str] = mapped_column(String(255))  # the log's name in its checkpoints
     sealed_private: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

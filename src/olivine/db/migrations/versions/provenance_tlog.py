@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("algorithm", sa.String(length=16), nullable=False),
         sa.Column("keyid", sa.String(length=64), nullable=False),
         sa.Column("public_key", sa.String(length=64), nullable=False),
+        sa.Column("origin", sa.String(length=255), nullable=False),
         sa.Column("sealed_private", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_instance_keys")),
