@@ -13,10 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from olivine.errors import OlivineError
     from olivine.services import Services
     from olivine.signing import attest, logstore
     from olivine.signing.instance import InstanceSigner
@@ -30,24 +28,24 @@ SIGNER_WAIT = timedelta(minutes=15)
 
 @dataclass
 class ProvenanceInput:
-    build_id: int
+    build_id: int = 0
 
 
 @dataclass
 class ProvenanceResult:
-    build_id: int
-    statement_sha256: str
-    envelope_sha256: str
-    sbom_sha256: str
-    leaf_index: int
+    build_id: int = 0
+    statement_sha256: str = ""
+    envelope_sha256: str = ""
+    sbom_sha256: str = ""
+    leaf_index: int = -1
 
 
 @dataclass
 class Logged:
-    index: int
-    size: int
-    leaf_hash: str
-    new: bool
+    index: int = -1
+    size: int = 0
+    leaf_hash: str = ""
+    new: bool = False
 
 
 class ProvenanceActivities:
@@ -62,16 +60,12 @@ class ProvenanceActivities:
 
     @activity.defn(name="provenance_make")
     def make(self, inp: ProvenanceInput) -> ProvenanceResult:
-        try:
-            rec = attest.make_provenance(
-                self.svc.db,
-                self.svc.store,
-                self._signer(),
-                inp.build_id,
-                self.svc.settings.base_url,
-            )
-        except OlivineError as e:
-            raise ApplicationError(e.message, type=type(e).__name__, non_retryable=True) from e
+        """Domain errors (a build that is not complete...) are final: the worker's interceptor
+        (olivine.workflows.interceptors) makes them non-retryable."""
+        svc = self.svc
+        rec = attest.make_provenance(
+            svc.db, svc.store, self._signer(), inp.build_id, svc.settings.base_url
+        )
         return ProvenanceResult(
             rec.build_id, rec.statement_sha256, rec.envelope_sha256, rec.sbom_sha256, rec.leaf_index
         )

@@ -29,6 +29,7 @@ from olivine.signing.rpmheader import file_chunks, header_sha256
 from olivine.signing.sealing import Kek
 from olivine.workflows.client import connect
 from olivine.workflows.common import SIGN_QUEUE
+from olivine.workflows.interceptors import DomainErrorInterceptor
 from olivine.workflows.provenance import (
     Logged,
     ProvenanceActivities,
@@ -113,7 +114,13 @@ async def _on_signer(settings: Settings, stack: Stack, kek: Kek, start: Any) -> 
     acts = ProvenanceActivities(stack.services, signer)
     with ThreadPoolExecutor(4) as pool:
         async with (
-            Worker(client, task_queue=SIGN_QUEUE, activities=acts.all(), activity_executor=pool),
+            Worker(
+                client,
+                task_queue=SIGN_QUEUE,
+                activities=acts.all(),
+                activity_executor=pool,
+                interceptors=[DomainErrorInterceptor()],
+            ),
             Worker(client, task_queue=TEST_QUEUE, workflows=[ProvenanceE2E, SignedRpmE2E]),
         ):
             return await start(client)
