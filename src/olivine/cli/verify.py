@@ -184,6 +184,7 @@ def render(chain: Chain) -> str:
         f"  patches    {chain.patches or '(none)'}",
         f"  forge      {chain.forge}",
         f"  build      {chain.build}",
+        f"  file       {chain.file}",
         f"  log        entry {chain.leaf_index} under checkpoint size {chain.checkpoint.size} "
         f"of {chain.checkpoint.origin}; {chain.consistency}",
         f"  build root {len(chain.build_root)} entries:",

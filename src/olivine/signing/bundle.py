@@ -2,7 +2,7 @@
 
     {"version": 1, "envelope": {DSSE}, "checkpoint": "<signed note>",
      "provenance": {"index": i, "leaf": b64, "proof": [hex...]},
-     "revocations": [{"index", "leaf", "proof"}...], "sbom_sha256": hex}
+     "revocations": [{"index", "leaf", "proof"}...], "signed_rpms": [...]}
 
 Every log entry in it comes with its inclusion proof against the bundle's one checkpoint, so the
 holder of the instance key's public half can check all of it without the server.
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from olivine.db.base import Database
 from olivine.db.models import LogLeaf, Project, Provenance, ProvenanceSubject
@@ -54,6 +55,7 @@ class Bundle:
     checkpoint: str
     provenance: LoggedLeaf
     revocations: tuple[LoggedLeaf, ...] = field(default=())
+    signed_rpms: tuple[LoggedLeaf, ...] = field(default=())  # signed copies of the outputs
 
     def to_json(self) -> str:
         return json.dumps(
@@ -63,6 +65,7 @@ class Bundle:
                 "checkpoint": self.checkpoint,
                 "provenance": self.provenance.to_dict(),
                 "revocations": [r.to_dict() for r in self.revocations],
+                "signed_rpms": [r.to_dict() for r in self.signed_rpms],
             },
             indent=1,
             sort_keys=True,
@@ -79,6 +82,7 @@ class Bundle:
                 str(d["checkpoint"]),
                 LoggedLeaf.from_dict(d["provenance"]),
                 tuple(LoggedLeaf.from_dict(r) for r in d.get("revocations", ())),
+                tuple(LoggedLeaf.from_dict(r) for r in d.get("signed_rpms", ())),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ValidationFailed(f"not a verification bundle: {e}") from None
@@ -128,12 +132,28 @@ def make_bundle(db: Database, store: ObjectStore, prov: Provenance) -> Bundle:
             LogLeaf.index < cp.size,
         )
         revoked = list(s.scalars(q.order_by(LogLeaf.index)))
+        signed = _signed_copies(s, prov.id, cp.size)
     return Bundle(
         envelope,
         cp.note,
         _logged(db, leaf, cp.size),
         tuple(_logged(db, r, cp.size) for r in revoked),
+        tuple(_logged(db, r, cp.size) for r in signed),
     )
+
+
+def _signed_copies(s: Session, provenance_id: int, size: int) -> list[LogLeaf]:
+    """The log's signed-rpm entries for the files a provenance names."""
+    q = select(ProvenanceSubject.digest).where(
+        ProvenanceSubject.provenance_id == provenance_id, ProvenanceSubject.algorithm == "sha256"
+    )
+    out: list[LogLeaf] = []
+    for sha in sorted(set(s.scalars(q))):
+        rows = select(LogLeaf).where(
+            LogLeaf.dedup_key.like(f"signed-rpm:{sha}:%"), LogLeaf.index < size
+        )
+        out += s.scalars(rows.order_by(LogLeaf.index))
+    return out
 
 
 def logged_repomd(db: Database, repomd_sha256: str) -> tuple[str, LoggedLeaf]:

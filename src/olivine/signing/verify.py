@@ -31,7 +31,7 @@ from olivine.signing import tlog
 from olivine.signing.bundle import Bundle, LoggedLeaf
 from olivine.signing.checkpoint import Checkpoint, open_note, parse_verifier_key
 from olivine.signing.instance import sslib_key
-from olivine.signing.leaves import ProvenanceLeaf, RevocationLeaf, parse_leaf
+from olivine.signing.leaves import ProvenanceLeaf, RevocationLeaf, SignedRpmLeaf, parse_leaf
 from olivine.signing.provenance import HEADER_DIGEST, PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE
 from olivine.signing.rpmcheck import BrokenLink, RpmFacts
 
@@ -68,6 +68,7 @@ class Chain:
     checkpoint: Checkpoint
     leaf_index: int
     consistency: str  # what was checked against the remembered checkpoint
+    file: str  # how the file's own sha256 is accounted for
 
 
 def open_envelope(envelope: dict[str, Any], trust: InstanceTrust) -> bytes:
@@ -172,7 +173,27 @@ def check_revocations(b: Bundle, cp: Checkpoint, keyid: str | None) -> None:
             )
 
 
-def _chain(st: dict[str, Any], rpm: RpmFacts, cp: Checkpoint, index: int, cons: str) -> Chain:
+def check_file_digest(b: Bundle, cp: Checkpoint, rpm: RpmFacts, st: dict[str, Any]) -> str:
+    """The file itself: named by the statement, or a signed copy the log records (a signature
+    added after the statement was made). Neither is needed for the proof (the header digest
+    covers the payload digest, and rpm checked the signature), but each is shown."""
+    if rpm.file_sha256 is None:
+        return "installed package: matched by its header digest"
+    if rpm.file_sha256 in {s.get("digest", {}).get("sha256") for s in st.get("subject", [])}:
+        return f"file sha256 {rpm.file_sha256[:16]} is a subject of the provenance"
+    for item in b.signed_rpms:
+        _included(item, cp, f"signed-rpm entry {item.index}")
+        leaf = parse_leaf(item.leaf)
+        if isinstance(leaf, SignedRpmLeaf) and leaf.signed_sha256 == rpm.file_sha256:
+            if leaf.header_sha256 != rpm.header_sha256:
+                raise BrokenLink("signed copy", f"log entry {item.index} names another header")
+            return f"signed copy by key {leaf.key_fingerprint} (log entry {item.index})"
+    return "file sha256 not in the log: matched by its header digest"
+
+
+def _chain(
+    st: dict[str, Any], rpm: RpmFacts, cp: Checkpoint, index: int, cons: str, file: str
+) -> Chain:
     bd = st["predicate"]["buildDefinition"]
     ext = bd["externalParameters"]
     up, pat, forge = ext["upstream"], ext.get("patches"), ext["forge"]
@@ -193,6 +214,7 @@ def _chain(st: dict[str, Any], rpm: RpmFacts, cp: Checkpoint, index: int, cons: 
         checkpoint=cp,
         leaf_index=index,
         consistency=cons,
+        file=file,
     )
 
 
@@ -208,4 +230,5 @@ def verify_bundle(
     cp = check_log(b, payload, trust)
     cons = check_consistency(remembered, cp, fetch)
     check_revocations(b, cp, rpm.signer_keyid)
-    return _chain(st, rpm, cp, b.provenance.index, cons)
+    file = check_file_digest(b, cp, rpm, st)
+    return _chain(st, rpm, cp, b.provenance.index, cons, file)

@@ -186,3 +186,4 @@ def test_build_then_provenance_then_verify(
     assert chain.upstream.endswith("@" + upstream_commit)
     assert chain.build.endswith(f"/api/v1/builds/{build}")
     assert chain.nevra.startswith("greet-doc-")
+    assert chain.file.startswith(f"signed copy by key {key.fingerprint}")  # signed afterwards

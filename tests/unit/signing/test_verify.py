@@ -125,6 +125,7 @@ def test_accepts_a_published_rpm_and_prints_the_chain(world: World) -> None:
     assert chain.patches == "https://git.example.org/patch/greet.git@" + "2" * 40
     assert "3" * 40 in chain.forge and chain.build.endswith(f"/api/v1/builds/{world.build}")
     assert any(e.startswith("bash-5.1-1.el9.x86_64") for e in chain.build_root)
+    assert "is a subject of the provenance" in chain.file  # signed before the statement
     text = render(chain)
     assert "upstream" in text and "host:gcc 12.2.0" in text
     # the statement lists the signed copy too (the log's signed-rpm entry)
