@@ -111,3 +111,15 @@ def test_two_signers_starting_at_once_make_one_key(db: Database) -> None:
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     assert raw not in sealed and raw.hex().encode() not in sealed  # sealed, never in clear
+
+
+def test_appends_without_the_key_are_checkpointed_by_the_signer_later(
+    db: Database, signer: InstanceSigner
+) -> None:
+    logstore.append(db, _leaf(1), signer)
+    logstore.append(db, _leaf(2))  # e.g. a process that holds no key: sequenced, not signed
+    assert logstore.latest_checkpoint(db).size == 1
+    note = logstore.sign_checkpoint(db, signer)
+    cp = open_note(note, ORIGIN, signer.public.public_key)
+    assert cp.size == 2 and cp.root_hash == logstore.root_at(db, 2)
+    assert logstore.sign_checkpoint(db, signer) == note  # one checkpoint per size
