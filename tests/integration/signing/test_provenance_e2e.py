@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio import workflow
 from temporalio.worker import Worker
 
 from olivine.api.provenance import router as provenance_router
@@ -34,33 +33,16 @@ from olivine.workflows.provenance import (
     Logged,
     ProvenanceActivities,
     ProvenanceResult,
-    log_leaf,
-    make_provenance,
 )
 from tests.integration.conftest import Stack
 from tests.integration.imports.helpers import commit, init_repo
+from tests.integration.signing.flows import ProvenanceE2E, SignedRpmE2E
 from tests.unit.signing.provenance_fixtures import gpg_key, sign_rpm, stop_agent
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "packages"
 TEST_QUEUE = "provenance-e2e"
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
-
-
-@workflow.defn(name="ProvenanceE2E", sandboxed=False)
-class ProvenanceE2E:
-    """Stands where the build workflow's last step will: make_provenance(build_id)."""
-
-    @workflow.run
-    async def run(self, build_id: int) -> ProvenanceResult:
-        return await make_provenance(build_id)
-
-
-@workflow.defn(name="SignedRpmE2E", sandboxed=False)
-class SignedRpmE2E:
-    @workflow.run
-    async def run(self, leaf: SignedRpmLeaf) -> Logged:
-        return await log_leaf(leaf)
 
 
 def _wait(stack: Stack, task_id: int, timeout: float = 240) -> dict[str, Any]:
