@@ -95,6 +95,7 @@ def _install_limits(app: FastAPI, svc: Services) -> None:
 def _optional_routers() -> list[APIRouter]:
     """Routers of capabilities that serve outside /api/v1 (repos, forge, web UI)."""
     from olivine.api.gitserve import router as git_router
+    from olivine.api.provenance import router as provenance_router
     from olivine.web.router import web_router
 
-    return [git_router, web_router()]
+    return [git_router, provenance_router, web_router()]

@@ -11,6 +11,7 @@ def routers() -> list[APIRouter]:
         batches,
         builds,
         imports,
+        log,
         packages,
         projects,
         repos_api,
@@ -18,4 +19,4 @@ def routers() -> list[APIRouter]:
     )
 
     return [projects.router, packages.router, tasks.router, auth.router, imports.router,
-            repos_api.router, builds.router, batches.router]  # fmt: skip
+            repos_api.router, builds.router, batches.router, log.router]  # fmt: skip

@@ -8,6 +8,15 @@ from olivine.db.models.jobs import JobStart
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
+from olivine.db.models.tlog import (
+    InstanceKey,
+    LogCheckpoint,
+    LogLeaf,
+    LogNode,
+    LogState,
+    Provenance,
+    ProvenanceSubject,
+)
 
 __all__ = [
     "Artifact",
@@ -17,12 +26,19 @@ __all__ = [
     "BuildRoot",
     "ImportDiff",
     "ImportRevision",
+    "InstanceKey",
     "JobStart",
+    "LogCheckpoint",
+    "LogLeaf",
+    "LogNode",
+    "LogState",
     "Package",
     "PackageVersion",
     "Project",
     "ProjectArtifact",
     "ProjectPackage",
+    "Provenance",
+    "ProvenanceSubject",
     "Repository",
     "RepositoryHead",
     "RepositoryRevision",
