@@ -354,15 +354,13 @@ def find_builds(db: Database, project_ids: list[int], text: str, limit: int = 20
 
 
 def has_provenance(db: Database, project_id: int, build_id: int) -> bool:
-    """Whether the build has signed provenance (a row of the provenance component's
-    `provenance` table; False while that component is not installed)."""
-    from olivine.db import models
+    """Whether the build has signed provenance (a row of the provenance component's table)."""
+    from olivine.db.models import Provenance
 
-    table = getattr(models, "Provenance", None)
-    if table is None:
-        return False
     with db.session() as s:
-        q = select(table.id).where(table.build_id == build_id, table.project_id == project_id)
+        q = select(Provenance.id).where(
+            Provenance.build_id == build_id, Provenance.project_id == project_id
+        )
         return s.scalar(q) is not None
 
 
