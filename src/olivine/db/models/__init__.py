@@ -4,6 +4,7 @@ from olivine.db.models.artifacts import Artifact, ProjectArtifact
 from olivine.db.models.auth import Role, Token, User
 from olivine.db.models.builds import Build, BuildRoot
 from olivine.db.models.imports import ImportRevision
+from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
@@ -15,6 +16,9 @@ __all__ = [
     "Build",
     "BuildRoot",
     "ImportRevision",
+    "ModuleBuild",
+    "ModuleComponent",
+    "ModuleContext",
     "Package",
     "PackageVersion",
     "Project",
