@@ -29,6 +29,7 @@ from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
 from olivine.domain.repofilter import select as select_packages
 from olivine.errors import Conflict
+from olivine.modules.published import modular_view
 from olivine.repos.chunkstore import (
     ChunkEntry,
     MetaFile,
@@ -278,6 +279,7 @@ def publish_project(
     everything: list[PackageRecord] | None = None
     result = PublishResult(project_id)
     pub = _Publisher(db, store, log, task_id)
+    modular = modular_view(db, project_id)
     for plan in plans:
         if repos is not None and plan.name not in repos:
             continue
@@ -292,14 +294,15 @@ def publish_project(
         else:
             everything = everything if everything is not None else load_records(db, project_id)
             selected = select_packages(plan.filter, arches, everything)
-        for arch, pkgs in selected.items():
+        for arch, all_pkgs in selected.items():
+            pkgs = modular.visible(plan.spec, all_pkgs)  # a module's packages beside its modulemd
             head = current.get(arch)
             if incremental and head is not None and hint is not None:
                 sp = splice(db, store, head.entries, hint.names, pkgs, _comp(plan))
                 content = NewContent(sp.entries, sp.added, sp.removed)
             else:
                 content = pub.full(pkgs, head, _comp(plan))
-            made = pub.commit(plan, arch, spec, content, head)
+            made = pub.commit(modular.plan_for(plan, arch), arch, spec, content, head)
             if made is None:
                 result.unchanged.append(f"{plan.name}/{arch}")
                 continue
