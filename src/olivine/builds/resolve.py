@@ -24,6 +24,7 @@ from olivine.builds.rpminfo import sha256_file
 from olivine.errors import IntegrityFailure, ValidationFailed
 
 PROJECT_PRIORITY, HOST_PRIORITY, EXTERNAL_PRIORITY = 300, 200, 100
+FIRST_PRIORITY = 400  # a repo ahead of everything (a module build's earlier groups)
 _MAX_ROUNDS = 20
 
 
@@ -41,6 +42,7 @@ class RepoSource:
     # (location, sha256) -> a local file: for repos whose packages live elsewhere (the object
     # store, for the project's `all` repo written from the database)
     fetcher: Callable[[str, str | None], Path] | None = None
+    first: bool = False  # preferred even over the project's own repo
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -111,7 +113,13 @@ class _Pool:
     def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
         primary, filelists, base = _metadata(src.local(cache))
         repo = self.pool.add_repo(src.name)
-        repo.priority = PROJECT_PRIORITY if src.project else EXTERNAL_PRIORITY - src.priority
+        repo.priority = (
+            FIRST_PRIORITY
+            if src.first
+            else PROJECT_PRIORITY
+            if src.project
+            else EXTERNAL_PRIORITY - src.priority
+        )
         repo.add_rpmmd(_open(primary, tmp), None, 0)
         if filelists is not None:
             repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)

@@ -61,9 +61,11 @@ class ModuleContext(Base):
     version: Mapped[str] = mapped_column(String(20))
     context: Mapped[str] = mapped_column(String(16))
     dist_tag: Mapped[str] = mapped_column(String(128))
+    variant: Mapped[int] = mapped_column(default=0)  # which stream document of the source
     status: Mapped[str] = mapped_column(String(16), default="building")
     buildrequires: Mapped[dict[str, Any]] = mapped_column(default=dict)
     requires: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    macros: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the module's rpm macros
     documents: Mapped[dict[str, Any]] = mapped_column(default=dict)  # arch -> modulemd YAML
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

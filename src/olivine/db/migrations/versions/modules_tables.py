@@ -2,7 +2,7 @@
 
 Revision ID: modules_1
 Revises: 0001
-Create Date: 2026-12-01 08:47:37.756281
+Create Date: 2026-12-01 08:55:10.329119
 """
 
 from collections.abc import Sequence
@@ -68,9 +68,11 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=20), nullable=False),
         sa.Column("context", sa.String(length=16), nullable=False),
         sa.Column("dist_tag", sa.String(length=128), nullable=False),
+        sa.Column("variant", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("buildrequires", sa.JSON(), nullable=False),
         sa.Column("requires", sa.JSON(), nullable=False),
+        sa.Column("macros", sa.JSON(), nullable=False),
         sa.Column("documents", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
