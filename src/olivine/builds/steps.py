@@ -57,7 +57,9 @@ def _project(db: Database, build_id: int) -> tuple[Build, Project, ProjectFile]:
         assert p is not None
         s.expunge(b)
         s.expunge(p)
-        return b, p, ProjectFile.model_validate(p.spec)
+    from olivine.modules.buildhooks import module_overlay
+
+    return b, p, module_overlay(db, build_id, ProjectFile.model_validate(p.spec))
 
 
 def srpm_step(
@@ -149,7 +151,10 @@ def arch_step(
     with tempfile.TemporaryDirectory(prefix=f"olivine-{arch}-") as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
-        repos = project_repos(db, store, project.name, pf, arch, tmp / "repos")
+        from olivine.modules.buildhooks import module_repos
+
+        repos = module_repos(db, store, build_id, arch, tmp / "repos")  # a module's earlier groups
+        repos += project_repos(db, store, project.name, pf, arch, tmp / "repos")
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos)
         res: ArchResult = build_arch(req, log, cancelled)
         status = "complete" if res.ok else ("cancelled" if res.reason == "cancelled" else "failed")

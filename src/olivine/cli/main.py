@@ -39,9 +39,9 @@ def _register() -> None:
 
 def _capability_commands() -> list[Callable[[typer.Typer], None]]:
     """Each capability's `register(app)`; capabilities add themselves here."""
-    from olivine.cli import builds, imports, repos
+    from olivine.cli import builds, imports, modules, repos
 
-    return [imports.register, repos.register, builds.register]
+    return [imports.register, repos.register, builds.register, modules.register]
 
 
 def main() -> None:
