@@ -140,6 +140,7 @@ def _record_context(
     revs: dict[str, int],
 ) -> PlannedModuleContext:
     nsvc = ctx.nsvc
+    rpm_macros = planned.source.variants[ctx.expanded.variant].rpm_macros
     try:
         with svc.db.session() as s:
             row = ModuleContext(
@@ -148,7 +149,8 @@ def _record_context(
                 dist_tag=dist_tag(nsvc, planned.platform, mb.id), variant=ctx.expanded.variant,
                 buildrequires=dict(ctx.expanded.buildrequires),
                 requires={k: list(v) for k, v in ctx.expanded.requires.items()},
-                macros=module_macros(nsvc, planned.source.rpm_macros), status="building",
+                macros=module_macros(nsvc, rpm_macros),
+                status="building",
             )  # fmt: skip
             s.add(row)
             s.flush()

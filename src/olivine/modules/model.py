@@ -38,6 +38,7 @@ class Variant:
     dependencies: tuple[Dependency, ...]
     context: str | None = None  # declared (static_context or v3): used as is
     yaml: str = ""  # the variant as a modulemd v2 stream document (libmodulemd's dump)
+    rpm_macros: str = ""  # buildopts.rpms.macros of this variant (v3: of its configuration)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from olivine.errors import ValidationFailed
 
 KNOWN = {("modulemd", "2"), ("modulemd-packager", "2"), ("modulemd-packager", "3")}
+_COMMON = {"name", "stream", "summary", "description", "license", "xmd", "references",
+           "profiles", "api", "filter", "demodularized", "components"}  # fmt: skip
+# The keys of each document's `data` (libmodulemd drops others without a word: refused here)
+DATA_KEYS = {
+    ("modulemd", "2"): _COMMON | {"version", "context", "arch", "servicelevels", "dependencies",
+                                  "buildopts", "artifacts", "static_context", "eol"},
+    ("modulemd-packager", "2"): _COMMON | {"dependencies"},
+    ("modulemd-packager", "3"): _COMMON | {"configurations"},
+}  # fmt: skip
 
 
 def _fail(field: str, problem: str) -> ValidationFailed:
@@ -81,6 +90,8 @@ def check_shape(text: str) -> tuple[str, str, MappingNode]:
 
 
 def _check_data(d: dict[str, Node], doc: str, ver: str) -> None:
+    for key in sorted(set(d) - DATA_KEYS[(doc, ver)]):
+        raise _fail(f"data.{key}", f"is not part of a {doc} v{ver} document")
     for key in ("name", "stream"):
         _expect(d.get(key), f"data.{key}", ScalarNode, required=doc == "modulemd")
     _expect(d.get("summary"), "data.summary", ScalarNode, required=True)

@@ -91,7 +91,9 @@ def _variant(s: Any) -> Variant:
         for d in s.get_dependencies()
     )
     static = s.is_static_context() and s.get_context()
-    return Variant(dependencies=deps, context=s.get_context() if static else None, yaml=dump(s))
+    buildopts = s.get_buildopts()
+    macros = (buildopts.get_rpm_macros() or "") if buildopts else ""
+    return Variant(deps, s.get_context() if static else None, dump(s), macros)
 
 
 def dump(s: Any) -> str:

@@ -82,6 +82,7 @@ def test_stream_name_written_as_a_number_stays_text() -> None:
             "modulemd-frob v2 is not a known",
         ),
         (("document: modulemd-packager\n", ""), "document is missing"),
+        (("  components:", "  buildopts: {}\n  components:"), "data.buildopts is not part of a"),
         (
             ("  - buildrequires: {platform: [el9]}", "  - buildrequires: {platform: el9}"),
             "data.dependencies[0].buildrequires.platform must be a list",
@@ -95,6 +96,22 @@ def test_invalid_documents_are_refused_with_the_field_named(
     assert text != GOOD
     with pytest.raises(ValidationFailed, match=re.escape(field)):
         read_source(text, "demo", "1.0")
+
+
+def test_buildopts_macros_of_a_stream_document() -> None:
+    text = GOOD.replace("modulemd-packager", "modulemd").replace(
+        "data:\n", "data:\n  name: demo\n  stream: '1'\n"
+    )
+    text = text.replace(
+        "  components:", "  buildopts:\n    rpms:\n      macros: '%x 1'\n  components:"
+    )
+    s = read_source(text)
+    assert s.rpm_macros == "%x 1" and s.variants[0].rpm_macros == "%x 1"
+
+
+def test_v3_configuration_buildopts_per_variant() -> None:
+    s = read_source((YAML_SPECS / "modulemd_packager_v3.yaml").read_text())
+    assert "%demomacro 1" in s.variants[0].rpm_macros and s.variants[1].rpm_macros == ""
 
 
 def test_not_yaml_is_refused() -> None:
