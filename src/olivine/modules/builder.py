@@ -239,6 +239,9 @@ def record_outcomes(svc: Services, outcomes: list[ComponentOutcome]) -> None:
 
 
 def fail_module_build(svc: Services, mb_id: int, reason: str, status: str = "failed") -> None:
+    """The module build, its contexts and every component that never built end with `status`
+    (their builds and tasks too: nothing is left pending)."""
+    unbuilt: list[int] = []
     with svc.db.session() as s:
         mb = s.get(ModuleBuild, mb_id)
         if mb is None:
@@ -246,6 +249,26 @@ def fail_module_build(svc: Services, mb_id: int, reason: str, status: str = "fai
         mb.status, mb.reason, mb.finished_at = status, reason, utcnow()
         for c in s.scalars(select(ModuleContext).where(ModuleContext.module_build_id == mb_id)):
             c.status = status
+            for comp in s.scalars(
+                select(ModuleComponent).where(
+                    ModuleComponent.module_context_id == c.id, ModuleComponent.status == "pending"
+                )
+            ):
+                comp.status, comp.reason = "skipped", "not built: the module build stopped"
+                if comp.build_id:
+                    unbuilt.append(comp.build_id)
+    for build_id in unbuilt:
+        _stop_build(svc, build_id, reason, status)
+
+
+def _stop_build(svc: Services, build_id: int, reason: str, status: str) -> None:
+    info = records.get_build(svc.db, build_id)
+    if info.status in ("pending", "building"):
+        records.finish_build(svc.db, build_id, "cancelled" if status == "canceled" else "failed",
+                             f"not built: {reason}")  # fmt: skip
+    if info.task_id is not None:
+        task_status = "canceled" if status == "canceled" else "failed"
+        svc.tasks.finish(info.task_id, task_status, error=f"not built: {reason}")
 
 
 def finish_module_build(svc: Services, mb_id: int) -> ModuleBuildResult:

@@ -55,6 +55,13 @@ class ModulePlanOut:
 
 
 @dataclass
+class OrderCheck:
+    groups: list[list[str]] = field(default_factory=list)
+    build_requires: dict[str, list[str]] = field(default_factory=dict)
+    provides: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class ComponentOutcome:
     context_id: int
     component: str

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
@@ -22,15 +22,20 @@ with workflow.unsafe.imports_passed_through():
         ModuleBuildInput,
         ModuleBuildResult,
         ModulePlanOut,
+        OrderCheck,
         PlannedComponent,
         PlannedModuleContext,
     )
+    from olivine.modules.order import check_cycles
     from olivine.services import Services
-    from olivine.workflows.common import DEFAULT_RETRY, QUEUE, TaskInput
+    from olivine.workflows.build_activities import SrpmInput
+    from olivine.workflows.common import DEFAULT_RETRY, QUEUE, FinishInput, TaskInput, build_queue
     from olivine.workflows.publish import PublishRequest, request_publish
     from olivine.workflows.tasks import error_message, run_task
 
 STEP = timedelta(minutes=10)
+SRPM_TIMEOUT = timedelta(hours=6)
+WORKER_WAIT = 900  # seconds an SRPM build waits for a worker (as the build workflow's)
 
 
 def _final(e: OlivineError) -> ApplicationError:
@@ -42,7 +47,7 @@ class ModuleActivities:
         self.svc = svc
 
     def all(self) -> list[Any]:
-        return [self.plan, self.outcomes, self.fail, self.finish, self.publish]
+        return [self.plan, self.outcomes, self.check_order, self.fail, self.finish, self.publish]
 
     @activity.defn(name="module_plan")
     def plan(self, inp: ModuleBuildInput) -> ModulePlanOut:
@@ -58,6 +63,14 @@ class ModuleActivities:
     @activity.defn(name="module_outcomes")
     def outcomes(self, outcomes: list[ComponentOutcome]) -> None:
         builder.record_outcomes(self.svc, outcomes)
+
+    @activity.defn(name="module_check_order")
+    def check_order(self, inp: OrderCheck) -> None:
+        """The SRPMs' BuildRequires must not contradict the build order."""
+        try:
+            check_cycles(tuple(tuple(g) for g in inp.groups), inp.build_requires, inp.provides)
+        except OlivineError as e:
+            raise _final(e) from e
 
     @activity.defn(name="module_fail")
     def fail(self, inp: ModuleBuildInput, reason: str, status: str) -> None:
@@ -83,10 +96,33 @@ def _opts() -> dict[str, Any]:
     return {"start_to_close_timeout": STEP, "retry_policy": DEFAULT_RETRY}
 
 
+async def _srpm(inp: ModuleBuildInput, c: PlannedComponent) -> dict[str, Any] | str:
+    """The component's SRPM (with the module's macros), or why it could not be made."""
+    wait = inp.worker_wait or WORKER_WAIT
+    try:
+        made: dict[str, Any] = await workflow.execute_activity(
+            "build_srpm",
+            SrpmInput(c.task_id, c.build_id),
+            task_queue=build_queue(inp.srpm_arch),
+            start_to_close_timeout=SRPM_TIMEOUT,
+            schedule_to_start_timeout=timedelta(seconds=wait),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=DEFAULT_RETRY,
+        )
+        return made
+    except ActivityError as e:
+        reason = error_message(e)
+        await workflow.execute_activity(
+            "task_finish", FinishInput(c.task_id, "failed", error=reason), **_opts()
+        )
+        return reason
+
+
 async def _component(
-    inp: ModuleBuildInput, ctx: PlannedModuleContext, c: PlannedComponent
+    inp: ModuleBuildInput, ctx: PlannedModuleContext, c: PlannedComponent, srpm: dict[str, Any]
 ) -> ComponentOutcome:
     params: dict[str, Any] = {
+        "srpm": srpm,
         "project": inp.project,
         "project_id": inp.project_id,
         "srpm_arch": inp.srpm_arch,
@@ -134,12 +170,54 @@ class ModuleBuildWorkflow:
             raise
 
     async def _context(self, inp: ModuleBuildInput, ctx: PlannedModuleContext) -> None:
+        srpms = await self._srpms(inp, ctx)
         for i, group in enumerate(ctx.groups):
-            outcomes = list(await asyncio.gather(*(_component(inp, ctx, c) for c in group)))
-            await workflow.execute_activity_method(ModuleActivities.outcomes, outcomes, **_opts())
-            if any(o.reason for o in outcomes):
-                reason = _failure(outcomes, ctx.nsvc, len(ctx.groups) - i - 1)
-                await workflow.execute_activity_method(
-                    ModuleActivities.fail, args=[inp, reason, "failed"], **_opts()
-                )
-                raise ApplicationError(reason, non_retryable=True)
+            outcomes = list(
+                await asyncio.gather(*(_component(inp, ctx, c, srpms[c.component]) for c in group))
+            )
+            await self._stop_on_failure(inp, ctx, outcomes, len(ctx.groups) - i - 1)
+
+    async def _srpms(
+        self, inp: ModuleBuildInput, ctx: PlannedModuleContext
+    ) -> dict[str, dict[str, Any]]:
+        """Every component's SRPM first, then the build order checked against their
+        BuildRequires (a cycle through them fails the build before anything is built)."""
+        comps = [c for g in ctx.groups for c in g]
+        results = await asyncio.gather(*(_srpm(inp, c) for c in comps))
+        made = dict(zip([c.component for c in comps], results, strict=True))
+        failed = [
+            ComponentOutcome(ctx.context_id, c.component, c.build_id, r)
+            for c, r in zip(comps, results, strict=True)
+            if isinstance(r, str)
+        ]
+        await self._stop_on_failure(inp, ctx, failed, len(ctx.groups))
+        ok = {n: m for n, m in made.items() if isinstance(m, dict)}
+        check = OrderCheck(
+            [[c.component for c in g] for g in ctx.groups],
+            {n: m["build_requires"] for n, m in ok.items()},
+            {n: m["provides"] for n, m in ok.items()},
+        )
+        try:
+            await workflow.execute_activity_method(ModuleActivities.check_order, check, **_opts())
+        except ActivityError as e:
+            reason = f"module {ctx.nsvc}: {error_message(e)}"
+            await workflow.execute_activity_method(
+                ModuleActivities.fail, args=[inp, reason, "failed"], **_opts()
+            )
+            raise ApplicationError(reason, non_retryable=True) from None
+        return ok
+
+    async def _stop_on_failure(
+        self,
+        inp: ModuleBuildInput,
+        ctx: PlannedModuleContext,
+        outcomes: list[ComponentOutcome],
+        later: int,
+    ) -> None:
+        await workflow.execute_activity_method(ModuleActivities.outcomes, outcomes, **_opts())
+        if any(o.reason for o in outcomes):
+            reason = _failure(outcomes, ctx.nsvc, later)
+            await workflow.execute_activity_method(
+                ModuleActivities.fail, args=[inp, reason, "failed"], **_opts()
+            )
+            raise ApplicationError(reason, non_retryable=True)

@@ -39,8 +39,11 @@ def test_failed_component_stops_later_groups(stack: Stack, tmp_path: Path) -> No
     view = stack.client.get("/api/v1/projects/modfail/modules/demo/1", headers=h).json()
     [ctx] = view["contexts"]
     status = {c["name"]: c["status"] for c in ctx["components"]}
-    assert status == {"liba": "complete", "libb": "failed", "tool": "pending"}
+    assert status == {"liba": "complete", "libb": "failed", "tool": "skipped"}
     assert ctx["status"] == "failed"
+    tool = next(c for c in ctx["components"] if c["name"] == "tool")
+    build = stack.client.get(f"/api/v1/builds/{tool['build_id']}", headers=h).json()
+    assert build["status"] == "failed" and build["reason"].startswith("not built:")
     with stack.services.db.session() as s:
         mb = s.get(ModuleBuild, r.json()["module_build_id"])
         assert mb is not None and mb.status == "failed" and "libb" in (mb.reason or "")
@@ -52,6 +55,27 @@ def test_failed_component_stops_later_groups(stack: Stack, tmp_path: Path) -> No
     again = stack.client.get("/api/v1/projects/modfail/modules/demo/1", headers=h).json()
     nsvcs = [c["nsvc"] for c in again["contexts"]]
     assert nsvcs == [ctx["nsvc"], ctx["nsvc"]]  # the same imports give the same NSVC
+
+
+def test_buildorder_cycle_through_buildrequires(stack: Stack, tmp_path: Path) -> None:
+    up = tmp_path / "up"
+    write_components(up, "1.0", T1)
+    spec = (up / "liba.git" / "SPECS" / "liba.spec").read_text()
+    spec = spec.replace("BuildArch: noarch\n", "BuildArch: noarch\nBuildRequires: tool\n", 1)
+    commit(up / "liba.git", {"SPECS/liba.spec": spec}, date=T1 + 1)
+    write_module(up, "1", T2)
+    ref = _project(stack, up, "modcycle")
+    _import(stack, ref, *COMPONENTS, "demo")
+    h = stack.as_(stack.admin_token)
+    r = stack.client.post("/api/v1/projects/modcycle/modules/builds", headers=h,
+                          json={"module": "demo:1"})  # fmt: skip
+    task = _wait(stack, r.json()["task_id"])
+    assert task["status"] == "failed"
+    assert (
+        "buildorder cycle: component liba (group 1) BuildRequires tool (group 2)" in (task["error"])
+    ), task["error"]
+    view = stack.client.get("/api/v1/projects/modcycle/modules/demo/1", headers=h).json()
+    assert {c["status"] for c in view["contexts"][0]["components"]} == {"skipped"}
 
 
 def test_bad_module_requests_are_refused(stack: Stack, tmp_path: Path) -> None:
