@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from olivine.builds.resolve import RepoSource
 from olivine.db.base import Database
 from olivine.db.models import Artifact, ProjectArtifact
 from olivine.db.models.modules import ModuleComponent, ModuleContext
+from olivine.modules.nsvc import PLATFORM
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
 
@@ -46,23 +48,52 @@ def module_overlay(db: Database, build_id: int, pf: ProjectFile) -> ProjectFile:
     return pf.model_copy(update={"dist": ctx.dist_tag, "macros": macros})
 
 
+def _required_contexts(s: Any, ctx: ModuleContext) -> list[int]:
+    """The newest completed context of each module stream the context buildrequires."""
+    out: list[int] = []
+    for name, stream in sorted(ctx.buildrequires.items()):
+        if name == PLATFORM:
+            continue
+        rows = s.execute(
+            select(ModuleContext.id, ModuleContext.version).where(
+                ModuleContext.project_id == ctx.project_id,
+                ModuleContext.name == name,
+                ModuleContext.stream == stream,
+                ModuleContext.status == "complete",
+            )
+        ).all()
+        if rows:
+            out.append(max(rows, key=lambda r: (int(r.version), r.id)).id)
+    return out
+
+
 def module_repos(
     db: Database, store: ObjectStore, build_id: int, arch: str, dest: Path
 ) -> tuple[RepoSource, ...]:
-    """The earlier groups' RPMs of this build's module context as one local repository
-    (createrepo_c), preferred over every other repository; () for other builds."""
+    """The earlier groups' RPMs of this build's module context and those of the module streams
+    it buildrequires, as one local repository (createrepo_c) preferred over every other
+    repository; () for builds that are not module components."""
     found = _component(db, build_id)
     if found is None:
         return ()
     comp, ctx = found
     arches = {arch, "noarch", *MULTILIB.get(arch, ())}
     with db.session() as s:
-        earlier = s.scalars(
-            select(ModuleComponent.build_id).where(
-                ModuleComponent.module_context_id == ctx.id,
-                ModuleComponent.group_index < comp.group_index,
+        earlier = list(
+            s.scalars(
+                select(ModuleComponent.build_id).where(
+                    ModuleComponent.module_context_id == ctx.id,
+                    ModuleComponent.group_index < comp.group_index,
+                )
             )
-        ).all()
+        )
+        required = _required_contexts(s, ctx)
+        if required:
+            earlier += s.scalars(
+                select(ModuleComponent.build_id).where(
+                    ModuleComponent.module_context_id.in_(required)
+                )
+            ).all()
         rows = s.execute(
             select(Artifact.sha256, Artifact.filename, Artifact.arch)
             .join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)

@@ -138,7 +138,15 @@ async def _component(
         )
         return ComponentOutcome(ctx.context_id, c.component, c.build_id)
     except Exception as e:  # the component's own failure: reported, the group finishes
-        return ComponentOutcome(ctx.context_id, c.component, c.build_id, error_message(e))
+        return ComponentOutcome(ctx.context_id, c.component, c.build_id, _innermost(e))
+
+
+def _innermost(err: BaseException) -> str:
+    """The message of the innermost cause (a child workflow's failure wraps its own)."""
+    cause: BaseException = err
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause  # type: ignore[attr-defined]
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)
 
 
 def _failure(outcomes: list[ComponentOutcome], nsvc: str, later: int) -> str:

@@ -68,7 +68,7 @@ def _build_module(stack: Stack, project: str, module: str) -> dict[str, Any]:
                           json={"module": module})  # fmt: skip
     assert r.status_code == 202, r.text
     task = _wait(stack, r.json()["task_id"])
-    assert task["status"] == "succeeded", task
+    assert task["status"] == "succeeded", task.get("error")
     return r.json()
 
 

@@ -133,7 +133,7 @@ def write_module(root: Path, stream: str, date: int) -> None:
     commit(repo, {"SOURCES/modulemd.src.txt": modulemd(stream)}, date=date)
 
 
-def project_spec(root: Path, name: str, module_branch: str) -> dict:
+def project_spec(root: Path, name: str, module_branch: str, extra: tuple[dict, ...] = ()) -> dict:
     return {
         "name": name,
         "arches": ["x86_64"],
@@ -145,6 +145,7 @@ def project_spec(root: Path, name: str, module_branch: str) -> dict:
         "packages": [
             *({"name": c} for c in COMPONENTS),
             {"name": "demo", "upstream": {"branch": module_branch}},
+            *extra,
         ],
         "modules": {
             "defaults": [
