@@ -12,7 +12,7 @@ STATIC = {"style.css": "text/css", "olivine.js": "text/javascript"}
 
 
 def web_router() -> APIRouter:
-    from olivine.web import account, actions, projects, repos, tasks
+    from olivine.web import account, actions, modules, projects, repos, tasks
 
     router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -26,6 +26,7 @@ def web_router() -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600"},
         )
 
-    for sub in (projects.router, repos.router, tasks.router, actions.router, account.router):
+    subs = (projects.router, repos.router, tasks.router, actions.router, account.router)
+    for sub in (*subs, modules.router):
         router.include_router(sub)
     return router

@@ -118,6 +118,11 @@ def test_two_streams_built_in_order_published_and_used_by_dnf(
     groups = {c["name"]: c["group"] for c in one["components"]}
     assert groups == {"liba": 0, "libb": 0, "tool": 1}
 
+    page = stack.client.get("/projects/modproj/modules")
+    assert page.status_code == 200 and one["nsvc"] in page.text and "Modules" in page.text
+    page = stack.client.get("/projects/modproj/modules/demo/1")
+    assert page.status_code == 200 and "liba" in page.text and one["dist_tag"] in page.text
+
     repo = f"{live_url}/repos/modproj/AppStream/x86_64/"
     _check_metadata(repo)
     platform = "--setopt=module_platform_id=platform:el9"
