@@ -4,7 +4,10 @@ build cannot take them (module-filtered, as dnf would hide them)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,7 +54,9 @@ cat /usr/share/liba/devel-version > %{buildroot}/usr/share/appc/built-against
 """, extra="BuildRequires: liba-devel\n")  # fmt: skip
 
 
-def test_module_buildrequires_and_hidden_from_non_modular(stack: Stack, tmp_path: Path) -> None:
+def test_module_buildrequires_and_hidden_from_non_modular(
+    stack: Stack, tmp_path: Path, live_url: str
+) -> None:
     up = tmp_path / "up"
     write_components(up, "1.0", T1)
     write_module(up, "1", T2)
@@ -82,3 +87,20 @@ def test_module_buildrequires_and_hidden_from_non_modular(stack: Stack, tmp_path
     assert ctx["status"] == "complete"
     assert ctx["buildrequires"] == {"demo": "1", "platform": "el9.4.0"}
     assert ctx["requires"] == {"demo": ["1"], "platform": ["el9"]}
+
+    _cli(stack, live_url, ctx["nsvc"])
+
+
+def _cli(stack: Stack, live_url: str, nsvc: str) -> None:
+    env = {**os.environ, "OLIVINE_URL": live_url, "OLIVINE_TOKEN": stack.admin_token}
+    cli = [sys.executable, "-m", "olivine.cli"]
+    out = subprocess.run([*cli, "module", "list", "moddeps"], env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert f"{nsvc}  complete" in out.stdout and "demo:1:" in out.stdout
+    out = subprocess.run([*cli, "module", "show", "moddeps", "app:1"], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert "group 1: appc complete" in out.stdout
+    out = subprocess.run([*cli, "module", "build", "moddeps", "demo:1"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert out.returncode == 1 and "same NSVC" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
