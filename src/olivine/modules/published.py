@@ -2,10 +2,11 @@
 globs) and arch, the modules.yaml (final modulemd of every completed context it carries, their
 `-devel` streams, the defaults and obsoletes of those modules), and which packages are modular.
 
-A module's packages are published only beside its metadata: a repository that does not carry a
-module (the `all` repository builds use among them) does not carry its packages either, as dnf
-would hide them from a system where the module is not enabled. Non-modular packages of the same
-names stay where they are."""
+A module's packages are published only beside its metadata, whatever the repository's
+`packages` list: a repository that does not carry a module (the `all` repository builds use
+among them) does not carry its packages either, so non-modular builds never take them. Each
+module context's packages are selected on their own, so a non-modular build of the same package
+stays published beside them whatever `keep` says."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from sqlalchemy import select
 from olivine.db.base import Database
 from olivine.db.models import Project, ProjectArtifact
 from olivine.db.models.modules import ModuleComponent, ModuleContext
-from olivine.domain.repofilter import PackageRecord
+from olivine.domain.repofilter import PackageRecord, RepoFilter
+from olivine.domain.repofilter import select as select_packages
 from olivine.modules.metadata import DefaultSpec, ObsoleteSpec, merge
 from olivine.repos.state import RepoPlan
 
@@ -47,14 +49,28 @@ class ModularView:
     def carried(self, globs: Sequence[str]) -> list[PublishedContext]:
         return [c for c in self.contexts if _matches(globs, c.name, c.stream)]
 
-    def visible(self, spec: dict[str, Any], pkgs: list[PackageRecord]) -> list[PackageRecord]:
-        """`pkgs` less the packages of modules this repository does not carry."""
+    def select(
+        self,
+        spec: dict[str, Any],
+        filt: RepoFilter,
+        arches: Sequence[str],
+        recs: Sequence[PackageRecord],
+    ) -> dict[str, list[PackageRecord]]:
+        """The repository's packages per repo arch: its filter over the non-modular packages,
+        plus the packages of every module context it carries, each context selected on its own
+        (so `keep` never drops a module's package for a non-modular build of the same name, or
+        the other way round) and whatever the repository's `packages` list says."""
         if not self.contexts:
-            return pkgs
-        hidden = self.modular_ids
+            return select_packages(filt, arches, recs)
+        modular = self.modular_ids
+        out = select_packages(filt, arches, [r for r in recs if r.id not in modular])
+        of_module = dataclasses.replace(filt, packages=None)
         for c in self.carried(spec.get("modules") or []):
-            hidden -= c.artifact_ids
-        return [p for p in pkgs if p.id not in hidden] if hidden else pkgs
+            part = select_packages(of_module, arches, [r for r in recs if r.id in c.artifact_ids])
+            for arch, pkgs in part.items():
+                have = {p.id for p in out.setdefault(arch, [])}
+                out[arch].extend(p for p in pkgs if p.id not in have)
+        return out
 
     def plan_for(self, plan: RepoPlan, arch: str) -> RepoPlan:
         """`plan` with this arch's modules.yaml among its extra files."""

@@ -27,7 +27,6 @@ from olivine.db.base import Database, utcnow
 from olivine.db.models import RepositoryHead, RepositoryRevision
 from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
-from olivine.domain.repofilter import select as select_packages
 from olivine.errors import Conflict
 from olivine.modules.published import modular_view
 from olivine.repos.chunkstore import (
@@ -279,7 +278,7 @@ def publish_project(
     everything: list[PackageRecord] | None = None
     result = PublishResult(project_id)
     pub = _Publisher(db, store, log, task_id)
-    modular = modular_view(db, project_id)
+    modular = modular_view(db, project_id)  # module packages go only beside their modulemd
     for plan in plans:
         if repos is not None and plan.name not in repos:
             continue
@@ -290,12 +289,11 @@ def publish_project(
         )
         if incremental:
             assert hint is not None
-            selected = select_packages(plan.filter, arches, hint.records)
+            selected = modular.select(plan.spec, plan.filter, arches, hint.records)
         else:
             everything = everything if everything is not None else load_records(db, project_id)
-            selected = select_packages(plan.filter, arches, everything)
-        for arch, all_pkgs in selected.items():
-            pkgs = modular.visible(plan.spec, all_pkgs)  # a module's packages beside its modulemd
+            selected = modular.select(plan.spec, plan.filter, arches, everything)
+        for arch, pkgs in selected.items():
             head = current.get(arch)
             if incremental and head is not None and hint is not None:
                 sp = splice(db, store, head.entries, hint.names, pkgs, _comp(plan))
