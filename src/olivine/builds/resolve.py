@@ -25,6 +25,7 @@ from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 
 PROJECT_PRIORITY, HOST_PRIORITY, EXTERNAL_PRIORITY = 300, 200, 100
+FIRST_PRIORITY = 400  # a repo ahead of everything (a module build's earlier groups)
 _MAX_ROUNDS = 20
 
 
@@ -43,6 +44,7 @@ class RepoSource:
     # store, for the project's `all` repo written from the database)
     fetcher: Callable[[str, str | None], Path] | None = None
     policy: FetchPolicy | None = None  # the fetch policy for `url` (None: the strict default)
+    first: bool = False  # preferred even over the project's own repo
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -113,7 +115,13 @@ class _Pool:
     def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
         primary, filelists, base = _metadata(src.local(cache))
         repo = self.pool.add_repo(src.name)
-        repo.priority = PROJECT_PRIORITY if src.project else EXTERNAL_PRIORITY - src.priority
+        repo.priority = (
+            FIRST_PRIORITY
+            if src.first
+            else PROJECT_PRIORITY
+            if src.project
+            else EXTERNAL_PRIORITY - src.priority
+        )
         repo.add_rpmmd(_open(primary, tmp), None, 0)
         if filelists is not None:
             repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)

@@ -40,7 +40,9 @@ def _project(db: Database, build_id: int) -> tuple[Build, Project, ProjectFile]:
         assert p is not None
         s.expunge(b)
         s.expunge(p)
-        return b, p, project_file(p)
+    from olivine.modules.buildhooks import module_overlay
+
+    return b, p, module_overlay(db, build_id, project_file(p))
 
 
 def srpm_step(
@@ -159,7 +161,10 @@ def arch_step(
     with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
-        repos = project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
+        from olivine.modules.buildhooks import module_repos
+
+        repos = module_repos(db, store, build_id, arch, tmp / "repos")  # a module's earlier groups
+        repos += project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
         res: ArchResult = build_arch(req, log, cancelled)
         status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])

@@ -67,9 +67,9 @@ def _register() -> None:
 
 def _capability_commands() -> list[Callable[[typer.Typer], None]]:
     """Each capability's `register(app)`; capabilities add themselves here."""
-    from olivine.cli import builds, imports, repos, verify
+    from olivine.cli import builds, imports, modules, repos, verify
 
-    return [imports.register, repos.register, builds.register, verify.register]
+    return [imports.register, repos.register, builds.register, verify.register, modules.register]
 
 
 def main() -> None:

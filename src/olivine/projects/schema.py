@@ -114,6 +114,15 @@ class Repository(Strict):
     groups: str | None = None
     compress: Literal["gz", "zstd"] = "gz"
     retention: int | None = Field(None, ge=1)  # revisions kept per arch; None: all
+    modules: list[str] = Field(default_factory=list)  # module streams carried: "nodejs:*"
+
+    @field_validator("modules")
+    @classmethod
+    def _module_globs(cls, v: list[str]) -> list[str]:
+        for g in v:
+            if not re.match(r"^[A-Za-z0-9*?._+-]+:[A-Za-z0-9*?._+-]+$", g):
+                raise ValueError(f"'{g}' must be NAME:STREAM (globs allowed, e.g. 'nodejs:*')")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -140,14 +149,47 @@ class PackageEntry(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _stream_text(v: Any) -> Any:
+    """`stream: 18` is the text 18; `stream: 1.10` would be the number 1.1: refuse it."""
+    if isinstance(v, bool | float):
+        raise ValueError(f'{v!r} is not text: quote stream names in YAML ("1.10")')
+    return str(v) if isinstance(v, int) else v
+
+
+ModuleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
+StreamName = Annotated[
+    str, BeforeValidator(_stream_text), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+]
+
+
 class ModuleDefault(Strict):
-    name: str
-    stream: str
-    profiles: dict[str, list[str]] = Field(default_factory=dict)
+    """A `modulemd-defaults` document: the default stream and each stream's default profiles."""
+
+    name: ModuleName
+    stream: StreamName
+    profiles: dict[StreamName, list[str]] = Field(default_factory=dict)
+
+
+class ModuleObsolete(Strict):
+    """A `modulemd-obsoletes` document: a stream at its end of life, maybe replaced."""
+
+    name: ModuleName
+    stream: StreamName
+    modified: Annotated[str, Field(pattern=r"^\d{12}$")]  # YYYYMMDDhhmm
+    message: str
+    eol_date: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    obsoleted_by: Annotated[str, Field(pattern=r"^[^:\s]+:[^:\s]+$")] | None = None  # name:stream
+    reset: bool = False
 
 
 class Modules(Strict):
     defaults: list[ModuleDefault] = Field(default_factory=list)
+    obsoletes: list[ModuleObsolete] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_default_per_module(self) -> Modules:
+        _unique("modules.defaults", [d.name for d in self.defaults])
+        return self
 
 
 class ProjectFile(Strict):

@@ -27,8 +27,8 @@ from olivine.db.base import Database, utcnow
 from olivine.db.models import RepositoryHead, RepositoryRevision
 from olivine.db.models.repos import RepositoryFile
 from olivine.domain.repofilter import PackageRecord
-from olivine.domain.repofilter import select as select_packages
 from olivine.errors import Conflict
+from olivine.modules.published import modular_view
 from olivine.repos.chunkstore import (
     ChunkEntry,
     MetaFile,
@@ -278,6 +278,7 @@ def publish_project(
     everything: list[PackageRecord] | None = None
     result = PublishResult(project_id)
     pub = _Publisher(db, store, log, task_id)
+    modular = modular_view(db, project_id)  # module packages go only beside their modulemd
     for plan in plans:
         if repos is not None and plan.name not in repos:
             continue
@@ -288,10 +289,10 @@ def publish_project(
         )
         if incremental:
             assert hint is not None
-            selected = select_packages(plan.filter, arches, hint.records)
+            selected = modular.select(plan.spec, plan.filter, arches, hint.records)
         else:
             everything = everything if everything is not None else load_records(db, project_id)
-            selected = select_packages(plan.filter, arches, everything)
+            selected = modular.select(plan.spec, plan.filter, arches, everything)
         for arch, pkgs in selected.items():
             head = current.get(arch)
             if incremental and head is not None and hint is not None:
@@ -299,7 +300,7 @@ def publish_project(
                 content = NewContent(sp.entries, sp.added, sp.removed)
             else:
                 content = pub.full(pkgs, head, _comp(plan))
-            made = pub.commit(plan, arch, spec, content, head)
+            made = pub.commit(modular.plan_for(plan, arch), arch, spec, content, head)
             if made is None:
                 result.unchanged.append(f"{plan.name}/{arch}")
                 continue

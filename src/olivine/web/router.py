@@ -12,7 +12,7 @@ STATIC = {"style.css": "text/css", "olivine.js": "text/javascript"}
 
 
 def web_router() -> APIRouter:
-    from olivine.web import account, actions, builds, projects, repos, search, tasks
+    from olivine.web import account, actions, builds, modules, projects, repos, search, tasks
 
     router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -26,7 +26,7 @@ def web_router() -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600"},
         )
 
-    subs = (projects, builds, repos, tasks, search, actions, account)
+    subs = (projects, builds, repos, tasks, search, actions, account, modules)
     for sub in (m.router for m in subs):
         router.include_router(sub)
     return router

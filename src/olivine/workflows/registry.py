@@ -14,12 +14,14 @@ from olivine.workflows.common import QUEUE, REPO_QUEUE
 def workflows() -> list[type]:
     from olivine.workflows.builds import BuildBatchWorkflow, BuildWorkflow
     from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
+    from olivine.workflows.modules import ModuleBuildWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
     from olivine.workflows.publish import PublisherWorkflow
     from olivine.workflows.repo_jobs import PublishWorkflow, RollbackWorkflow
 
     return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow,
-            BuildWorkflow, BuildBatchWorkflow, PublishWorkflow, RollbackWorkflow]  # fmt: skip
+            BuildWorkflow, BuildBatchWorkflow, PublishWorkflow, RollbackWorkflow,
+            ModuleBuildWorkflow]  # fmt: skip
 
 
 def interceptors() -> list[Interceptor]:
@@ -34,6 +36,7 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
     from olivine.workflows.batches import BatchActivities
     from olivine.workflows.builds import BuildActivities
     from olivine.workflows.imports import ImportActivities
+    from olivine.workflows.modules import ModuleActivities
     from olivine.workflows.projects import ProjectActivities
     from olivine.workflows.repo_jobs import RepoJobActivities
     from olivine.workflows.tasks import TaskActivities
@@ -42,7 +45,8 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
         t, p = TaskActivities(svc), ProjectActivities(svc)
         return [t.task_start, t.task_finish, t.task_log, p.apply, p.republish,
                 *ImportActivities(svc).all(), *BatchActivities(svc).all(),
-                *BuildActivities(svc).orchestration(), RepoJobActivities(svc).request]  # fmt: skip
+                *BuildActivities(svc).orchestration(), RepoJobActivities(svc).request,
+                *ModuleActivities(svc).all()]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities
 

@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
         builds,
         imports,
         log,
+        modules,
         packages,
         projects,
         repos_api,
@@ -19,4 +20,5 @@ def routers() -> list[APIRouter]:
     )
 
     return [projects.router, packages.router, tasks.router, auth.router, imports.router,
-            repos_api.router, builds.router, batches.router, log.router]  # fmt: skip
+            repos_api.router, builds.router, batches.router, log.router,
+            modules.router]  # fmt: skip

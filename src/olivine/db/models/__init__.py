@@ -5,6 +5,7 @@ from olivine.db.models.auth import Role, Token, User
 from olivine.db.models.builds import Build, BuildRoot
 from olivine.db.models.imports import ImportDiff, ImportRevision
 from olivine.db.models.jobs import JobStart
+from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
@@ -32,6 +33,9 @@ __all__ = [
     "LogLeaf",
     "LogNode",
     "LogState",
+    "ModuleBuild",
+    "ModuleComponent",
+    "ModuleContext",
     "Package",
     "PackageVersion",
     "Project",

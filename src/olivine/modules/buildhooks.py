@@ -1,0 +1,112 @@
+"""What a component build of a module builds with, found from its build ID:
+- the module's macros (%dist = the module's dist tag, %modularitylabel, %_module_*, and
+  buildopts.rpms.macros), laid over the project's macros;
+- a repository of the earlier build groups' RPMs, resolved ahead of everything else.
+Builds that are not module components get nothing from here."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from olivine.builds.resolve import RepoSource
+from olivine.db.base import Database
+from olivine.db.models import Artifact, ProjectArtifact
+from olivine.db.models.modules import ModuleComponent, ModuleContext
+from olivine.modules.nsvc import PLATFORM
+from olivine.projects.schema import ProjectFile
+from olivine.storage.interfaces import ObjectStore
+
+MULTILIB = {"x86_64": ("i686",)}
+
+
+def _component(db: Database, build_id: int) -> tuple[ModuleComponent, ModuleContext] | None:
+    with db.session() as s:
+        row = s.execute(
+            select(ModuleComponent, ModuleContext)
+            .join(ModuleContext, ModuleContext.id == ModuleComponent.module_context_id)
+            .where(ModuleComponent.build_id == build_id)
+        ).first()
+        if row is None:
+            return None
+        comp, ctx = row
+        s.expunge(comp)
+        s.expunge(ctx)
+        return comp, ctx
+
+
+def module_overlay(db: Database, build_id: int, pf: ProjectFile) -> ProjectFile:
+    """The project file a module component builds with: the module's dist tag and macros."""
+    found = _component(db, build_id)
+    if found is None:
+        return pf
+    _, ctx = found
+    macros = pf.macros.model_copy(update={"extra": {**pf.macros.extra, **ctx.macros}})
+    return pf.model_copy(update={"dist": ctx.dist_tag, "macros": macros})
+
+
+def _required_contexts(s: Any, ctx: ModuleContext) -> list[int]:
+    """The newest completed context of each module stream the context buildrequires."""
+    out: list[int] = []
+    for name, stream in sorted(ctx.buildrequires.items()):
+        if name == PLATFORM:
+            continue
+        rows = s.execute(
+            select(ModuleContext.id, ModuleContext.version).where(
+                ModuleContext.project_id == ctx.project_id,
+                ModuleContext.name == name,
+                ModuleContext.stream == stream,
+                ModuleContext.status == "complete",
+            )
+        ).all()
+        if rows:
+            out.append(max(rows, key=lambda r: (int(r.version), r.id)).id)
+    return out
+
+
+def module_repos(
+    db: Database, store: ObjectStore, build_id: int, arch: str, dest: Path
+) -> tuple[RepoSource, ...]:
+    """The earlier groups' RPMs of this build's module context and those of the module streams
+    it buildrequires, as one local repository (createrepo_c) preferred over every other
+    repository; () for builds that are not module components."""
+    found = _component(db, build_id)
+    if found is None:
+        return ()
+    comp, ctx = found
+    arches = {arch, "noarch", *MULTILIB.get(arch, ())}
+    with db.session() as s:
+        earlier = list(
+            s.scalars(
+                select(ModuleComponent.build_id).where(
+                    ModuleComponent.module_context_id == ctx.id,
+                    ModuleComponent.group_index < comp.group_index,
+                )
+            )
+        )
+        required = _required_contexts(s, ctx)
+        if required:
+            earlier += s.scalars(
+                select(ModuleComponent.build_id).where(
+                    ModuleComponent.module_context_id.in_(required)
+                )
+            ).all()
+        rows = s.execute(
+            select(Artifact.sha256, Artifact.filename, Artifact.arch)
+            .join(ProjectArtifact, ProjectArtifact.artifact_id == Artifact.id)
+            .where(ProjectArtifact.build_id.in_([b for b in earlier if b]))
+        ).all()
+    rpms = [(sha, name) for sha, name, a in rows if a in arches]
+    if not rpms:
+        return ()
+    repo = dest / "module-groups"
+    repo.mkdir(parents=True, exist_ok=True)
+    for sha, name in rpms:
+        store.download(sha, repo / name)
+    subprocess.run(
+        ["createrepo_c", "--no-database", "--quiet", str(repo)], check=True, capture_output=True
+    )
+    return (RepoSource("module-groups", repo, project=True, first=True),)

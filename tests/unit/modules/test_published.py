@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from olivine.domain.repofilter import PackageRecord, RepoFilter
+from olivine.domain.repofilter import select as plain_select
+from olivine.modules.published import ModularView, PublishedContext
+
+
+def _rec(i: int, name: str, release: str, version: str = "1.0") -> PackageRecord:
+    return PackageRecord(i, name, 0, version, release, "noarch", name)
+
+
+RECS = [
+    _rec(1, "tool", "1.el9", "9.0"),  # non-modular, newer than the module's
+    _rec(2, "tool", "1.module+el9.4.0+1+aaaaaaaa"),  # demo:1
+    _rec(3, "tool", "1.module+el9.4.0+2+bbbbbbbb", "2.0"),  # demo:2
+    _rec(4, "bash", "1.el9"),
+]
+VIEW = ModularView(
+    [
+        PublishedContext("demo", "1", {}, frozenset({2})),
+        PublishedContext("demo", "2", {}, frozenset({3})),
+    ]
+)
+
+
+def _ids(view: ModularView, spec: dict, filt: RepoFilter) -> list[int]:
+    return sorted(p.id for p in view.select(spec, filt, ["x86_64"], RECS)["x86_64"])
+
+
+def test_keep_never_drops_a_module_package_or_the_non_modular_one() -> None:
+    filt = RepoFilter("AppStream", keep=1)
+    assert _ids(VIEW, {"modules": ["demo:*"]}, filt) == [1, 2, 3, 4]
+    plain = plain_select(filt, ["x86_64"], RECS)["x86_64"]
+    assert sorted(p.id for p in plain) == [1, 4]  # without modules, keep=1 would keep one tool
+
+
+def test_only_carried_streams_and_whatever_the_packages_list() -> None:
+    filt = RepoFilter("AppStream", packages=frozenset({"bash"}))
+    assert _ids(VIEW, {"modules": ["demo:2"]}, filt) == [3, 4]
+    assert _ids(VIEW, {}, RepoFilter("all", everything=True)) == [1, 4]  # builds never see them
+
+
+def test_no_modules_no_change() -> None:
+    filt = RepoFilter("AppStream")
+    assert _ids(ModularView(), {"modules": ["demo:*"]}, filt) == [1, 2, 3, 4]
