@@ -34,6 +34,7 @@ from olivine.modules.nsvc import dist_tag, modularity_label, platform_of
 from olivine.modules.plan import ModulePlan, PlannedContext, plan
 from olivine.modules.source import read_source
 from olivine.projects.catalog import project_file
+from olivine.projects.schema import ProjectFile
 from olivine.services import Services
 
 
@@ -263,12 +264,11 @@ def fail_module_build(svc: Services, mb_id: int, reason: str, status: str = "fai
 
 def _stop_build(svc: Services, build_id: int, reason: str, status: str) -> None:
     info = records.get_build(svc.db, build_id)
+    ended = "canceled" if status == "canceled" else "failed"
     if info.status in ("pending", "building"):
-        records.finish_build(svc.db, build_id, "cancelled" if status == "canceled" else "failed",
-                             f"not built: {reason}")  # fmt: skip
-    if info.task_id is not None:
-        task_status = "canceled" if status == "canceled" else "failed"
-        svc.tasks.finish(info.task_id, task_status, error=f"not built: {reason}")
+        records.finish_build(svc.db, build_id, ended, f"not built: {reason}")
+    if info.task_id is not None:  # its arch tasks too
+        svc.tasks.finish_tree(info.task_id, ended, error=f"not built: {reason}")
 
 
 def finish_module_build(svc: Services, mb_id: int) -> ModuleBuildResult:

@@ -109,6 +109,14 @@ class TaskService:
             task.finished_at = utcnow()
             task.started_at = task.started_at or task.finished_at
 
+    def finish_tree(self, task_id: int, status: str, *, error: str | None = None) -> None:
+        """End the task and every descendant still open with `status` (a job that stops
+        before its children ran leaves none of them pending)."""
+        for child in self.children(task_id):
+            if child.status not in TERMINAL:
+                self.finish_tree(child.id, status, error=error)
+        self.finish(task_id, status, error=error)
+
     def children(self, task_id: int) -> list[Task]:
         with self.db.session() as s:
             rows = s.scalars(select(Task).where(Task.parent_id == task_id).order_by(Task.id))

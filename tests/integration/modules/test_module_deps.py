@@ -14,6 +14,7 @@ import pytest
 
 from olivine.imports.service import ProjectRef
 from olivine.projects.schema import ProjectFile
+from olivine.projects.service import ProjectService
 from tests.integration.conftest import Stack
 from tests.integration.imports.helpers import commit, init_repo
 from tests.integration.modules.test_module_e2e import T1, T2, _build_module, _import, _wait
@@ -65,13 +66,7 @@ def test_module_buildrequires_and_hidden_from_non_modular(
            date=T2)  # fmt: skip
     extra = ({"name": "appc"}, {"name": "app", "upstream": {"branch": "stream-1"}})
     pf = ProjectFile(**project_spec(up, "moddeps", "stream-1", extra))
-    from tests.integration.modules.test_module_e2e import Project
-
-    with stack.services.db.session() as s:
-        row = Project(name=pf.name, spec=pf.normalised(), spec_sha256="0" * 64)
-        s.add(row)
-        s.flush()
-        ref = ProjectRef(row.id, pf)
+    ref = ProjectRef(ProjectService(stack.services.db).apply(pf, None).project_id, pf)
     _import(stack, ref, *COMPONENTS, "demo", "appc", "app")
     _build_module(stack, "moddeps", "demo:1")
 

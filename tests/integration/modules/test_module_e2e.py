@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from olivine.db.models import Project
+from olivine.fetch.policy import FetchPolicy
 from olivine.imports.service import ProjectRef, run_import
 from olivine.projects.schema import ProjectFile
+from olivine.projects.service import ProjectService
 from tests.integration.conftest import Stack
 from tests.integration.modules.upstream import (
     COMPONENTS,
@@ -49,17 +50,16 @@ def _wait(stack: Stack, task_id: int, timeout: float = 600) -> dict[str, Any]:
 
 def _project(stack: Stack, up: Path, name: str) -> ProjectRef:
     pf = ProjectFile(**project_spec(up, name, "stream-1"))
-    with stack.services.db.session() as s:
-        row = Project(name=pf.name, spec=pf.normalised(), spec_sha256="0" * 64)
-        s.add(row)
-        s.flush()
-        return ProjectRef(row.id, pf)
+    applied = ProjectService(stack.services.db).apply(pf, None)  # its catalog rows too
+    return ProjectRef(applied.project_id, pf)
 
 
 def _import(stack: Stack, ref: ProjectRef, *names: str) -> None:
     svc = stack.services
     for n in names:
-        run_import(svc.db, svc.store, svc.forge, ref, n)
+        run_import(
+            svc.db, svc.store, svc.forge, ref, n, policy=FetchPolicy.from_settings(svc.settings)
+        )
 
 
 def _build_module(stack: Stack, project: str, module: str) -> dict[str, Any]:
