@@ -6,6 +6,14 @@ from olivine.db.models.builds import Build, BuildRoot
 from olivine.db.models.imports import ImportRevision
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
+from olivine.db.models.signing import (
+    KeyEvent,
+    KeyRequest,
+    RepomdSignature,
+    RpmSignature,
+    SignerInbox,
+    SigningKey,
+)
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
 
 __all__ = [
@@ -15,15 +23,21 @@ __all__ = [
     "Build",
     "BuildRoot",
     "ImportRevision",
+    "KeyEvent",
+    "KeyRequest",
     "Package",
     "PackageVersion",
     "Project",
     "ProjectArtifact",
     "ProjectPackage",
+    "RepomdSignature",
     "Repository",
     "RepositoryHead",
     "RepositoryRevision",
     "Role",
+    "RpmSignature",
+    "SignerInbox",
+    "SigningKey",
     "Task",
     "TaskLog",
     "Token",
