@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     build_worker_wait: int = Field(900, ge=1)  # seconds an arch build waits for its worker
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # the signing worker's own: the file holding its key-encryption key (never the key itself;
+    # outside the data directory, owned by the signer's uid, mode 0600), and where it makes the
+    # per-job GNUPGHOMEs (a 0700 directory of its uid; default /tmp/olivine-signer-<uid>)
+    signing_kek_file: Path | None = None
+    signing_runtime_dir: Path | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -23,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from olivine.repos.service import publish_project
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
-    from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
+    from olivine.workflows.common import QUEUE
+    from olivine.workflows.signing import publish_signed
 
 PUBLISH_TIMEOUT = timedelta(minutes=30)
 IDLE = timedelta(minutes=10)  # a publisher with nothing to do ends; the next request restarts it
@@ -51,6 +52,7 @@ class PublishBatch:
     full: bool
     reasons: list[str]
     submitter_id: int | None = None
+    hold_heads: bool = False  # signed repos: the heads move once repomd.xml is signed
 
 
 def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
@@ -88,6 +90,7 @@ class PublishActivities:
                 changed=None if batch.full else batch.artifact_ids,
                 log=log.line,
                 task_id=task_id,
+                hold_heads=batch.hold_heads,
             )
             log.line(f"{len(result.revisions)} new revisions in {result.seconds:.2f}s")
         except OlivineError as e:
@@ -133,15 +136,9 @@ class PublisherWorkflow:
             self._pending = []
             batch.full = batch.full or after_failure  # a lost hint: select everything again
             try:
-                await workflow.execute_activity(
-                    "repo_publish",
-                    batch,
-                    task_queue=REPO_QUEUE,
-                    start_to_close_timeout=PUBLISH_TIMEOUT,
-                    retry_policy=DEFAULT_RETRY,
-                )
+                await publish_signed(inp.project, batch, PUBLISH_TIMEOUT)
                 after_failure = False
-            except ActivityError as e:  # recorded in the task; the publisher keeps serving
+            except (ActivityError, ApplicationError) as e:  # recorded in a task; serving on
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
                 after_failure = True
             runs += 1

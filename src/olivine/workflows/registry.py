@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from olivine.services import Services
-from olivine.workflows.common import QUEUE, REPO_QUEUE
+from olivine.workflows.common import QUEUE, REPO_QUEUE, SIGN_QUEUE
 
 
 def workflows() -> list[type]:
@@ -14,9 +14,10 @@ def workflows() -> list[type]:
     from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
     from olivine.workflows.publish import PublisherWorkflow
+    from olivine.workflows.signing import KeyRequestWorkflow, ResignWorkflow
 
     return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow,
-            BuildWorkflow, BuildBatchWorkflow]  # fmt: skip
+            BuildWorkflow, BuildBatchWorkflow, ResignWorkflow, KeyRequestWorkflow]  # fmt: skip
 
 
 def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
@@ -33,6 +34,12 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
                 *BuildActivities(svc).orchestration()]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities
+        from olivine.workflows.signing import SigningRepoActivities
 
-        return [PublishActivities(svc).publish]
+        return [PublishActivities(svc).publish, *SigningRepoActivities(svc).all()]
+    if queue == SIGN_QUEUE:  # the signing worker only: ConfigError without the KEK
+        from olivine.signing.service import open_keystore
+        from olivine.workflows.signing import SignerActivities
+
+        return SignerActivities(svc, open_keystore(svc)).all()
     return BuildActivities(svc).builder()  # the build queues

@@ -1,0 +1,195 @@
+"""The signer: signs a project's RPMs with its key, in the signing worker only.
+
+It trusts nothing in the request but ids: the bytes come from the object store by sha256, and only
+what the database records as a non-scratch build output of that project is signed (imported RPMs
+only when asked: they keep their own signature otherwise). Anyone who can reach Temporal can
+enqueue a request; this is where it is checked.
+
+It always signs the *unsigned* original (a re-sign with a new key starts from it again), and
+records (unsigned sha256, fingerprint) -> signed sha256 under a unique constraint: the same RPM
+signed twice, by one worker or two at once, yields one signature row and one signed file.
+The signed file's header is not parsed here (it is attacker-shaped): its metadata is rendered by
+the repo worker (signing.adopt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from olivine.db.base import Database
+from olivine.db.models import Artifact, Build, ProjectArtifact
+from olivine.db.models.signing import RpmSignature, SigningKey
+from olivine.errors import Forbidden
+from olivine.signing.keystore import KeyStore
+from olivine.signing.rpmsign import SignJob, sign_rpms
+from olivine.storage.interfaces import ObjectStore
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Signed:
+    signature_id: int
+    unsigned_sha256: str
+    signed_sha256: str
+    fingerprint: str
+    new: bool  # false: this RPM was signed with this key before
+
+
+@dataclass(frozen=True)
+class _Todo:
+    artifact_id: int
+    sha256: str
+    filename: str
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def original_of(s: Session, artifact_id: int) -> int:
+    """The unsigned artifact a signed one was made from (itself when it is not a signed one)."""
+    sha = s.scalar(select(Artifact.sha256).where(Artifact.id == artifact_id))
+    row = s.scalar(
+        select(RpmSignature.unsigned_artifact_id).where(RpmSignature.signed_sha256 == sha)
+    )
+    return row if row is not None else artifact_id
+
+
+def signable(
+    s: Session, project_id: int, artifact_ids: Sequence[int], imported: bool, strict: bool
+) -> list[_Todo]:
+    """The artifacts of `artifact_ids` this project may sign: its non-scratch build outputs (and
+    its imported RPMs with `imported`). `strict` refuses the whole request for any other id."""
+    out: list[_Todo] = []
+    for aid in artifact_ids:
+        link = s.execute(
+            select(ProjectArtifact.origin, Build.scratch)
+            .outerjoin(Build, Build.id == ProjectArtifact.build_id)
+            .where(ProjectArtifact.project_id == project_id, ProjectArtifact.artifact_id == aid)
+        ).first()
+        ok = link is not None and (
+            (link[0] == "build" and link[1] is False) or (imported and link[0] == "imported")
+        )
+        if not ok:
+            if strict:
+                raise Forbidden(
+                    f"artifact {aid} is not a non-scratch build output of this project: "
+                    "the signer signs nothing else"
+                )
+            continue
+        orig = s.get(Artifact, original_of(s, aid))
+        assert orig is not None
+        out.append(_Todo(orig.id, orig.sha256, orig.filename))
+    return out
+
+
+class Signer:
+    def __init__(
+        self, db: Database, store: ObjectStore, keys: KeyStore, work_root: Path | None = None
+    ) -> None:
+        self.db, self.store, self.keys = db, store, keys
+        self.work_root = work_root or keys.runtime_dir
+
+    def sign(
+        self,
+        project: str,
+        artifact_ids: Sequence[int],
+        log: Log,
+        fpr: str | None = None,
+        imported: bool = False,
+        strict: bool = True,
+        task_id: int | None = None,
+    ) -> list[Signed]:
+        key = self.keys.signing_key(project, fpr)
+        with self.db.session() as s:
+            todo = signable(s, key.project_id, artifact_ids, imported, strict)
+        done, rest = self._known(key, todo)
+        if rest:
+            log(f"signing {len(rest)} RPMs with {key.fingerprint} ({len(done)} signed before)")
+            done += self._sign_new(project, key, rest, log, task_id)
+        return done
+
+    def _known(self, key: SigningKey, todo: list[_Todo]) -> tuple[list[Signed], list[_Todo]]:
+        unique = {t.sha256: t for t in todo}
+        with self.db.session() as s:
+            rows = {
+                r.unsigned_sha256: r
+                for r in s.scalars(
+                    select(RpmSignature).where(
+                        RpmSignature.fingerprint == key.fingerprint,
+                        RpmSignature.unsigned_sha256.in_(list(unique)),
+                    )
+                )
+            }
+        known = [_signed(r, False) for r in rows.values()]
+        return known, [t for sha, t in unique.items() if sha not in rows]
+
+    def _sign_new(
+        self, project: str, key: SigningKey, todo: list[_Todo], log: Log, task_id: int | None
+    ) -> list[Signed]:
+        secret = self.keys.secret(project, key.fingerprint)
+        work = Path(tempfile.mkdtemp(prefix="sign-", dir=self._work_root()))
+        try:
+            (work / "rpms").mkdir()
+            names = [t.filename for t in todo]
+            for t in todo:
+                self.store.download(t.sha256, work / "rpms" / t.filename)
+            sign_rpms(
+                SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir),
+                secret,
+                names,
+                log,
+            )
+            return [self._record(key, t, work / "rpms" / t.filename, task_id) for t in todo]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _work_root(self) -> Path | None:
+        if self.work_root is not None:
+            self.work_root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.work_root
+
+    def _record(self, key: SigningKey, t: _Todo, path: Path, task_id: int | None) -> Signed:
+        signed_sha = _sha256(path)
+        self.store.put_file(path, expected_sha256=signed_sha)
+        try:
+            with self.db.session() as s:
+                row = RpmSignature(
+                    project_id=key.project_id,
+                    key_id=key.id,
+                    fingerprint=key.fingerprint,
+                    unsigned_sha256=t.sha256,
+                    signed_sha256=signed_sha,
+                    unsigned_artifact_id=t.artifact_id,
+                    task_id=task_id,
+                )
+                s.add(row)
+                s.flush()
+                return _signed(row, True)
+        except IntegrityError:  # another signer won the race: its file is the one
+            with self.db.session() as s:
+                won = s.scalars(
+                    select(RpmSignature).where(
+                        RpmSignature.unsigned_sha256 == t.sha256,
+                        RpmSignature.fingerprint == key.fingerprint,
+                    )
+                ).one()
+                return _signed(won, False)
+
+
+def _signed(r: RpmSignature, new: bool) -> Signed:
+    return Signed(r.id, r.unsigned_sha256, r.signed_sha256, r.fingerprint, new)
