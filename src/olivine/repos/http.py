@@ -3,7 +3,9 @@ ASGI fast path (asgi.py), so there is one implementation of the URL contract:
 
     /repos/<project>/<repo>.repo                        a .repo file for dnf
     /repos/<project>/<repo>/<arch>/repodata/repomd.xml   ETag / Last-Modified / 304
+    /repos/<project>/<repo>/<arch>/repodata/repomd.xml.asc  its detached signature(s)
     /repos/<project>/<repo>/<arch>/repodata/<sha256>-*  immutable: cached forever or redirected
+    /repos/<project>/<repo>/<arch>/RPM-GPG-KEY           the project's public keys
     /repos/<project>/<repo>/<arch>/Packages/<l>/<file>  302 to the object store
 """
 
@@ -88,6 +90,19 @@ def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
     return Reply(200, out, md.body, "application/xml")
 
 
+def repomd_asc(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str) -> Reply:
+    body = ctx.reader.repomd_asc(ref, repo, arch)
+    headers = {"Cache-Control": _cache(ref, "no-cache")}
+    return Reply(200, headers, body, "application/pgp-signature")
+
+
+def gpg_key(ctx: RepoContext, ref: ProjectRef) -> Reply:
+    body = ctx.reader.gpg_keys(ref)
+    if not body:
+        raise NotFound(f"project {ref.name} has no signing key")
+    return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, body, "application/pgp-keys")
+
+
 def metadata_file(ctx: RepoContext, ref: ProjectRef, repo: str, name: str) -> Reply:
     sha = name.split("-", 1)[0]
     try:
@@ -123,8 +138,12 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
         return None
     if len(parts) == 4 and parts[3].endswith(".repo"):
         ref = _project(ctx, parts[2], request)
-        text = repo_file_text(ctx.base_url, ref.name, parts[3][: -len(".repo")], public=ref.public)
+        signed = bool(ctx.reader.gpg_keys(ref))
+        name = parts[3][: -len(".repo")]
+        text = repo_file_text(ctx.base_url, ref.name, name, public=ref.public, gpgkey=signed)
         return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, text.encode(), "text/plain")
+    if len(parts) == 6 and parts[5] == "RPM-GPG-KEY":
+        return gpg_key(ctx, _project(ctx, parts[2], request))
     if len(parts) < 7:
         return None
     project, repo, _arch, kind = parts[2:6]
@@ -132,9 +151,11 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
         ref = _project(ctx, project, request)
         if parts[6] == "repomd.xml":
             return repomd(ctx, ref, repo, parts[4], headers)
+        if parts[6] == "repomd.xml.asc":
+            return repomd_asc(ctx, ref, repo, parts[4])
         if "-" in parts[6]:
             return metadata_file(ctx, ref, repo, parts[6])
-        return None  # repomd.xml.asc, RPM-GPG-KEY ...: whoever else serves them
+        return None
     if kind == "Packages":
         return package(ctx, _project(ctx, project, request), repo, parts[-1])
     return None

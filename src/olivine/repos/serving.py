@@ -26,6 +26,7 @@ from olivine.db.models import (
     RepositoryRevision,
 )
 from olivine.db.models.repos import RepositoryFile
+from olivine.db.models.signing import RepomdSignature, SigningKey
 from olivine.errors import NotFound
 
 T = TypeVar("T")
@@ -135,3 +136,52 @@ class RepoReader:
         )
         with self.db.session() as s:
             return s.scalar(q)
+
+    # ---- signatures (olivine.signing.repomd says why .asc holds several) ----
+
+    def repomd_asc(self, project: ProjectRef, repo: str, arch: str) -> bytes:
+        key = ("a", project.id, repo, arch)
+        return self.cache.get(key, lambda: self._repomd_asc(project, repo, arch))
+
+    def _repomd_asc(self, project: ProjectRef, repo: str, arch: str) -> bytes:
+        from olivine.signing.repomd import ASC_WINDOW
+
+        head = (
+            select(RepositoryHead.revision_id, RepositoryHead.repository_id)
+            .join(Repository, Repository.id == RepositoryHead.repository_id)
+            .where(
+                Repository.project_id == project.id,
+                Repository.name == repo,
+                RepositoryHead.arch == arch,
+            )
+        )
+        with self.db.session() as s:
+            row = s.execute(head).first()
+            if row is None:
+                raise NotFound(f"{project.name}/{repo}/{arch} has not been published")
+            rev_id, repo_id = row
+            sigs = s.execute(
+                select(RepomdSignature.revision_id, RepomdSignature.asc)
+                .where(RepomdSignature.repository_id == repo_id, RepomdSignature.arch == arch)
+                .order_by(RepomdSignature.id.desc())
+                .limit(4 * ASC_WINDOW)
+            ).all()
+        mine = [a for r, a in sigs if r == rev_id]
+        if not mine:
+            raise NotFound(f"{project.name}/{repo}/{arch}: the current repomd.xml is not signed")
+        others = [a for r, a in sigs if r != rev_id][: ASC_WINDOW - 1]
+        return "".join([*mine, *others]).encode()
+
+    def gpg_keys(self, project: ProjectRef) -> bytes:
+        return self.cache.get(("k", project.id), lambda: self._gpg_keys(project))
+
+    def _gpg_keys(self, project: ProjectRef) -> bytes:
+        """Every key that verifies this project's packages, the default first (rotation keeps
+        old packages installable); revoked keys are left out."""
+        with self.db.session() as s:
+            keys = s.scalars(
+                select(SigningKey.public_key)
+                .where(SigningKey.project_id == project.id, SigningKey.state != "revoked")
+                .order_by(SigningKey.is_default.desc(), SigningKey.id.desc())
+            ).all()
+        return "".join(keys).encode()
