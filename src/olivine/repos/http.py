@@ -74,9 +74,15 @@ def _cache(ref: ProjectRef, value: str) -> str:
     return value if ref.public else "private, " + value
 
 
+def _client(request: Callable[[], Any]) -> str:
+    client = getattr(request(), "client", None)
+    return str(client.host) if client is not None else ""
+
+
 def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
-           headers: Mapping[str, str]) -> Reply:  # fmt: skip
+           headers: Mapping[str, str], client: str = "") -> Reply:  # fmt: skip
     md = ctx.reader.repomd(ref, repo, arch)
+    ctx.reader.note_served(client, ref, repo, arch, md.revision_id)
     out = {
         "ETag": md.etag,
         "Last-Modified": md.last_modified,
@@ -90,8 +96,8 @@ def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
     return Reply(200, out, md.body, "application/xml")
 
 
-def repomd_asc(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str) -> Reply:
-    body = ctx.reader.repomd_asc(ref, repo, arch)
+def repomd_asc(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str, client: str = "") -> Reply:
+    body = ctx.reader.repomd_asc(ref, repo, arch, client)
     headers = {"Cache-Control": _cache(ref, "no-cache")}
     return Reply(200, headers, body, "application/pgp-signature")
 
@@ -150,9 +156,9 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
     if kind == "repodata" and len(parts) == 7:
         ref = _project(ctx, project, request)
         if parts[6] == "repomd.xml":
-            return repomd(ctx, ref, repo, parts[4], headers)
+            return repomd(ctx, ref, repo, parts[4], headers, _client(request))
         if parts[6] == "repomd.xml.asc":
-            return repomd_asc(ctx, ref, repo, parts[4])
+            return repomd_asc(ctx, ref, repo, parts[4], _client(request))
         if "-" in parts[6]:
             return metadata_file(ctx, ref, repo, parts[6])
         return None

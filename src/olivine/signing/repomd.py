@@ -5,11 +5,9 @@ signer for their `repomd.xml.asc`, then moves the heads (repos.publish.activate)
 given revision ids and the sha256 of the bytes the publisher rendered: it signs the bytes stored
 on the revision row, only if the revision belongs to that project and the hash matches.
 
-Serving (repos.serving) answers `repomd.xml.asc` with the signature of the head's repomd.xml
-followed by those of the two revisions of that repo/arch signed just before it. repomd.xml and its
-.asc are two requests, and the head may move between them: a client that read the previous
-revision's repomd.xml still finds its signature in the file (librepo/gpgme accept a detached
-signature file when one of its signatures verifies), so no reader gets a mismatched pair.
+Serving (repos.serving) answers `repomd.xml.asc` with the signature of the very revision whose
+repomd.xml it last served to that client (see the comment there: dnf reads the two files in two
+requests, and the head may move between them).
 """
 
 from __future__ import annotations
@@ -27,8 +25,6 @@ from olivine.db.models.signing import RepomdSignature
 from olivine.errors import Forbidden, IntegrityFailure, NotFound
 from olivine.signing.keystore import KeyStore
 from olivine.signing.rpmsign import sign_detached
-
-ASC_WINDOW = 3  # signatures served in one repomd.xml.asc: the head's and the two before it
 
 
 @dataclass(frozen=True)
