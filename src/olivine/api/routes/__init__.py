@@ -6,7 +6,16 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from olivine.api.routes import auth, builds, imports, packages, projects, repos_api, tasks
+    from olivine.api.routes import (
+        auth,
+        builds,
+        imports,
+        keys,
+        packages,
+        projects,
+        repos_api,
+        tasks,
+    )
 
     return [projects.router, packages.router, tasks.router, auth.router, imports.router,
-            repos_api.router, builds.router]  # fmt: skip
+            repos_api.router, builds.router, keys.router]  # fmt: skip

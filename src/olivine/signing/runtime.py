@@ -1,0 +1,109 @@
+"""The signing worker's own uid, directories and KEK, and the command line that starts it.
+
+`olivine up` (supervisor.py) calls `prepare_signer` once, then starts `signer_command(...)` as a
+process of its own. As root the signer runs as the system user `olivine-signer`, with its KEK at
+/var/lib/olivine-signer/<instance>/kek (outside the data directory, owned by that uid, 0600),
+made on first start; the API and build workers run as other uids and get EACCES reading it. Not
+root (a developer's laptop): the signer is a process of the same uid with its KEK under
+~/.local/state/olivine-signer/<instance>/, still outside the data directory and 0600 (a separate
+uid needs root; docs/signing.md says what that leaves).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from olivine.errors import ConfigError
+from olivine.signing.sealing import KEK_BYTES
+
+SIGNER_USER = "olivine-signer"
+SIGNER_STATE = Path("/var/lib/olivine-signer")
+
+
+@dataclass(frozen=True)
+class SignerRuntime:
+    uid: int
+    gid: int
+    kek_file: Path
+    runtime_dir: Path  # per-job GNUPGHOMEs
+    separate_uid: bool
+
+
+def instance_name(data_dir: Path) -> str:
+    """One signer state directory per data directory."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def _ensure_user(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
+        return pwd.getpwnam(name)
+
+
+def _own_dir(path: Path, uid: int, gid: int) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chown(path, uid, gid)
+    path.chmod(0o700)
+
+
+def _make_kek(path: Path, uid: int, gid: int) -> None:
+    """A new random KEK owned by `uid`, mode 0600 (never overwritten)."""
+    if path.exists():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, os.urandom(KEK_BYTES))
+        os.fchown(fd, uid, gid)
+    finally:
+        os.close(fd)
+
+
+def prepare_signer(data_dir: Path, state_root: Path | None = None) -> SignerRuntime:
+    """Make (once) the signer's user, its state directory and its KEK; idempotent."""
+    inst = instance_name(data_dir)
+    if os.geteuid() == 0:
+        user = _ensure_user(SIGNER_USER)
+        uid, gid, separate = user.pw_uid, user.pw_gid, True
+        root = state_root or SIGNER_STATE
+    else:
+        uid, gid, separate = os.geteuid(), os.getegid(), False
+        root = state_root or Path.home() / ".local" / "state" / "olivine-signer"
+    state = root / inst
+    if data_dir.resolve() in state.resolve().parents:
+        raise ConfigError(f"the signer's state {state} must lie outside the data directory")
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _own_dir(state, uid, gid)
+    _own_dir(state / "run", uid, gid)
+    _make_kek(state / "kek", uid, gid)
+    return SignerRuntime(uid, gid, state / "kek", state / "run", separate)
+
+
+def signer_command(rt: SignerRuntime) -> list[str]:
+    """`olivine worker --queue olivine-sign`, as the signer's uid when there is one."""
+    cmd = [sys.executable, "-m", "olivine.cli", "worker", "--queue", "olivine-sign"]
+    if not rt.separate_uid:
+        return cmd
+    return ["setpriv", f"--reuid={rt.uid}", f"--regid={rt.gid}", "--clear-groups",
+            "--inh-caps=-all", *cmd]  # fmt: skip
+
+
+def signer_env(rt: SignerRuntime, base: dict[str, str]) -> dict[str, str]:
+    """The signer's environment: the KEK's *path* (never the key), its runtime directory."""
+    env = {k: v for k, v in base.items() if k != "OLIVINE_SIGNING_KEK_FILE"}
+    env["OLIVINE_SIGNING_KEK_FILE"] = str(rt.kek_file)
+    env["OLIVINE_SIGNING_RUNTIME_DIR"] = str(rt.runtime_dir)
+    if rt.separate_uid:
+        env["HOME"] = str(rt.kek_file.parent)
+    return env
