@@ -178,8 +178,7 @@ class KeyBook:
                     raise NotFound(f"project {project} has no default signing key")
             else:
                 k = self._key(s, p, fpr)
-            if actor_id is not None:
-                self.event(s, p.id, k, k.fingerprint, "exported", actor_id)
+            self.event(s, p.id, k, k.fingerprint, "exported", actor_id)  # None: anonymous
             return k.public_key
 
     def public_keys(self, project_id: int) -> list[str]:
