@@ -242,9 +242,7 @@ def test_the_publisher_signs_rpms_and_repomd_then_resign_and_revoke(
     assert key == rsa_key2.public_key  # the revoked key is no longer offered to dnf
 
 
-def test_required_signing_without_a_key_publishes_nothing(
-    stack: Stack, signer: Settings
-) -> None:
+def test_required_signing_without_a_key_publishes_nothing(stack: Stack, signer: Settings) -> None:
     db, store = stack.services.db, stack.services.store
     pid = _project(db, "keys3", extra="signing: required\n")
     build_outputs(db, store, pid, pulp_rpms()[:1])
