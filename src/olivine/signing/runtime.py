@@ -23,6 +23,7 @@ from olivine.errors import ConfigError
 from olivine.signing.sealing import KEK_BYTES
 
 SIGNER_USER = "olivine-signer"
+DATA_GROUP = "olivine-data"  # the API, the workers and the signer share the data files
 SIGNER_STATE = Path("/var/lib/olivine-signer")
 
 
@@ -95,7 +96,7 @@ def signer_command(rt: SignerRuntime) -> list[str]:
     cmd = [sys.executable, "-m", "olivine.cli", "worker", "--queue", "olivine-sign"]
     if not rt.separate_uid:
         return cmd
-    return ["setpriv", f"--reuid={rt.uid}", f"--regid={rt.gid}", "--clear-groups",
+    return ["setpriv", f"--reuid={rt.uid}", f"--regid={rt.gid}", "--init-groups",
             "--inh-caps=-all", *cmd]  # fmt: skip
 
 
@@ -107,3 +108,33 @@ def signer_env(rt: SignerRuntime, base: dict[str, str]) -> dict[str, str]:
     if rt.separate_uid:
         env["HOME"] = str(rt.kek_file.parent)
     return env
+
+
+def _ensure_group(name: str, member: str) -> int:
+    import grp
+
+    try:
+        gid = grp.getgrnam(name).gr_gid
+    except KeyError:
+        subprocess.run(["groupadd", "--system", name], check=True, capture_output=True)
+        gid = grp.getgrnam(name).gr_gid
+    subprocess.run(["usermod", "-a", "-G", name, member], check=True, capture_output=True)
+    return gid
+
+
+def grant_data_access(data_dir: Path, rt: SignerRuntime) -> None:
+    """Let the signer's uid use the embedded database and object store of `olivine up`: the
+    data directory's database files and objects/ join the group `olivine-data` (group-writable,
+    setgid directories so new files stay in it); the supervisor runs its children with umask
+    002. The KEK is not in there, and other uids than these get nothing. A farm gives the signer
+    its own PostgreSQL and S3 credentials instead."""
+    if not rt.separate_uid:
+        return
+    gid = _ensure_group(DATA_GROUP, SIGNER_USER)
+    paths = [data_dir, *data_dir.glob("olivine.db*"), data_dir / "objects"]
+    objects = data_dir / "objects"
+    objects.mkdir(exist_ok=True)
+    paths += list(objects.rglob("*"))
+    for p in paths:
+        os.chown(p, -1, gid, follow_symlinks=False)
+        p.chmod(p.stat().st_mode | (0o2070 if p.is_dir() else 0o060))

@@ -75,3 +75,33 @@ def test_a_build_sandbox_cannot_read_the_key_store(tmp_path: Path) -> None:
     assert res.returncode != 0
     assert any("No such file" in ln for ln in lines)
     assert not any("k" * 32 in ln for ln in lines)
+
+
+@root_only
+def test_the_signer_uid_can_use_the_embedded_database_and_store(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from olivine.signing.runtime import grant_data_access
+
+    tmp_path = Path(tempfile.mkdtemp(dir="/var/tmp"))  # pytest's own tmp is 0700 (root only)
+    data = tmp_path / "data"
+    (data / "objects" / "ab").mkdir(parents=True)
+    sqlite3.connect(data / "olivine.db").execute("create table t (x int)").connection.commit()
+    rt = prepare_signer(data, state_root=tmp_path / "signer")
+    grant_data_access(data, rt)
+    os.chmod(tmp_path, 0o755)
+    script = (
+        "import sqlite3, sys; d = sys.argv[1]; c = sqlite3.connect(d + '/olivine.db'); "
+        "c.execute('insert into t values (1)'); c.commit(); "
+        "open(d + '/objects/ab/new', 'wb').write(b'x')"
+    )
+    done = subprocess.run(
+        [*signer_command(rt)[:5], sys.executable, "-c", script, str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (data / "objects" / "ab" / "new").read_bytes() == b"x"
+    shutil.rmtree(tmp_path)
