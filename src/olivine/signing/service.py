@@ -196,7 +196,8 @@ def record_key_request(
 ) -> KeyRequestInput:
     """The API side of `key create` / `key import`: the upload is sealed to the signer's inbox
     at once; the request row and its task are made in one go."""
-    sealed = seal_for_signer(svc.db, armored) if armored is not None else None
+    probe = seal_for_signer(svc.db, armored or b"")  # fails fast when no signer ever started
+    sealed = probe if armored is not None else None
     with svc.db.session() as s:
         p = s.scalar(select(Project).where(Project.name == project))
         if p is None:

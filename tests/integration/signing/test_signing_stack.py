@@ -256,3 +256,26 @@ def test_required_signing_without_a_key_publishes_nothing(stack: Stack, signer: 
     t = _wait(stack, lambda: _task_of(stack, "sign", pid))
     assert t["status"] == "failed" and "signing: required" in t["error"]
     assert stack.client.get("/repos/keys3/BaseOS/x86_64/repodata/repomd.xml").status_code == 404
+
+
+def test_key_create_runs_on_the_signer(stack: Stack, signer: Settings) -> None:
+    extra = (
+        "vendor: {family: generic}\nmacros: {vendor: Acme, packager: 'Rel <rel@acme.example>'}\n"
+    )
+    _project(stack.services.db, "keys4", extra=extra)
+    _project(stack.services.db, "keys5")
+    admin = stack.as_(stack.admin_token)
+    r = stack.client.post(
+        "/api/v1/projects/keys4/keys",
+        headers=admin,
+        json={"algorithm": "ed25519", "expiry_days": 30},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["user_id"] == "Acme keys4 signing key <rel@acme.example>"
+    assert r.json()["algorithm"] == "ed25519" and r.json()["expires_at"]
+    public = stack.client.get("/api/v1/projects/keys4/keys/default").text
+    assert public.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----") and "PRIVATE" not in r.text
+    el = stack.client.post(
+        "/api/v1/projects/keys5/keys", headers=admin, json={"algorithm": "ed25519"}
+    )
+    assert el.status_code == 422 and "needs an RSA key" in el.json()["detail"]

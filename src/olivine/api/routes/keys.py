@@ -5,6 +5,7 @@ every field an answer may carry."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from olivine.api.temporal import temporal
 from olivine.auth.policy import Action
 from olivine.db.models import Artifact
 from olivine.db.models.signing import RpmSignature
-from olivine.errors import Conflict, ValidationFailed
+from olivine.errors import Conflict, ServiceFailure, ValidationFailed
 from olivine.signing import service
 from olivine.signing.keys import DEFAULT_EXPIRY_DAYS
 from olivine.signing.keystore import KeyBook, KeySummary
@@ -116,7 +117,12 @@ async def create_key(project: str, body: KeyIn, request: Request, svc: Svc, who:
         handle = await client.start_workflow(
             "KeyRequest", inp, id=f"key-request-{inp.request_id}", task_queue=QUEUE
         )
-        out = await handle.result(rpc_timeout=None)
+        out = await asyncio.wait_for(handle.result(), KEY_REQUEST_WAIT)
+    except TimeoutError:
+        raise ServiceFailure(
+            f"the signing worker did not answer in {KEY_REQUEST_WAIT} s: the request goes on as "
+            f"task {inp.task_id}"
+        ) from None
     except WorkflowFailureError as e:
         raise ValidationFailed(error_message(e.cause) if e.cause else str(e)) from None
     return _out(await run_in_threadpool(KeyBook(svc.db).get, project, out["fingerprint"]))
