@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -69,32 +70,57 @@ def original_of(s: Session, artifact_id: int) -> int:
     return row if row is not None else artifact_id
 
 
+def _chunks(ids: Sequence[Any], n: int = 500) -> list[Sequence[Any]]:
+    return [ids[i : i + n] for i in range(0, len(ids), n)]
+
+
 def signable(
     s: Session, project_id: int, artifact_ids: Sequence[int], imported: bool, strict: bool
 ) -> list[_Todo]:
     """The artifacts of `artifact_ids` this project may sign: its non-scratch build outputs (and
-    its imported RPMs with `imported`). `strict` refuses the whole request for any other id."""
-    out: list[_Todo] = []
-    for aid in artifact_ids:
-        link = s.execute(
-            select(ProjectArtifact.origin, Build.scratch)
+    its imported RPMs with `imported`), each as its unsigned original. `strict` refuses the whole
+    request for any other id."""
+    allowed: set[int] = set()
+    for part in _chunks(list(dict.fromkeys(artifact_ids))):
+        rows = s.execute(
+            select(ProjectArtifact.artifact_id, ProjectArtifact.origin, Build.scratch)
             .outerjoin(Build, Build.id == ProjectArtifact.build_id)
-            .where(ProjectArtifact.project_id == project_id, ProjectArtifact.artifact_id == aid)
-        ).first()
-        ok = link is not None and (
-            (link[0] == "build" and link[1] is False) or (imported and link[0] == "imported")
+            .where(ProjectArtifact.project_id == project_id, ProjectArtifact.artifact_id.in_(part))
+        ).all()
+        allowed |= {
+            aid
+            for aid, origin, scratch in rows
+            if (origin == "build" and scratch is False) or (imported and origin == "imported")
+        }
+    refused = [aid for aid in artifact_ids if aid not in allowed]
+    if strict and refused:
+        raise Forbidden(
+            f"artifact {refused[0]} is not a non-scratch build output of this project: "
+            "the signer signs nothing else"
         )
-        if not ok:
-            if strict:
-                raise Forbidden(
-                    f"artifact {aid} is not a non-scratch build output of this project: "
-                    "the signer signs nothing else"
+    return _originals(s, [aid for aid in dict.fromkeys(artifact_ids) if aid in allowed])
+
+
+def _originals(s: Session, ids: list[int]) -> list[_Todo]:
+    """Each artifact's unsigned original (itself unless it is a file the signer made)."""
+    out: dict[int, _Todo] = {}
+    for part in _chunks(ids):
+        arts = s.execute(
+            select(Artifact.id, Artifact.sha256, Artifact.filename).where(Artifact.id.in_(part))
+        ).all()
+        made = dict(
+            s.execute(
+                select(RpmSignature.signed_sha256, RpmSignature.unsigned_artifact_id).where(
+                    RpmSignature.signed_sha256.in_([a.sha256 for a in arts])
                 )
-            continue
-        orig = s.get(Artifact, original_of(s, aid))
-        assert orig is not None
-        out.append(_Todo(orig.id, orig.sha256, orig.filename))
-    return out
+            ).all()
+        )
+        want = [made.get(a.sha256, a.id) for a in arts]
+        for a in s.execute(
+            select(Artifact.id, Artifact.sha256, Artifact.filename).where(Artifact.id.in_(want))
+        ):
+            out[a.id] = _Todo(a.id, a.sha256, a.filename)
+    return list(out.values())
 
 
 class Signer:
