@@ -83,7 +83,7 @@ class RepomdInput:
 @dataclass
 class ResignInput:
     task_id: int
-    project: str
+    project: str = ""
     from_fingerprint: str | None = None  # None: every RPM of the project
     imported: bool = False
 
@@ -104,5 +104,5 @@ class PublishWait:
 
 @dataclass
 class KeyRequestInput:
-    request_id: int
     task_id: int
+    request_id: int = 0

@@ -215,7 +215,7 @@ def record_key_request(
         summary=f"key {kind} for {project}",
         params={"request": rid},
     )
-    return KeyRequestInput(rid, task_id)
+    return KeyRequestInput(task_id, rid)
 
 
 def run_key_request(svc: Services, keys: KeyStore, inp: KeyRequestInput) -> dict[str, Any]:

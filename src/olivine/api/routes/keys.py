@@ -114,9 +114,9 @@ async def create_key(project: str, body: KeyIn, request: Request, svc: Svc, who:
     )
     client = await temporal(request)
     try:
-        handle = await client.start_workflow(
-            "KeyRequest", inp, id=f"key-request-{inp.request_id}", task_queue=QUEUE
-        )
+        wf_id = f"key-request-{inp.request_id}"
+        await run_in_threadpool(svc.tasks.set_workflow, inp.task_id, wf_id)
+        handle = await client.start_workflow("KeyRequest", inp, id=wf_id, task_queue=QUEUE)
         out = await asyncio.wait_for(handle.result(), KEY_REQUEST_WAIT)
     except TimeoutError:
         raise ServiceFailure(
