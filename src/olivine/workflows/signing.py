@@ -185,16 +185,22 @@ async def publish_signed(project: str, batch: Any, timeout: timedelta) -> dict[s
     if not policy.signs:
         out: dict[str, Any] = await workflow.execute_activity("repo_publish", batch, **publish)
         return out
+    problems: list[str] = []
     try:
-        out = await _signed_steps(policy, batch, publish)
+        out = await _signed_steps(policy, batch, publish, problems)
     except ActivityError as e:
         await _finish(policy.task_id, "failed", _why(e))
         raise
-    await _finish(policy.task_id, "succeeded", result={"revisions": len(out["revisions"])})
+    if problems:  # `optional`: published, but what failed to sign is said
+        await _finish(policy.task_id, "failed", "published unsigned: " + "; ".join(problems))
+    else:
+        await _finish(policy.task_id, "succeeded", result={"revisions": len(out["revisions"])})
     return out
 
 
-async def _signed_steps(policy: SigningPolicy, batch: Any, publish: dict[str, Any]) -> Any:
+async def _signed_steps(
+    policy: SigningPolicy, batch: Any, publish: dict[str, Any], problems: list[str]
+) -> Any:
     required = policy.mode == "required"
     try:
         changed = await _sign_batch(policy, batch)
@@ -202,9 +208,7 @@ async def _signed_steps(policy: SigningPolicy, batch: Any, publish: dict[str, An
     except ActivityError as e:
         if required:
             raise
-        workflow.logger.warning(
-            "signing RPMs of %s failed, publishing unsigned: %s", policy.project, e
-        )
+        problems.append(f"RPMs: {_why(e)}")
     batch.hold_heads = True
     out = await workflow.execute_activity("repo_publish", batch, **publish)
     revs = [RepomdToSign(r["revision_id"], r["repomd_sha256"]) for r in out["revisions"]]
@@ -213,9 +217,10 @@ async def _signed_steps(policy: SigningPolicy, batch: Any, publish: dict[str, An
             await workflow.execute_activity(
                 "sign_repomd", RepomdInput(policy.project, revs, policy.task_id), **_signer_opts()
             )
-        except ActivityError:
+        except ActivityError as e:
             if required:  # the revisions stay made but unserved: nothing unsigned is published
                 raise
+            problems.append(f"repomd.xml: {_why(e)}")
         await workflow.execute_activity(
             "signing_activate", [r.revision_id for r in revs], **_opts(REPO_QUEUE)
         )

@@ -279,3 +279,31 @@ def test_key_create_runs_on_the_signer(stack: Stack, signer: Settings) -> None:
         "/api/v1/projects/keys5/keys", headers=admin, json={"algorithm": "ed25519"}
     )
     assert el.status_code == 422 and "needs an RSA key" in el.json()["detail"]
+
+
+def test_a_failed_signature_stops_a_required_publish(
+    stack: Stack, signer: Settings, rsa_key: keys.KeyMaterial
+) -> None:
+    from olivine.db.models.signing import SigningKey
+
+    db, store = stack.services.db, stack.services.store
+    pid = _project(db, "keys6", extra="signing: required\n")
+    admin = stack.as_(stack.admin_token)
+    r = stack.client.post(
+        "/api/v1/projects/keys6/keys", headers=admin, json={"private_key": rsa_key.secret.decode()}
+    )
+    assert r.status_code == 201, r.text
+    with db.session() as s:  # the sealed secret no longer opens: every signature fails
+        k = s.scalars(select(SigningKey).where(SigningKey.project_id == pid)).one()
+        k.sealed_secret = k.sealed_secret[:-1] + bytes([k.sealed_secret[-1] ^ 1])
+    build_outputs(db, store, pid, pulp_rpms()[:1])
+    assert (
+        stack.client.post(
+            "/api/v1/projects/keys6/publish", headers=admin, json={"full": True}
+        ).status_code
+        == 202
+    )
+    t = _wait(stack, lambda: _task_of(stack, "sign", pid))
+    assert t["status"] == "failed" and "does not open with this signer's KEK" in t["error"]
+    no_private(json.dumps(t), rsa_key.secret, rsa_key.public_key)
+    assert stack.client.get("/repos/keys6/BaseOS/x86_64/repodata/repomd.xml").status_code == 404
