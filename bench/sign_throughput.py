@@ -76,6 +76,8 @@ def as_build_outputs(db: Database, project_id: int) -> int:
 def reference(rpms: list[Path], key: keys.KeyMaterial, work: Path) -> float:
     """One `rpmsign --addsign` over copies of all the files (the copy is not timed)."""
     home, files = work / "ref-gnupg", work / "ref-rpms"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(files, ignore_errors=True)
     home.mkdir(mode=0o700)
     files.mkdir()
     for r in rpms:
@@ -184,6 +186,7 @@ def main() -> None:
         started = time.perf_counter()
         signed = Signer(db, store, ks).sign("bench", ids, lambda _m: None)
         t_sign = time.perf_counter() - started
+        t_ref = min(t_ref, reference(rpms, key, work))  # before and after: the load changes
         assert sum(r.new for r in signed) == n
         again = time.perf_counter()
         assert not any(r.new for r in Signer(db, store, ks).sign("bench", ids, lambda _m: None))
