@@ -14,8 +14,10 @@ the same sandbox run (see _batch_script).
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,8 @@ from olivine.signing.gpg import GpgHome, gpg_home
 
 Log = Callable[[str], None]
 _SOCKET = "S.gpg-agent"
-BATCH = 500  # files per rpmsign invocation (one command line)
+BATCH = 500  # at most this many files per rpmsign invocation (one command line)
+PARALLEL = min(4, os.cpu_count() or 1)  # rpmsign runs at once, all talking to the one agent
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,15 @@ def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> No
     with gpg_home(job.runtime_dir) as home:
         log(f"GNUPGHOME on {'a private tmpfs' if home.tmpfs else 'a 0700 directory'}")
         _start_agent(home, secret, pub / _SOCKET)
-        for i in range(0, len(names), BATCH):
-            batch = names[i : i + BATCH]
+        size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
+        batches = [names[i : i + size] for i in range(0, len(names), size)]
+
+        def one(batch: Sequence[str]) -> None:
             lines = _sandboxed(job, _batch_script(job, batch), lambda _l: None, "rpmsign")
             _check(job, batch, lines, log)
+
+        with ThreadPoolExecutor(min(PARALLEL, len(batches))) as pool:
+            list(pool.map(one, batches))
 
 
 def sign_detached(

@@ -18,6 +18,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,15 +173,22 @@ class Signer:
         try:
             (work / "rpms").mkdir()
             names = [t.filename for t in todo]
-            for t in todo:
-                self.store.download(t.sha256, work / "rpms" / t.filename)
-            sign_rpms(
-                SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir),
-                secret,
-                names,
-                log,
-            )
-            return [self._record(key, t, work / "rpms" / t.filename, task_id) for t in todo]
+            with ThreadPoolExecutor(4) as pool:  # reading, hashing, copying release the GIL
+                list(
+                    pool.map(
+                        lambda t: self.store.download(t.sha256, work / "rpms" / t.filename), todo
+                    )
+                )
+                sign_rpms(
+                    SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir),
+                    secret,
+                    names,
+                    log,
+                )
+                shas = list(
+                    pool.map(lambda t: self._store_signed(work / "rpms" / t.filename), todo)
+                )
+            return self._record(key, list(zip(todo, shas, strict=True)), task_id)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -189,20 +197,39 @@ class Signer:
             self.work_root.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.work_root
 
-    def _record(self, key: SigningKey, t: _Todo, path: Path, task_id: int | None) -> Signed:
-        signed_sha = _sha256(path)
-        self.store.put_file(path, expected_sha256=signed_sha)
+    def _store_signed(self, path: Path) -> str:
+        sha = _sha256(path)
+        self.store.put_file(path, expected_sha256=sha)
+        return sha
+
+    def _record(
+        self, key: SigningKey, done: list[tuple[_Todo, str]], task_id: int | None
+    ) -> list[Signed]:
+        """One transaction for all; when another signer raced us, row by row (its file wins)."""
         try:
             with self.db.session() as s:
-                row = RpmSignature(
-                    project_id=key.project_id,
-                    key_id=key.id,
-                    fingerprint=key.fingerprint,
-                    unsigned_sha256=t.sha256,
-                    signed_sha256=signed_sha,
-                    unsigned_artifact_id=t.artifact_id,
-                    task_id=task_id,
-                )
+                rows = [self._row(key, t, sha, task_id) for t, sha in done]
+                s.add_all(rows)
+                s.flush()
+                return [_signed(r, True) for r in rows]
+        except IntegrityError:
+            return [self._record_one(key, t, sha, task_id) for t, sha in done]
+
+    def _row(self, key: SigningKey, t: _Todo, sha: str, task_id: int | None) -> RpmSignature:
+        return RpmSignature(
+            project_id=key.project_id,
+            key_id=key.id,
+            fingerprint=key.fingerprint,
+            unsigned_sha256=t.sha256,
+            signed_sha256=sha,
+            unsigned_artifact_id=t.artifact_id,
+            task_id=task_id,
+        )
+
+    def _record_one(self, key: SigningKey, t: _Todo, sha: str, task_id: int | None) -> Signed:
+        try:
+            with self.db.session() as s:
+                row = self._row(key, t, sha, task_id)
                 s.add(row)
                 s.flush()
                 return _signed(row, True)
