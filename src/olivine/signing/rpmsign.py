@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,9 +42,9 @@ class SignJob:
     runtime_dir: Path | None = None
 
 
-def rpmsign_command(fingerprint: str, names: Sequence[str]) -> list[str]:
+def rpmsign_command(fingerprint: str, names: Sequence[str], home: str = "gnupg") -> list[str]:
     """Debian's %__gpg names a missing gpg2: without the override rpmsign signs NOTHING."""
-    home = f"{SANDBOX_HOME}/gnupg"
+    home = f"{SANDBOX_HOME}/{home}"
     return [
         "rpmsign",
         "--define",
@@ -75,11 +76,30 @@ def _start_agent(home: GpgHome, secret: bytes, extra_socket: Path) -> None:
         raise ServiceFailure("gpg-agent did not open its restricted socket for the sandbox")
 
 
-def _sandboxed(job: SignJob, command: list[str], log: Log, what: str) -> list[str]:
+def _lane(job: SignJob, i: int) -> str:
+    """A GNUPGHOME of its own for parallel rpmsign run `i` (gpg's lock files are named by host
+    and pid, which every sandbox run shares): the public keyring, and the agent's socket by a
+    relative link."""
+    if i == 0:
+        return "gnupg"
+    lane = job.work_dir / f"gnupg-{i}"
+    if not lane.exists():
+        src = job.work_dir / "gnupg"
+        lane.mkdir(mode=0o700)
+        for f in src.iterdir():
+            if f.is_file() and not f.name.startswith("S.") and not f.name.endswith(".lock"):
+                shutil.copy2(f, lane / f.name)
+        (lane / _SOCKET).symlink_to(f"../gnupg/{_SOCKET}")
+    return lane.name
+
+
+def _sandboxed(
+    job: SignJob, command: list[str], log: Log, what: str, home: str = "gnupg"
+) -> list[str]:
     spec = SandboxSpec(
         build_dir=job.work_dir,
         command=command,
-        env={"GNUPGHOME": f"{SANDBOX_HOME}/gnupg", "LC_ALL": "C"},
+        env={"GNUPGHOME": f"{SANDBOX_HOME}/{home}", "LC_ALL": "C"},
         time_limit=3600,
     )
     result = run_sandboxed(spec, log)
@@ -104,11 +124,11 @@ def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -
     log(f"rpm -K: {len(names)} RPMs verify against {job.fingerprint}")
 
 
-def _batch_script(job: SignJob, names: Sequence[str]) -> list[str]:
+def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> list[str]:
     """rpmsign, then rpm -K of the same files against the public key alone, in one sandbox run
     (a second run would add no safety: whatever runs in there could already have the agent sign
     anything; the check catches rpmsign signing nothing, Debian's trap, or signing wrongly)."""
-    sign = shlex.join(rpmsign_command(job.fingerprint, names))
+    sign = shlex.join(rpmsign_command(job.fingerprint, names, home))
     return ["/bin/sh", "-c", f"{sign} </dev/null && {_CHECK}", "sh", *[f"rpms/{n}" for n in names]]
 
 
@@ -123,12 +143,15 @@ def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> No
         size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]
 
-        def one(batch: Sequence[str]) -> None:
-            lines = _sandboxed(job, _batch_script(job, batch), lambda _l: None, "rpmsign")
-            _check(job, batch, lines, log)
+        lanes = [_lane(job, i) for i in range(min(PARALLEL, len(batches)))]
 
-        with ThreadPoolExecutor(min(PARALLEL, len(batches))) as pool:
-            list(pool.map(one, batches))
+        def one(i: int) -> None:
+            batch, home = batches[i], lanes[i % len(lanes)]
+            script = _batch_script(job, batch, home)
+            _check(job, batch, _sandboxed(job, script, lambda _l: None, "rpmsign", home), log)
+
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            list(pool.map(one, range(len(batches))))
 
 
 def sign_detached(
