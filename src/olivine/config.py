@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     build_disk_max: Annotated[int, BeforeValidator(parse_size), Field(ge=64 << 20)] = 20 << 30
     build_inodes: int = Field(1_000_000, ge=1024)
     build_tmp_size: Annotated[int, BeforeValidator(parse_size), Field(ge=16 << 20)] = 2 << 30
+    # the signing worker's own: the file holding its key-encryption key (never the key itself;
+    # outside the data directory, owned by the signer's uid, mode 0600), and where it makes the
+    # per-job GNUPGHOMEs (a 0700 directory of its uid; default /tmp/olivine-signer-<uid>)
+    signing_kek_file: Path | None = None
+    signing_runtime_dir: Path | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -243,8 +243,9 @@ def published_in_all(db: Database, project_id: int, artifact_ids: Sequence[int])
     """Whether the `all` repo as served now holds every one of these artifacts."""
     from olivine.db.models import Repository, RepositoryHead, RepositoryRevision
     from olivine.db.models.repos import RepoChunk
+    from olivine.signing.adopt import current_ids
 
-    want = set(artifact_ids)
+    want = set(current_ids(db, project_id, artifact_ids))  # signed files replace unsigned ones
     with db.session() as s:
         revs = s.scalars(
             select(RepositoryRevision)

@@ -210,6 +210,9 @@ class ProjectFile(Strict):
     repositories: list[Repository] = Field(default_factory=list)
     packages: list[PackageEntry] = Field(default_factory=list)
     modules: Modules = Field(default_factory=Modules)
+    # optional: sign with the default key when there is one; required: publish nothing unsigned
+    # (imported RPMs are re-signed too); off: never sign (docs/signing.md)
+    signing: Literal["optional", "required", "off"] = "optional"
 
     @field_validator("arches")
     @classmethod

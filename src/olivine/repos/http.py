@@ -3,7 +3,9 @@ ASGI fast path (asgi.py), so there is one implementation of the URL contract:
 
     /repos/<project>/<repo>.repo                        a .repo file for dnf
     /repos/<project>/<repo>/<arch>/repodata/repomd.xml   ETag / Last-Modified / 304
+    /repos/<project>/<repo>/<arch>/repodata/repomd.xml.asc  its detached signature(s)
     /repos/<project>/<repo>/<arch>/repodata/<sha256>-*  immutable: cached forever or redirected
+    /repos/<project>/<repo>/<arch>/RPM-GPG-KEY           the project's public keys
     /repos/<project>/<repo>/<arch>/Packages/<l>/<file>  302 to the object store
 """
 
@@ -79,9 +81,15 @@ def _cache(ref: ProjectRef, value: str) -> str:
     return value if ref.public else "private, " + value
 
 
+def _client(request: Callable[[], Any]) -> str:
+    client = getattr(request(), "client", None)
+    return str(client.host) if client is not None else ""
+
+
 def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
-           headers: Mapping[str, str]) -> Reply:  # fmt: skip
+           headers: Mapping[str, str], client: str = "") -> Reply:  # fmt: skip
     md = ctx.reader.repomd(ref, repo, arch)
+    ctx.reader.note_served(client, ref, repo, arch, md.revision_id)
     out = {
         "ETag": md.etag,
         "Last-Modified": md.last_modified,
@@ -93,6 +101,19 @@ def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
     ):
         return Reply(304, out)
     return Reply(200, out, md.body, "application/xml")
+
+
+def repomd_asc(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str, client: str = "") -> Reply:
+    body = ctx.reader.repomd_asc(ref, repo, arch, client)
+    headers = {"Cache-Control": _cache(ref, "no-cache")}
+    return Reply(200, headers, body, "application/pgp-signature")
+
+
+def gpg_key(ctx: RepoContext, ref: ProjectRef) -> Reply:
+    body = ctx.reader.gpg_keys(ref)
+    if not body:
+        raise NotFound(f"project {ref.name} has no signing key")
+    return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, body, "application/pgp-keys")
 
 
 def metadata_file(ctx: RepoContext, ref: ProjectRef, repo: str, name: str) -> Reply:
@@ -130,18 +151,24 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
         return None
     if len(parts) == 4 and parts[3].endswith(".repo"):
         ref = _project(ctx, parts[2], request)
-        text = repo_file_text(ctx.base_url, ref.name, parts[3][: -len(".repo")], public=ref.public)
+        signed = bool(ctx.reader.gpg_keys(ref))
+        name = parts[3][: -len(".repo")]
+        text = repo_file_text(ctx.base_url, ref.name, name, public=ref.public, gpgkey=signed)
         return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, text.encode(), "text/plain")
+    if len(parts) == 6 and parts[5] == "RPM-GPG-KEY":
+        return gpg_key(ctx, _project(ctx, parts[2], request))
     if len(parts) < 7:
         return None
     project, repo, _arch, kind = parts[2:6]
     if kind == "repodata" and len(parts) == 7:
         ref = _project(ctx, project, request)
         if parts[6] == "repomd.xml":
-            return repomd(ctx, ref, repo, parts[4], headers)
+            return repomd(ctx, ref, repo, parts[4], headers, _client(request))
+        if parts[6] == "repomd.xml.asc":
+            return repomd_asc(ctx, ref, repo, parts[4], _client(request))
         if "-" in parts[6]:
             return metadata_file(ctx, ref, repo, parts[6])
-        return None  # repomd.xml.asc, RPM-GPG-KEY ...: whoever else serves them
+        return None
     if kind == "Packages":
         return package(ctx, _project(ctx, project, request), repo, parts[-1])
     return None

@@ -66,6 +66,7 @@ class RevisionMade:
     package_count: int
     added: int
     removed: int
+    repomd_sha256: str = ""  # of the bytes on the revision row (what the signer signs)
 
 
 @dataclass
@@ -132,9 +133,21 @@ def move_head(s: Session, repository_id: int, arch: str, revision_id: int) -> No
         head.revision_id, head.updated_at = revision_id, utcnow()
 
 
+def activate(db: Database, revision_ids: Sequence[int]) -> None:
+    """Move the heads to revisions made with `hold_heads` (once their repomd.xml is signed),
+    all in one transaction."""
+    with db.session() as s:
+        for rev in s.scalars(
+            select(RepositoryRevision).where(RepositoryRevision.id.in_(list(revision_ids)))
+        ):
+            move_head(s, rev.repository_id, rev.arch, rev.id)
+
+
 class _Publisher:
-    def __init__(self, db: Database, store: ObjectStore, log: Log, task_id: int | None) -> None:
+    def __init__(self, db: Database, store: ObjectStore, log: Log, task_id: int | None,
+                 hold_heads: bool = False) -> None:  # fmt: skip
         self.db, self.store, self.log, self.task_id = db, store, log, task_id
+        self.hold_heads = hold_heads  # the signer signs repomd.xml first, then `activate`
         self._files: dict[tuple[str, str, int, tuple[str, ...]], MetaFile] = {}
 
     def full(
@@ -181,6 +194,7 @@ class _Publisher:
                     s, plan.repository_id, arch, files, timestamp, count, changes, content
                 )
                 number, rev_id = rev.number, rev.id
+                repomd_sha = hashlib.sha256(rev.repomd_xml.encode()).hexdigest()
         except IntegrityError:
             raise Conflict(
                 f"{plan.name}/{arch}: another publish made a revision at the same moment "
@@ -190,9 +204,8 @@ class _Publisher:
             f"{plan.name}/{arch}: revision {number}, {count} packages "
             f"(+{len(content.added)} -{len(content.removed)})"
         )
-        return RevisionMade(
-            plan.name, arch, number, rev_id, count, len(content.added), len(content.removed)
-        )
+        return RevisionMade(plan.name, arch, number, rev_id, count, len(content.added),
+                            len(content.removed), repomd_sha)  # fmt: skip
 
     def _insert(
         self,
@@ -236,7 +249,8 @@ class _Publisher:
             if f.sha256 not in known:
                 known.add(f.sha256)
                 s.add(RepositoryFile(repository_id=rid, sha256=f.sha256, href=f.href))
-        move_head(s, rid, arch, rev.id)
+        if not self.hold_heads:
+            move_head(s, rid, arch, rev.id)
         return rev
 
 
@@ -263,11 +277,13 @@ def publish_project(
     changed: Sequence[int] | None = None,
     log: Log | None = None,
     task_id: int | None = None,
+    hold_heads: bool = False,
 ) -> PublishResult:
     """Make a new revision of every repo/arch of the project (or of `repos`) that changed.
 
     `changed`: ids of artifacts that entered or left the project since the last publish; with
     it, repos whose filters did not change are updated by splicing (no full re-selection).
+    `hold_heads`: make the revisions but serve none of them until `activate` (signed repos).
     """
     from olivine.repos.revisions import prune
 
@@ -277,7 +293,7 @@ def publish_project(
     hint = _changed(db, project_id, changed) if changed is not None else None
     everything: list[PackageRecord] | None = None
     result = PublishResult(project_id)
-    pub = _Publisher(db, store, log, task_id)
+    pub = _Publisher(db, store, log, task_id, hold_heads)
     modular = modular_view(db, project_id)  # module packages go only beside their modulemd
     for plan in plans:
         if repos is not None and plan.name not in repos:

@@ -1,4 +1,6 @@
-"""The .repo file a dnf client drops into /etc/yum.repos.d to use one of a project's repos."""
+"""The .repo file a dnf client drops into /etc/yum.repos.d to use one of a project's repos.
+With `gpgkey` (the project has a signing key) dnf checks packages and repomd.xml against the
+RPM-GPG-KEY served in each repo directory."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def repo_file_text(
             f"baseurl={base}/{path}/",
             f"enabled={enabled}",
             f"gpgcheck={1 if gpgkey else 0}",
-            "repo_gpgcheck=0",
+            f"repo_gpgcheck={1 if gpgkey else 0}",
             "skip_if_unavailable=False",
         ]
         if gpgkey:

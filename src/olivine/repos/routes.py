@@ -54,6 +54,13 @@ def repodata_file(project: str, repo: str, arch: str, name: str, request: Reques
     return _answer(ctx, request)
 
 
+@router.get("/repos/{project}/{repo}/{arch}/RPM-GPG-KEY", response_class=Response)
+def gpg_key(project: str, repo: str, arch: str, request: Request,
+            ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip
+    """The project's public signing keys, armored (what `gpgkey=` in the .repo file names)."""
+    return _answer(ctx, request)
+
+
 @router.get("/repos/{project}/{repo}/{arch}/Packages/{path:path}", response_class=Response)
 def package(project: str, repo: str, arch: str, path: str, request: Request,
             ctx: RepoContext = Depends(repo_context)) -> Response:  # fmt: skip

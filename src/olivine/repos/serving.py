@@ -26,9 +26,11 @@ from olivine.db.models import (
     RepositoryRevision,
 )
 from olivine.db.models.repos import RepositoryFile
+from olivine.db.models.signing import RepomdSignature, SigningKey
 from olivine.errors import NotFound
 
 T = TypeVar("T")
+AFFINITY_SECONDS = 60.0  # a client's repomd.xml.asc follows the repomd.xml it was just served
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Repomd:
     etag: str
     last_modified: str
     timestamp: int
+    revision_id: int = 0
 
 
 class TtlCache:
@@ -73,6 +76,8 @@ class RepoReader:
     def __init__(self, db: Database, ttl: float = 1.0) -> None:
         self.db = db
         self.cache = TtlCache(ttl)
+        self._served: dict[tuple[str, int, str, str], tuple[int, float]] = {}
+        self._ascs: dict[int, bytes] = {}  # revision id -> its repomd.xml.asc (immutable)
 
     def project(self, name: str) -> ProjectRef:
         return self.cache.get(("p", name), lambda: self._project(name))
@@ -90,7 +95,9 @@ class RepoReader:
 
     def _repomd(self, project: ProjectRef, repo: str, arch: str) -> Repomd:
         q = (
-            select(RepositoryRevision.repomd_xml, RepositoryRevision.timestamp)
+            select(
+                RepositoryRevision.repomd_xml, RepositoryRevision.timestamp, RepositoryRevision.id
+            )
             .join(RepositoryHead, RepositoryHead.revision_id == RepositoryRevision.id)
             .join(Repository, Repository.id == RepositoryHead.repository_id)
             .where(
@@ -105,7 +112,7 @@ class RepoReader:
             raise NotFound(f"{project.name}/{repo}/{arch} has not been published")
         body = row[0].encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return Repomd(body, etag, formatdate(row[1], usegmt=True), int(row[1]))
+        return Repomd(body, etag, formatdate(row[1], usegmt=True), int(row[1]), int(row[2]))
 
     def metadata_file(self, project: ProjectRef, repo: str, sha256: str) -> bool:
         key = ("f", project.id, repo, sha256)
@@ -135,3 +142,57 @@ class RepoReader:
         )
         with self.db.session() as s:
             return s.scalar(q)
+
+    # ---- signatures ----
+    # repomd.xml and its .asc are two requests, and the head may move between them. dnf checks
+    # only the first signature of a .asc (librepo 1.14), so one file cannot serve two revisions.
+    # So each API process remembers, per client address, which revision's repomd.xml it served
+    # last, and answers that client's repomd.xml.asc with the signature of that same revision
+    # (revisions are immutable, so their signatures are cached for good). A client whose two
+    # requests reach different processes without affinity may still get a pair that does not
+    # match: dnf detects it ("Bad GPG signature") and its next run reads a consistent pair.
+
+    def note_served(self, client: str, project: ProjectRef, repo: str, arch: str,
+                    revision_id: int) -> None:  # fmt: skip
+        if len(self._served) >= self.cache.max_items:
+            self._served.clear()
+        self._served[(client, project.id, repo, arch)] = (revision_id, time.monotonic())
+
+    def repomd_asc(self, project: ProjectRef, repo: str, arch: str, client: str = "") -> bytes:
+        seen = self._served.get((client, project.id, repo, arch))
+        if seen is not None and time.monotonic() - seen[1] < AFFINITY_SECONDS:
+            rev_id = seen[0]
+        else:
+            rev_id = self.repomd(project, repo, arch).revision_id
+        asc = self._ascs.get(rev_id) or self._asc_of(rev_id)
+        if asc is None:
+            raise NotFound(f"{project.name}/{repo}/{arch}: the current repomd.xml is not signed")
+        return asc
+
+    def _asc_of(self, revision_id: int) -> bytes | None:
+        with self.db.session() as s:
+            asc = s.scalar(
+                select(RepomdSignature.asc)
+                .where(RepomdSignature.revision_id == revision_id)
+                .order_by(RepomdSignature.id.desc())
+            )
+        if asc is None:
+            return None
+        if len(self._ascs) >= self.cache.max_items:
+            self._ascs.clear()
+        self._ascs[revision_id] = asc.encode()
+        return self._ascs[revision_id]
+
+    def gpg_keys(self, project: ProjectRef) -> bytes:
+        return self.cache.get(("k", project.id), lambda: self._gpg_keys(project))
+
+    def _gpg_keys(self, project: ProjectRef) -> bytes:
+        """Every key that verifies this project's packages, the default first (rotation keeps
+        old packages installable); revoked keys are left out."""
+        with self.db.session() as s:
+            keys = s.scalars(
+                select(SigningKey.public_key)
+                .where(SigningKey.project_id == project.id, SigningKey.state != "revoked")
+                .order_by(SigningKey.is_default.desc(), SigningKey.id.desc())
+            ).all()
+        return "".join(keys).encode()

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
+    from olivine.workflows.signing import publish_signed
     from olivine.workflows.tasks import error_message
 
 PUBLISH_TIMEOUT = timedelta(minutes=30)
@@ -83,6 +84,7 @@ class PublishBatch:
     reasons: list[str]
     submitter_id: int | None = None
     reply_to: list[str] = field(default_factory=list)
+    hold_heads: bool = False  # signed repos: the heads move once repomd.xml is signed
 
 
 def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
@@ -121,6 +123,7 @@ class PublishActivities:
                 changed=None if batch.full else batch.artifact_ids,
                 log=log.line,
                 task_id=task_id,
+                hold_heads=batch.hold_heads,
             )
             log.line(f"{len(result.revisions)} new revisions in {result.seconds:.2f}s")
         except OlivineError as e:  # final unless retryable (workflows/interceptors.py)
@@ -186,15 +189,18 @@ class PublisherWorkflow:
             batch.full = batch.full or after_failure  # a lost hint: select everything again
             error, task_id = None, None
             try:
-                out = await workflow.execute_activity_method(
-                    PublishActivities.publish,
-                    batch,
-                    task_queue=REPO_QUEUE,
-                    start_to_close_timeout=PUBLISH_TIMEOUT,
-                    retry_policy=DEFAULT_RETRY,
-                )
+                if workflow.patched("signed-publish"):  # publishers from before signing
+                    out = await publish_signed(inp.project, batch, PUBLISH_TIMEOUT)
+                else:
+                    out = await workflow.execute_activity_method(
+                        PublishActivities.publish,
+                        batch,
+                        task_queue=REPO_QUEUE,
+                        start_to_close_timeout=PUBLISH_TIMEOUT,
+                        retry_policy=DEFAULT_RETRY,
+                    )
                 after_failure, task_id = False, out.get("task_id")
-            except ActivityError as e:  # recorded in the task; the publisher keeps serving
+            except (ActivityError, ApplicationError) as e:  # recorded in a task; serving on
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
                 after_failure, error = True, error_message(e)
             await _answer(batch, error, task_id)

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio.worker import Interceptor
 
 from olivine.services import Services
-from olivine.workflows.common import QUEUE, REPO_QUEUE
+from olivine.workflows.common import QUEUE, REPO_QUEUE, SIGN_QUEUE
 
 
 def workflows() -> list[type]:
@@ -18,10 +18,11 @@ def workflows() -> list[type]:
     from olivine.workflows.projects import ApplyProjectWorkflow
     from olivine.workflows.publish import PublisherWorkflow
     from olivine.workflows.repo_jobs import PublishWorkflow, RollbackWorkflow
+    from olivine.workflows.signing import KeyRequestWorkflow, ResignWorkflow
 
     return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow,
             BuildWorkflow, BuildBatchWorkflow, PublishWorkflow, RollbackWorkflow,
-            ModuleBuildWorkflow]  # fmt: skip
+            ModuleBuildWorkflow, ResignWorkflow, KeyRequestWorkflow]  # fmt: skip
 
 
 def interceptors() -> list[Interceptor]:
@@ -49,7 +50,28 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
                 *ModuleActivities(svc).all()]  # fmt: skip
     if queue == REPO_QUEUE:
         from olivine.workflows.publish import PublishActivities
+        from olivine.workflows.signing import SigningRepoActivities
 
         pub = PublishActivities(svc)
-        return [pub.publish, pub.rollback]
+        return [pub.publish, pub.rollback, *SigningRepoActivities(svc).all()]
+    if queue == SIGN_QUEUE:  # the signing worker only: ConfigError without the KEK
+        return _signer_activities(svc)
     return BuildActivities(svc).builder()  # the build queues
+
+
+def _signer_activities(svc: Services) -> list[Callable[..., Any]]:
+    """The signing worker's: project keys (RPMs, repomd.xml, key requests) and the instance
+    key (provenance, the transparency log). Both open only with this worker's KEK."""
+    from olivine.signing.instance import loader, log_origin
+    from olivine.signing.sealing import load_kek
+    from olivine.signing.service import open_keystore
+    from olivine.workflows.provenance import ProvenanceActivities
+    from olivine.workflows.signing import SignerActivities
+
+    s = svc.settings
+    keys = open_keystore(svc)
+    kek_file = s.signing_kek_file
+    assert kek_file is not None  # open_keystore refused a worker without one
+    signer = loader(svc.db, lambda: load_kek(kek_file, s.data_dir), log_origin(s.base_url))
+    signer()  # the instance key exists from the signer's first start
+    return [*SignerActivities(svc, keys).all(), *ProvenanceActivities(svc, signer).all()]

@@ -11,6 +11,7 @@ def routers() -> list[APIRouter]:
         batches,
         builds,
         imports,
+        keys,
         log,
         modules,
         packages,
@@ -21,4 +22,4 @@ def routers() -> list[APIRouter]:
 
     return [projects.router, packages.router, tasks.router, auth.router, imports.router,
             repos_api.router, builds.router, batches.router, log.router,
-            modules.router]  # fmt: skip
+            modules.router, keys.router]  # fmt: skip

@@ -8,6 +8,14 @@ from olivine.db.models.jobs import JobStart
 from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.db.models.projects import Package, PackageVersion, Project, ProjectPackage
 from olivine.db.models.repos import Repository, RepositoryHead, RepositoryRevision
+from olivine.db.models.signing import (
+    KeyEvent,
+    KeyRequest,
+    RepomdSignature,
+    RpmSignature,
+    SignerInbox,
+    SigningKey,
+)
 from olivine.db.models.tasks import Batch, BatchItem, Task, TaskLog
 from olivine.db.models.tlog import (
     InstanceKey,
@@ -29,6 +37,8 @@ __all__ = [
     "ImportRevision",
     "InstanceKey",
     "JobStart",
+    "KeyEvent",
+    "KeyRequest",
     "LogCheckpoint",
     "LogLeaf",
     "LogNode",
@@ -43,10 +53,14 @@ __all__ = [
     "ProjectPackage",
     "Provenance",
     "ProvenanceSubject",
+    "RepomdSignature",
     "Repository",
     "RepositoryHead",
     "RepositoryRevision",
     "Role",
+    "RpmSignature",
+    "SignerInbox",
+    "SigningKey",
     "Task",
     "TaskLog",
     "Token",

@@ -1,0 +1,140 @@
+"""The signing worker's own uid, directories and KEK, and the command line that starts it.
+
+`olivine up` (supervisor.py) calls `prepare_signer` once, then starts `signer_command(...)` as a
+process of its own. As root the signer runs as the system user `olivine-signer`, with its KEK at
+/var/lib/olivine-signer/<instance>/kek (outside the data directory, owned by that uid, 0600),
+made on first start; the API and build workers run as other uids and get EACCES reading it. Not
+root (a developer's laptop): the signer is a process of the same uid with its KEK under
+~/.local/state/olivine-signer/<instance>/, still outside the data directory and 0600 (a separate
+uid needs root; docs/signing.md says what that leaves).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from olivine.errors import ConfigError
+from olivine.signing.sealing import KEK_BYTES
+
+SIGNER_USER = "olivine-signer"
+DATA_GROUP = "olivine-data"  # the API, the workers and the signer share the data files
+SIGNER_STATE = Path("/var/lib/olivine-signer")
+
+
+@dataclass(frozen=True)
+class SignerRuntime:
+    uid: int
+    gid: int
+    kek_file: Path
+    runtime_dir: Path  # per-job GNUPGHOMEs
+    separate_uid: bool
+
+
+def instance_name(data_dir: Path) -> str:
+    """One signer state directory per data directory."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def _ensure_user(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
+        return pwd.getpwnam(name)
+
+
+def _own_dir(path: Path, uid: int, gid: int) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chown(path, uid, gid)
+    path.chmod(0o700)
+
+
+def _make_kek(path: Path, uid: int, gid: int) -> None:
+    """A new random KEK owned by `uid`, mode 0600 (never overwritten)."""
+    if path.exists():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, os.urandom(KEK_BYTES))
+        os.fchown(fd, uid, gid)
+    finally:
+        os.close(fd)
+
+
+def prepare_signer(data_dir: Path, state_root: Path | None = None) -> SignerRuntime:
+    """Make (once) the signer's user, its state directory and its KEK; idempotent."""
+    inst = instance_name(data_dir)
+    if os.geteuid() == 0:
+        user = _ensure_user(SIGNER_USER)
+        uid, gid, separate = user.pw_uid, user.pw_gid, True
+        root = state_root or SIGNER_STATE
+    else:
+        uid, gid, separate = os.geteuid(), os.getegid(), False
+        root = state_root or Path.home() / ".local" / "state" / "olivine-signer"
+    state = root / inst
+    if data_dir.resolve() in state.resolve().parents:
+        raise ConfigError(f"the signer's state {state} must lie outside the data directory")
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _own_dir(state, uid, gid)
+    _own_dir(state / "run", uid, gid)
+    _make_kek(state / "kek", uid, gid)
+    return SignerRuntime(uid, gid, state / "kek", state / "run", separate)
+
+
+def signer_command(rt: SignerRuntime) -> list[str]:
+    """`olivine worker --queue olivine-sign`, as the signer's uid when there is one."""
+    cmd = [sys.executable, "-m", "olivine.cli", "worker", "--queue", "olivine-sign"]
+    if not rt.separate_uid:
+        return cmd
+    return ["setpriv", f"--reuid={rt.uid}", f"--regid={rt.gid}", "--init-groups",
+            "--inh-caps=-all", *cmd]  # fmt: skip
+
+
+def signer_env(rt: SignerRuntime, base: dict[str, str]) -> dict[str, str]:
+    """The signer's environment: the KEK's *path* (never the key), its runtime directory."""
+    env = {k: v for k, v in base.items() if k != "OLIVINE_SIGNING_KEK_FILE"}
+    env["OLIVINE_SIGNING_KEK_FILE"] = str(rt.kek_file)
+    env["OLIVINE_SIGNING_RUNTIME_DIR"] = str(rt.runtime_dir)
+    if rt.separate_uid:
+        env["HOME"] = str(rt.kek_file.parent)
+    return env
+
+
+def _ensure_group(name: str, member: str) -> int:
+    import grp
+
+    try:
+        gid = grp.getgrnam(name).gr_gid
+    except KeyError:
+        subprocess.run(["groupadd", "--system", name], check=True, capture_output=True)
+        gid = grp.getgrnam(name).gr_gid
+    subprocess.run(["usermod", "-a", "-G", name, member], check=True, capture_output=True)
+    return gid
+
+
+def grant_data_access(data_dir: Path, rt: SignerRuntime) -> None:
+    """Let the signer's uid use the embedded database and object store of `olivine up`: the
+    data directory's database files and objects/ join the group `olivine-data` (group-writable,
+    setgid directories so new files stay in it); the supervisor runs its children with umask
+    002. The KEK is not in there, and other uids than these get nothing. A farm gives the signer
+    its own PostgreSQL and S3 credentials instead."""
+    if not rt.separate_uid:
+        return
+    gid = _ensure_group(DATA_GROUP, SIGNER_USER)
+    paths = [data_dir, *data_dir.glob("olivine.db*"), data_dir / "objects"]
+    objects = data_dir / "objects"
+    objects.mkdir(exist_ok=True)
+    paths += list(objects.rglob("*"))
+    for p in paths:
+        os.chown(p, -1, gid, follow_symlinks=False)
+        p.chmod(p.stat().st_mode | (0o2070 if p.is_dir() else 0o060))

@@ -1,0 +1,107 @@
+"""The signer's uid and KEK: other uids (the API's, a build's) get EACCES; a build sandbox does
+not even see the key store."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from olivine.builds.sandbox import SandboxSpec, run_sandboxed
+from olivine.errors import ConfigError
+from olivine.signing.runtime import SIGNER_USER, prepare_signer, signer_command, signer_env
+from olivine.signing.sealing import load_kek
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="a separate uid needs root")
+
+
+def _as_nobody(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd],
+        capture_output=True,
+        text=True,
+    )
+
+
+@root_only
+def test_the_kek_belongs_to_the_signer_and_nobody_else_reads_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rt = prepare_signer(data, state_root=tmp_path / "signer")
+    st = rt.kek_file.stat()
+    assert rt.separate_uid and st.st_uid == pwd.getpwnam(SIGNER_USER).pw_uid
+    assert st.st_mode & 0o777 == 0o600 and st.st_size == 32
+    assert data not in rt.kek_file.parents
+    assert prepare_signer(data, state_root=tmp_path / "signer").kek_file.read_bytes() == (
+        rt.kek_file.read_bytes()
+    )  # made once
+    # a process of another uid (the API's or a build worker's) gets EACCES
+    os.chmod(tmp_path, 0o755)
+    denied = _as_nobody("cat", str(rt.kek_file))
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
+    probe = "import sys; open(sys.argv[1], 'rb')"
+    py = _as_nobody(sys.executable, "-c", probe, str(rt.kek_file))
+    assert "PermissionError" in py.stderr and "Errno 13" in py.stderr
+    # and this process (root, not the signer's uid) refuses to use it
+    with pytest.raises(ConfigError, match="not by this signer's uid"):
+        load_kek(rt.kek_file, data)
+
+
+@root_only
+def test_the_signer_runs_as_its_uid_with_the_kek_path_only(tmp_path: Path) -> None:
+    rt = prepare_signer(tmp_path / "data", state_root=tmp_path / "signer")
+    cmd = signer_command(rt)
+    assert cmd[0] == "setpriv" and f"--reuid={rt.uid}" in cmd
+    assert cmd[-3:] == ["worker", "--queue", "olivine-sign"]
+    env = signer_env(rt, {"PATH": "/usr/bin", "OLIVINE_DATA_DIR": "/d"})
+    assert env["OLIVINE_SIGNING_KEK_FILE"] == str(rt.kek_file)
+    assert rt.kek_file.read_bytes().hex() not in repr(env)
+
+
+def test_a_build_sandbox_cannot_read_the_key_store(tmp_path: Path) -> None:
+    kek = tmp_path / "signer" / "kek"
+    kek.parent.mkdir()
+    kek.write_bytes(b"k" * 32)
+    build = tmp_path / "build"
+    build.mkdir()
+    lines: list[str] = []
+    res = run_sandboxed(
+        SandboxSpec(build, ["/bin/sh", "-c", f"cat {kek}; ls /var/lib"]), lines.append
+    )
+    assert res.returncode != 0
+    assert any("No such file" in ln for ln in lines)
+    assert not any("k" * 32 in ln for ln in lines)
+
+
+@root_only
+def test_the_signer_uid_can_use_the_embedded_database_and_store(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from olivine.signing.runtime import grant_data_access
+
+    tmp_path = Path(tempfile.mkdtemp(dir="/var/tmp"))  # pytest's own tmp is 0700 (root only)
+    data = tmp_path / "data"
+    (data / "objects" / "ab").mkdir(parents=True)
+    sqlite3.connect(data / "olivine.db").execute("create table t (x int)").connection.commit()
+    rt = prepare_signer(data, state_root=tmp_path / "signer")
+    grant_data_access(data, rt)
+    os.chmod(tmp_path, 0o755)
+    script = (
+        "import sqlite3, sys; d = sys.argv[1]; c = sqlite3.connect(d + '/olivine.db'); "
+        "c.execute('insert into t values (1)'); c.commit(); "
+        "open(d + '/objects/ab/new', 'wb').write(b'x')"
+    )
+    done = subprocess.run(
+        [*signer_command(rt)[:5], sys.executable, "-c", script, str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (data / "objects" / "ab" / "new").read_bytes() == b"x"
+    shutil.rmtree(tmp_path)

@@ -1,0 +1,127 @@
+"""The signer with real rpmsign (in the sandbox), gpg-agent and rpm -K, on a real database."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from olivine.db.base import Database
+from olivine.db.models import Artifact, ProjectArtifact
+from olivine.db.models.signing import RpmSignature
+from olivine.errors import Forbidden, NotFound
+from olivine.repos.artifacts import ingest_rpm
+from olivine.signing import keys
+from olivine.signing.adopt import adopt_signed, current_ids
+from olivine.signing.keystore import KeyStore
+from olivine.signing.signer import Signer
+from olivine.storage.fs import FsStore
+from tests.unit.signing.helpers import build_outputs, make_project, pulp_rpms, rpm_checksig
+
+
+def _setup(
+    db: Database, fs_store: FsStore, keystore: KeyStore, key: keys.KeyMaterial, n: int = 3
+) -> tuple[int, list[int]]:
+    pid = make_project(db, "el9")
+    keystore.import_key("el9", key.secret, actor_id=None)
+    arts = build_outputs(db, fs_store, pid, pulp_rpms()[:n])
+    return pid, [a.artifact_id for a in arts]
+
+
+def test_signs_build_outputs_once_and_rpm_k_verifies(
+    db: Database,
+    fs_store: FsStore,
+    keystore: KeyStore,
+    rsa_key: keys.KeyMaterial,
+    tmp_path: Path,
+) -> None:
+    _, ids = _setup(db, fs_store, keystore, rsa_key)
+    signer = Signer(db, fs_store, keystore)
+    lines: list[str] = []
+    out = signer.sign("el9", ids, lines.append)
+    assert [r.new for r in out] == [True] * 3
+    assert any("verify against" in ln for ln in lines)
+    for r in out:
+        assert r.signed_sha256 != r.unsigned_sha256
+        path = fs_store.download(r.signed_sha256, tmp_path / "x.rpm")
+        assert rpm_checksig(path, [rsa_key.public_key], tmp_path).endswith("digests signatures OK")
+    again = signer.sign("el9", ids, lines.append)
+    assert [r.new for r in again] == [False] * 3
+    assert {r.signed_sha256 for r in again} == {r.signed_sha256 for r in out}
+    with db.session() as s:
+        assert len(s.scalars(select(RpmSignature)).all()) == 3
+
+
+def test_adopted_signed_rpm_keeps_its_nevra_and_gets_new_metadata(
+    db: Database, fs_store: FsStore, keystore: KeyStore, rsa_key: keys.KeyMaterial
+) -> None:
+    pid, ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    out = Signer(db, fs_store, keystore).sign("el9", ids, print)
+    adopted = adopt_signed(db, fs_store, pid, [out[0].signature_id])
+    new_id = adopted.changed[1]
+    assert adopted.changed == [ids[0], new_id]
+    with db.session() as s:
+        old, new = s.get(Artifact, ids[0]), s.get(Artifact, new_id)
+        assert old is not None and new is not None
+        assert (old.name, old.version, old.release, old.arch) == (
+            new.name,
+            new.version,
+            new.release,
+            new.arch,
+        )
+        assert new.sha256 == out[0].signed_sha256 and new.size > old.size
+        assert out[0].signed_sha256 in new.primary_xml and old.sha256 not in new.primary_xml
+        held = s.scalars(select(ProjectArtifact.artifact_id)).all()
+    assert held == [new_id]
+    assert current_ids(db, pid, ids) == [new_id]
+    assert adopt_signed(db, fs_store, pid, [out[0].signature_id]).changed == []
+
+
+def test_refuses_what_is_not_a_build_output_of_the_project(
+    db: Database, fs_store: FsStore, keystore: KeyStore, rsa_key: keys.KeyMaterial
+) -> None:
+    pid, _ = _setup(db, fs_store, keystore, rsa_key, n=1)
+    scratch = build_outputs(db, fs_store, pid, pulp_rpms()[3:4], scratch=True)
+    imported = ingest_rpm(db, fs_store, pulp_rpms()[4], pid, "imported")
+    other = make_project(db, "other")
+    foreign = build_outputs(db, fs_store, other, pulp_rpms()[5:6])
+    signer = Signer(db, fs_store, keystore)
+    for aid in (scratch[0].artifact_id, imported.artifact_id, foreign[0].artifact_id, 999999):
+        with pytest.raises(Forbidden, match="not a non-scratch build output"):
+            signer.sign("el9", [aid], print)
+    assert signer.sign("el9", [imported.artifact_id], print, imported=True)[0].new
+    with pytest.raises(NotFound, match="no default signing key"):
+        signer.sign("other", [foreign[0].artifact_id], print)
+
+
+def test_two_signers_at_once_sign_one_rpm_once(
+    db: Database,
+    fs_store: FsStore,
+    keystore: KeyStore,
+    rsa_key: keys.KeyMaterial,
+    tmp_path: Path,
+) -> None:
+    _, ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        ks = KeyStore(db, keystore.kek, tmp_path / f"run{i}")
+        try:
+            results.extend(
+                r.signed_sha256 for r in Signer(db, fs_store, ks).sign("el9", ids, print)
+            )
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 2 and results[0] == results[1]
+    with db.session() as s:
+        assert len(s.scalars(select(RpmSignature)).all()) == 1
