@@ -251,6 +251,21 @@ def _start_temporal(children: Children, data: Path, grpc: int, http: int) -> str
     return f"127.0.0.1:{grpc}"
 
 
+def _start_signer(children: Children, data: Path, env: dict[str, str]) -> None:
+    """The signing worker (olivine-sign), as its own uid with a KEK it alone can read, made on
+    first start outside the data directory (olivine.signing.runtime)."""
+    from olivine.signing.runtime import (
+        grant_data_access,
+        prepare_signer,
+        signer_command,
+        signer_env,
+    )
+
+    signer = prepare_signer(data)
+    grant_data_access(data, signer)  # the embedded database and store; others get nothing
+    children.start("signer", signer_command(signer), env=signer_env(signer, env), restart=True)
+
+
 def _write_instance(data: Path, settings: Settings) -> None:
     info = {"url": settings.base_url, "pid": os.getpid(), "temporal": settings.temporal_target}
     _write_secret(data / "instance.json", json.dumps(info))
@@ -272,6 +287,7 @@ def _print_addresses(settings: Settings, data: Path) -> None:
 def run_up(settings: Settings, demo: bool = False) -> int:
     data = settings.data_dir.resolve()
     _private_dir(data)
+    os.umask(0o002)  # group-shared with the signer's uid only (grant_data_access); 0 for others
     settings = settings.model_copy(update={"data_dir": data})
     lock = _lock(data)
     _private_dir(data / "logs")
@@ -295,6 +311,7 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             env.update(worker_env(settings))  # the demo's local upstream, a fetch file root
         worker_cmd = [sys.executable, "-m", "olivine.cli", "worker"]
         children.start("worker", worker_cmd, env=env, restart=True)
+        _start_signer(children, data, env)
         _write_instance(data, settings)
         if demo:
             from olivine.demo import start_demo_in_background

@@ -83,7 +83,9 @@ def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _children_of(pid: int) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True
+    ).stdout
     return [line for line in out.splitlines()[1:] if line.split()[1] == str(pid)]
 
 
@@ -95,7 +97,10 @@ def test_up_apply_stop_resume(tmp_path: Path) -> None:
         token = (data / "admin-token").read_text().strip()
         assert token in out and token.startswith("olv_")
         assert (data / "admin-token").stat().st_mode & 0o777 == 0o600
-        assert len(_children_of(proc.pid)) == 2  # the Temporal dev server and a worker
+        children = _children_of(proc.pid)  # the Temporal dev server, a worker, the signer
+        assert len(children) == 3, children
+        [signer] = [c for c in children if "olivine-sign" in c]
+        assert signer  # its own uid where the data directory lets one in: test_up_instances
 
         second = subprocess.run(
             [OLIVINE, "up", "--data-dir", str(data), "--port", str(free_port())],

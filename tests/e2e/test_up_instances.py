@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shutil
 import signal
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,7 +57,8 @@ def test_two_instances_side_by_side(tmp_path: Path, no_fixed_temporal_port: None
             applied = cli(data, "project", "apply", str(EXAMPLE))
             assert applied.returncode == 0, applied.stderr
             assert _wait_task(data) == ["succeeded"]
-        assert stat.S_IMODE(a.stat().st_mode) == 0o700
+        # owner only, and the signing worker's group (grant_data_access); nothing for others
+        assert stat.S_IMODE(a.stat().st_mode) & 0o007 == 0
         assert stat.S_IMODE((a / "logs").stat().st_mode) == 0o700
         assert stat.S_IMODE((a / "instance.json").stat().st_mode) == 0o600
 
@@ -62,10 +66,10 @@ def test_two_instances_side_by_side(tmp_path: Path, no_fixed_temporal_port: None
 def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
     data = tmp_path / "olivine"
     with olivine_up(data, free_port()) as (proc, lines):
-        [worker] = [c for c in _children_of(proc.pid) if "worker" in c]
+        [worker] = [c for c in _children_of(proc.pid) if c.endswith("olivine.cli worker")]
         os.kill(int(worker.split()[0]), signal.SIGKILL)
         for _ in range(100):
-            after = [c for c in _children_of(proc.pid) if "worker" in c]
+            after = [c for c in _children_of(proc.pid) if c.endswith("olivine.cli worker")]
             if after and after != [worker]:
                 break
             time.sleep(0.1)
@@ -75,3 +79,43 @@ def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
         assert _wait_task(data) == ["succeeded"]
     out = "".join(lines)
     assert "the worker exited with code -9; started it again (restart 1)" in out
+
+
+def test_the_signer_runs_as_its_own_uid(tmp_path: Path) -> None:
+    """With a data directory other uids can reach, the signing worker is the olivine-signer
+    user, its KEK is readable by it alone, and neither lies in the data directory."""
+    if os.geteuid() != 0:
+        pytest.skip("a separate signer uid needs root")
+    base = Path(tempfile.mkdtemp(prefix="olivine-e2e-", dir="/tmp"))
+    os.chmod(base, 0o711)
+    data = base / "olivine"
+    try:
+        with olivine_up(data, free_port()) as (proc, _):
+            children = _children_of(proc.pid)
+            signers = [c for c in children if "olivine-sign" in c]
+            assert len(signers) == 1, children
+            pid = signers[0].split()[0]
+            for _ in range(100):  # setpriv execs the worker as the signer's uid
+                if os.stat(f"/proc/{pid}").st_uid != 0:
+                    break
+                time.sleep(0.1)
+            assert pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name == "olivine-signer"
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            [kek] = [
+                e.split(b"=", 1)[1].decode()
+                for e in env
+                if e.startswith(b"OLIVINE_SIGNING_KEK_FILE=")
+            ]
+            st = os.stat(kek)
+            assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid != 0
+            assert data.resolve() not in Path(kek).resolve().parents
+            for _ in range(300):
+                if "olivine-sign" in (data / "logs" / "signer.log").read_text():
+                    break
+                time.sleep(0.2)
+            assert "worker serving olivine-sign" in (data / "logs" / "signer.log").read_text()
+    except BaseException:
+        print((data / "logs" / "signer.log").read_text()[-3000:])
+        raise
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

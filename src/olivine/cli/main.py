@@ -67,9 +67,10 @@ def _register() -> None:
 
 def _capability_commands() -> list[Callable[[typer.Typer], None]]:
     """Each capability's `register(app)`; capabilities add themselves here."""
-    from olivine.cli import builds, imports, modules, repos, verify
+    from olivine.cli import builds, imports, keys, modules, repos, verify
 
-    return [imports.register, repos.register, builds.register, verify.register, modules.register]
+    return [imports.register, repos.register, builds.register, verify.register, modules.register,
+            keys.register]  # fmt: skip
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ uid needs root; docs/signing.md says what that leaves).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pwd
 import subprocess
@@ -25,6 +26,8 @@ from olivine.signing.sealing import KEK_BYTES
 SIGNER_USER = "olivine-signer"
 DATA_GROUP = "olivine-data"  # the API, the workers and the signer share the data files
 SIGNER_STATE = Path("/var/lib/olivine-signer")
+
+log = logging.getLogger("olivine.signer")
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,22 @@ def _make_kek(path: Path, uid: int, gid: int) -> None:
         os.close(fd)
 
 
+def reachable_by_others(data_dir: Path) -> bool:
+    """Whether another uid can get to the data directory (every directory above it lets others
+    through): the signer's own uid needs the embedded database and store in there."""
+    return all(os.stat(p).st_mode & 0o001 for p in data_dir.resolve().parents)
+
+
 def prepare_signer(data_dir: Path, state_root: Path | None = None) -> SignerRuntime:
     """Make (once) the signer's user, its state directory and its KEK; idempotent."""
     inst = instance_name(data_dir)
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and not reachable_by_others(data_dir):
+        log.warning(
+            "the signing worker runs as this uid: a directory above %s is closed to other "
+            "uids (move the data directory where the %s user can reach it to separate them)",
+            data_dir, SIGNER_USER,
+        )  # fmt: skip
+    if os.geteuid() == 0 and reachable_by_others(data_dir):
         user = _ensure_user(SIGNER_USER)
         uid, gid, separate = user.pw_uid, user.pw_gid, True
         root = state_root or SIGNER_STATE

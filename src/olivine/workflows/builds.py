@@ -18,6 +18,7 @@ from temporalio.exceptions import (
     TimeoutError,
     TimeoutType,
 )
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from olivine.batches.service import BatchItemRef, ItemOutcome, ItemStatus
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         SrpmInput,
     )
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, build_queue
+    from olivine.workflows.provenance import ProvenanceWorkflow, provenance_workflow_id
     from olivine.workflows.publish import AwaitsPublisher
     from olivine.workflows.tasks import error_message, finish, log, run_task
 
@@ -161,6 +163,13 @@ class BuildWorkflow(AwaitsPublisher):
             )
             if signal and out.artifact_ids:
                 await self._publish(p, out)
+                if not out.scratch and workflow.patched("provenance"):
+                    await workflow.start_child_workflow(
+                        ProvenanceWorkflow.run,
+                        p.build_id,
+                        id=provenance_workflow_id(p.build_id),
+                        parent_close_policy=ParentClosePolicy.ABANDON,
+                    )
             return out
 
         try:

@@ -119,3 +119,18 @@ async def log_leaf(leaf: Leaf) -> Logged:
     if isinstance(leaf, RevocationLeaf):
         return await workflow.execute_activity_method(a.log_revocation, leaf, **_log_opts())
     raise TypeError(f"no log activity for {type(leaf).__name__}")
+
+
+@workflow.defn(name="Provenance")
+class ProvenanceWorkflow:
+    """A build's provenance, made once the build is published (and so signed): started by the
+    Build workflow and left to run on its own (the build is done whether or not a signing
+    worker is up yet; the statement appears when one takes the step)."""
+
+    @workflow.run
+    async def run(self, build_id: int) -> ProvenanceResult:
+        return await make_provenance(build_id)
+
+
+def provenance_workflow_id(build_id: int) -> str:
+    return f"provenance-{build_id}"

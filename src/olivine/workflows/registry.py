@@ -16,13 +16,15 @@ def workflows() -> list[type]:
     from olivine.workflows.imports import ImportBatchWorkflow, ImportWorkflow
     from olivine.workflows.modules import ModuleBuildWorkflow
     from olivine.workflows.projects import ApplyProjectWorkflow
+    from olivine.workflows.provenance import ProvenanceWorkflow
     from olivine.workflows.publish import PublisherWorkflow
     from olivine.workflows.repo_jobs import PublishWorkflow, RollbackWorkflow
     from olivine.workflows.signing import KeyRequestWorkflow, ResignWorkflow
 
     return [ApplyProjectWorkflow, ImportWorkflow, ImportBatchWorkflow, PublisherWorkflow,
             BuildWorkflow, BuildBatchWorkflow, PublishWorkflow, RollbackWorkflow,
-            ModuleBuildWorkflow, ResignWorkflow, KeyRequestWorkflow]  # fmt: skip
+            ModuleBuildWorkflow, ResignWorkflow, KeyRequestWorkflow,
+            ProvenanceWorkflow]  # fmt: skip
 
 
 def interceptors() -> list[Interceptor]:
@@ -63,6 +65,8 @@ def _signer_activities(svc: Services) -> list[Callable[..., Any]]:
     """The signing worker's: project keys (RPMs, repomd.xml, key requests) and the instance
     key (provenance, the transparency log). Both open only with this worker's KEK."""
     from olivine.signing.instance import loader, log_origin
+    from olivine.signing.leaves import Leaf
+    from olivine.signing.logstore import append
     from olivine.signing.sealing import load_kek
     from olivine.signing.service import open_keystore
     from olivine.workflows.provenance import ProvenanceActivities
@@ -74,4 +78,8 @@ def _signer_activities(svc: Services) -> list[Callable[..., Any]]:
     assert kek_file is not None  # open_keystore refused a worker without one
     signer = loader(svc.db, lambda: load_kek(kek_file, s.data_dir), log_origin(s.base_url))
     signer()  # the instance key exists from the signer's first start
-    return [*SignerActivities(svc, keys).all(), *ProvenanceActivities(svc, signer).all()]
+
+    def log(leaf: Leaf) -> object:
+        return append(svc.db, leaf, signer())
+
+    return [*SignerActivities(svc, keys, log).all(), *ProvenanceActivities(svc, signer).all()]

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         SignResult,
     )
     from olivine.signing.keystore import KeyStore
+    from olivine.signing.logfacts import LogFn, enter, repomd_leaves, signed_rpm_leaves
     from olivine.workflows.common import (
         DEFAULT_RETRY,
         QUEUE,
@@ -49,22 +50,27 @@ def _domain(e: OlivineError) -> ApplicationError:
 class SignerActivities:
     """Served by the signing worker alone: it holds the KEK (through `keys`)."""
 
-    def __init__(self, svc: Services, keys: KeyStore) -> None:
-        self.svc, self.keys = svc, keys
+    def __init__(self, svc: Services, keys: KeyStore, log: LogFn | None = None) -> None:
+        self.svc, self.keys, self.log = svc, keys, log  # log: the transparency log's append
 
     @activity.defn(name="sign_rpms")
     def sign_rpms(self, inp: SignInput) -> SignResult:
         try:
-            return service.sign_rpms(self.svc, self.keys, inp)
+            out = service.sign_rpms(self.svc, self.keys, inp)
         except OlivineError as e:
             raise _domain(e) from e
+        enter(self.log, signed_rpm_leaves(self.svc.db, self.svc.store, out.signature_ids))
+        return out
 
     @activity.defn(name="sign_repomd")
     def sign_repomd(self, inp: RepomdInput) -> int:
         try:
-            return service.sign_repomd(self.svc, self.keys, inp)
+            signed = service.sign_repomd(self.svc, self.keys, inp)
         except OlivineError as e:
             raise _domain(e) from e
+        revs = [(r.revision_id, r.repomd_sha256) for r in inp.revisions]
+        enter(self.log, repomd_leaves(self.svc.db, inp.project, revs))
+        return signed
 
     @activity.defn(name="key_request")
     def key_request(self, inp: KeyRequestInput) -> dict[str, Any]:
