@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,16 @@ from olivine.signing.sealing import load_kek
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="a separate uid needs root")
 
 
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A directory other uids can pass through (pytest's own tmp is 0700, root only): the
+    signer gets its own uid only where it can reach the data directory."""
+    d = Path(tempfile.mkdtemp(dir="/var/tmp"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def _as_nobody(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd],
@@ -28,7 +41,8 @@ def _as_nobody(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 @root_only
-def test_the_kek_belongs_to_the_signer_and_nobody_else_reads_it(tmp_path: Path) -> None:
+def test_the_kek_belongs_to_the_signer_and_nobody_else_reads_it(open_tmp: Path) -> None:
+    tmp_path = open_tmp
     data = tmp_path / "data"
     data.mkdir()
     rt = prepare_signer(data, state_root=tmp_path / "signer")
@@ -52,7 +66,8 @@ def test_the_kek_belongs_to_the_signer_and_nobody_else_reads_it(tmp_path: Path) 
 
 
 @root_only
-def test_the_signer_runs_as_its_uid_with_the_kek_path_only(tmp_path: Path) -> None:
+def test_the_signer_runs_as_its_uid_with_the_kek_path_only(open_tmp: Path) -> None:
+    tmp_path = open_tmp
     rt = prepare_signer(tmp_path / "data", state_root=tmp_path / "signer")
     cmd = signer_command(rt)
     assert cmd[0] == "setpriv" and f"--reuid={rt.uid}" in cmd
@@ -78,14 +93,12 @@ def test_a_build_sandbox_cannot_read_the_key_store(tmp_path: Path) -> None:
 
 
 @root_only
-def test_the_signer_uid_can_use_the_embedded_database_and_store(tmp_path: Path) -> None:
-    import shutil
+def test_the_signer_uid_can_use_the_embedded_database_and_store(open_tmp: Path) -> None:
     import sqlite3
-    import tempfile
 
     from olivine.signing.runtime import grant_data_access
 
-    tmp_path = Path(tempfile.mkdtemp(dir="/var/tmp"))  # pytest's own tmp is 0700 (root only)
+    tmp_path = open_tmp
     data = tmp_path / "data"
     (data / "objects" / "ab").mkdir(parents=True)
     sqlite3.connect(data / "olivine.db").execute("create table t (x int)").connection.commit()
@@ -104,4 +117,3 @@ def test_the_signer_uid_can_use_the_embedded_database_and_store(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert (data / "objects" / "ab" / "new").read_bytes() == b"x"
-    shutil.rmtree(tmp_path)
