@@ -220,9 +220,8 @@ class ProjectFile(Strict):
     @classmethod
     def _not_reserved(cls, v: str) -> str:
         if v in RESERVED_PROJECTS:
-            raise ValueError(
-                f"'{v}' is a reserved project name (reserved: {', '.join(sorted(RESERVED_PROJECTS))})"
-            )
+            words = ", ".join(sorted(RESERVED_PROJECTS))
+            raise ValueError(f"'{v}' is a reserved project name (reserved: {words})")
         return v
 
     @field_validator("arches")
