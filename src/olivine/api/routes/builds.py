@@ -3,7 +3,7 @@ build with each arch's status, reason and build root; a mock config for the proj
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -145,7 +145,7 @@ def _project_of_build(svc: Svc, build_id: int) -> Project:
 @router.get("/builds/{build_id}", response_model=BuildOut)
 def show_build(build_id: IdPath, svc: Svc, who: Caller) -> BuildOut:
     p = project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
-    b = records.get_build(svc.db, build_id)
+    b = _settled(svc, records.get_build(svc.db, build_id))
     arches = [
         ArchOut(
             arch=a.arch, status=a.status, reason=a.reason, task_id=a.task_id, buildroot=a.entries
@@ -168,6 +168,17 @@ def show_build(build_id: IdPath, svc: Svc, who: Caller) -> BuildOut:
         created_at=b.created_at,
         finished_at=b.finished_at,
     )
+
+
+def _settled(svc: Svc, b: records.BuildInfo) -> records.BuildInfo:
+    """A build still pending or building whose task ended failed or canceled says that end and
+    the task's reason, as the lists do (builds.queries._settled)."""
+    if b.status not in queries.OPEN or b.task_id is None:
+        return b
+    t = svc.tasks.get(b.task_id)
+    if t.status not in ("failed", "canceled"):
+        return b
+    return replace(b, status=t.status, reason=b.reason or t.error, finished_at=t.finished_at)
 
 
 class BuildFile(BaseModel):
