@@ -229,7 +229,11 @@ def test_cli_build_and_unimported_package(stack: Stack, tmp_path: Path, live_url
     out = subprocess.run(
         [*cli, "mock-config", name, "aarch64"], env=env, capture_output=True, text=True
     )
-    assert out.returncode == 0 and "olivine-bld3-aarch64" in out.stdout
+    assert out.returncode == 1 and "does not build aarch64" in out.stderr  # arches: [x86_64]
+    out = subprocess.run(
+        [*cli, "mock-config", name, "x86_64"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "olivine-bld3-x86_64" in out.stdout
 
 
 def test_cancel_stops_the_sandbox(stack: Stack, tmp_path: Path) -> None:
