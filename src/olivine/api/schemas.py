@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 T = TypeVar("T")
+
+
+def utc_text(d: datetime) -> str:
+    """Every timestamp the API answers, one spelling: UTC with a `Z` (the database's naive
+    values are UTC already)."""
+    d = d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+    return d.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+Utc = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -23,8 +33,8 @@ class ProjectOut(BaseModel):
     description: str = ""
     arches: list[str]
     dist: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Utc
+    updated_at: Utc
     spec: dict[str, Any] | None = None
 
 
@@ -69,9 +79,13 @@ class TaskOut(BaseModel):
     summary: str
     result: dict[str, Any] | None
     error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Utc
+    started_at: Utc | None
+    finished_at: Utc | None
+    duration_s: float | None = Field(None, description="start to end (or to now, if running)")
+    build_id: int | None = Field(None, description="the build it is (a part of)")
+    batch_id: int | None = Field(None, description="the batch it is (an item of)")
+    import_revision_id: int | None = Field(None, description="the import it made or builds")
     children: list[TaskOut] | None = None
 
 
@@ -96,7 +110,7 @@ class UserIn(BaseModel):
 class UserOut(BaseModel):
     name: str
     admin: bool
-    created_at: datetime
+    created_at: Utc
 
 
 class TokenIn(BaseModel):
@@ -116,8 +130,8 @@ class TokenOut(BaseModel):
     user: str
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: Utc
+    last_used_at: Utc | None
     revoked: bool
 
 
@@ -163,5 +177,5 @@ class BatchLineOut(BaseModel):
     task_id: int | None
     task_status: str | None
     submitter: str | None
-    created_at: datetime
+    created_at: Utc
     counts: dict[str, int]

@@ -101,7 +101,7 @@ def claim_nevr(
     db: Database, build_id: int, epoch: int | None, version: str, release: str, srpm_sha256: str
 ) -> None:
     """Mark the build as building this NEVR. A NEVR already building or built in the project
-    (not scratch) is a Conflict naming that build."""
+    (not scratch) is a Conflict naming that build, and the build ends failed with that reason."""
     try:
         with db.session() as s:
             b = _get(s, build_id)
@@ -110,11 +110,13 @@ def claim_nevr(
             b.status = BuildStatus.BUILDING.value
     except IntegrityError:
         other = _claimant(db, build_id, epoch or 0, version, release)
-        raise Conflict(
+        why = (
             f"{_nevr_text(epoch, version, release)} is already built into this project"
             + (f" (build {other})" if other else "")
             + ": bump the Release to build it again"
-        ) from None
+        )
+        finish_build(db, build_id, BuildStatus.FAILED.value, why)  # a refused build ends
+        raise Conflict(why) from None
 
 
 def _claimant(db: Database, build_id: int, epoch: int, version: str, release: str) -> int | None:

@@ -1,5 +1,6 @@
-"""`olivine build P PKG`, `olivine build-batch P PKG... | --all`, and
-`olivine mock-config P ARCH` (`olivine batch show|retry ID` is olivine.cli.batches)."""
+"""`olivine build P PKG`, `olivine build list|show|download` (olivine.cli.build_views),
+`olivine build-batch P PKG... | --all`, and `olivine mock-config P ARCH` (`olivine batch
+show|retry ID` is olivine.cli.batches)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
 from olivine.cli.state import STATE
 from olivine.cli.tasks import wait_for_task
+
+DEFAULT = "_build"  # `olivine build P PKG`: not a project name (projects/schema.py NAME)
 
 
 def build_command(
@@ -38,10 +41,10 @@ def build_command(
         wait_for_task(api, out["task_id"])
     finally:
         build = api.get(f"/api/v1/builds/{out['build_id']}")
-        show(build, True) if STATE.json else _build_summary(build)
+        show(build, True) if STATE.json else build_summary(build)
 
 
-def _build_summary(b: dict[str, Any]) -> None:
+def build_summary(b: dict[str, Any]) -> None:
     console.print(
         f"build {b['id']}: {b['nevr'] or b['package']} {b['status']}"
         + (f": {b['reason']}" if b.get("reason") else "")
@@ -77,7 +80,10 @@ def mock_config_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("build")(build_command)
+    from olivine.cli.build_views import build_app
+
+    build_app.command(DEFAULT, hidden=True)(build_command)
+    app.add_typer(build_app, name="build")
     app.command("build-batch")(build_batch)
     app.add_typer(batch_app, name="batch")
     app.command("mock-config")(mock_config_command)

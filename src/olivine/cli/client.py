@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,6 +48,27 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.request("DELETE", path, **kw)
+
+    def download(self, path: str, dest: Path) -> str:
+        """Save what `path` answers to `dest` (through a .part file); its sha256."""
+        h = hashlib.sha256()
+        part = dest.with_name(dest.name + ".part")
+        try:
+            with self.http.stream("GET", path, timeout=None) as r, part.open("wb") as out:
+                if r.status_code >= 400:
+                    r.read()
+                    raise CliError(_problem(r))
+                for block in r.iter_bytes():
+                    h.update(block)
+                    out.write(block)
+        except httpx.HTTPError as e:
+            part.unlink(missing_ok=True)
+            raise CliError(f"lost the connection to {self.url}: {e}") from None
+        except CliError:
+            part.unlink(missing_ok=True)
+            raise
+        part.replace(dest)
+        return h.hexdigest()
 
     def stream(self, path: str, **kw: Any) -> Iterator[str]:
         try:

@@ -34,8 +34,13 @@ def repo_list(project: str = typer.Argument(..., metavar="P")) -> None:
 def repo_file(
     project: str = typer.Argument(..., metavar="P"), repo: str = typer.Argument(..., metavar="REPO")
 ) -> None:
-    """Print a .repo file for /etc/yum.repos.d."""
-    sys.stdout.write(Api(STATE).get(f"/repos/{project}/{repo}.repo"))
+    """Print a .repo file for /etc/yum.repos.d (of a repository the project has)."""
+    api = Api(STATE)
+    names = [r["name"] for r in api.get(f"/api/v1/projects/{project}/repos")]
+    if repo not in {*names, "all"}:
+        have = ",".join(sorted({*names, "all"}))
+        raise CliError(f"project {project} has no repository {repo!r} (it has: {have})")
+    sys.stdout.write(api.get(f"/repos/{project}/{repo}.repo"))
 
 
 @repo_app.command("revisions")

@@ -56,8 +56,26 @@ def task_show(task_id: int = typer.Argument(..., metavar="ID")) -> None:
         show(t, True)
         return
     _print_tree(t, 0)
+    links = [(k, t.get(k)) for k in ("build_id", "batch_id", "import_revision_id")]
+    said = [f"{k.removesuffix('_id').replace('_', ' ')} {v}" for k, v in links if v]
+    if said:
+        console.print("belongs to: " + ", ".join(said))
+    took = duration_text(t.get("duration_s"))
+    when = " → ".join(x for x in (t.get("started_at"), t.get("finished_at")) if x)
+    console.print(f"duration: {took}" + (f" ({when})" if when else "") if took else "not started")
     if t.get("error"):
         console.print(f"[red]error[/red]: {t['error']}")
+
+
+def duration_text(seconds: float | None) -> str:
+    """`1h02m03s`, `2m05s`, `4.2s`; empty when there is none."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, sec = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
 
 
 def _print_tree(t: dict[str, Any], depth: int) -> None:
@@ -102,15 +120,18 @@ def task_cancel(task_id: int = typer.Argument(..., metavar="ID")) -> None:
 def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
     """Show progress until the task ends; CliError when it did not succeed."""
     last = None
+    start = time.monotonic()
     while True:
         t: dict[str, Any] = api.get(f"/api/v1/tasks/{task_id}")
+        elapsed = duration_text(time.monotonic() - start)
         if t["status"] != last and not STATE.json:
-            console.print(f"task {task_id} {t['kind']}: {t['status']}")
+            console.print(f"[{elapsed}] task {task_id} {t['kind']}: {t['status']}")
             last = t["status"]
         if t["status"] in TERMINAL:
             if t["status"] != "succeeded":
                 raise CliError(
-                    f"task {task_id} {t['status']}: {t.get('error') or 'no reason given'}"
+                    f"task {task_id} {t['status']} after {elapsed}: "
+                    f"{t.get('error') or 'no reason given'}"
                 )
             return t
         time.sleep(poll)

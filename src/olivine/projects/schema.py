@@ -13,6 +13,8 @@ PKG_NAME = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 ARCHES = {"x86_64", "aarch64", "ppc64le", "s390x", "i686", "noarch", "riscv64", "armv7hl"}
 BUILD_ARCHES = ARCHES - {"noarch"}
 RESERVED_REPOS = {"all"}
+# words of the CLI that sit where a project name goes (`olivine build list|show|download`)
+RESERVED_PROJECTS = {"list", "show", "download"}
 
 
 class Strict(BaseModel):
@@ -213,6 +215,14 @@ class ProjectFile(Strict):
     # optional: sign with the default key when there is one; required: publish nothing unsigned
     # (imported RPMs are re-signed too); off: never sign (docs/signing.md)
     signing: Literal["optional", "required", "off"] = "optional"
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v in RESERVED_PROJECTS:
+            words = ", ".join(sorted(RESERVED_PROJECTS))
+            raise ValueError(f"'{v}' is a reserved project name (reserved: {words})")
+        return v
 
     @field_validator("arches")
     @classmethod

@@ -21,6 +21,7 @@ from olivine.fetch.policy import FetchPolicy
 from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
 from olivine.services import Services
 from olivine.tasks.service import TaskLogWriter
+from olivine.workflows.attempts import attempt_text, retried
 from olivine.workflows.publish import PublishRequest, request_publish
 
 
@@ -118,7 +119,10 @@ class BuildActivities:
         return [self.srpm, self.arch]
 
     def _log(self, task_id: int) -> TaskLogWriter:
-        return TaskLogWriter(self.svc.tasks, task_id)
+        log = TaskLogWriter(self.svc.tasks, task_id)
+        if retried():  # a retried activity says so: "attempt 2 of 5"
+            log.line(f"{activity.info().activity_type}: {attempt_text()}")
+        return log
 
     @activity.defn(name="build_srpm")
     def srpm(self, inp: SrpmInput) -> SrpmStepResult:

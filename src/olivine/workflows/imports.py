@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from olivine.projects.service import ProjectService
     from olivine.services import Services
     from olivine.tasks.service import TaskLogWriter
+    from olivine.workflows.attempts import attempt_text, retried
     from olivine.workflows.batches import report_import
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE
     from olivine.workflows.tasks import error_message, finish, run_task
@@ -49,6 +50,8 @@ class ImportActivities:
         row = ProjectService(self.svc.db).get(p.project)
         project = ProjectRef(row.id, project_file(row))
         log = TaskLogWriter(self.svc.tasks, p.task_id)
+        if retried():
+            log.line(f"import: {attempt_text()}")
         try:
             with tempfile.TemporaryDirectory(prefix="olivine-srpm-") as tmp:
                 srpm = None
@@ -71,9 +74,8 @@ class ImportActivities:
             log.line(f"import {result.status}: {result.nevr} at {result.forge_commit}")
             return result
         except OlivineError as e:
-            attempt = activity.info().attempt
             again = " (will try again)" if e.retryable else ""
-            log.line(f"import failed{again}: {e.message} [attempt {attempt}]")
+            log.line(f"import failed{again}: {e.message} [{attempt_text()}]")
             raise  # final or retried by its `retryable` (workflows/interceptors.py)
         finally:
             log.close()

@@ -131,6 +131,8 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     r = stack.client.post(f"/api/v1/projects/{name}/builds", headers=h, json={"package": "greet"})
     again = _wait(stack, r.json()["task_id"], 120)
     assert again["status"] == "failed" and "already built" in again["error"]
+    refused = stack.client.get(f"/api/v1/builds/{r.json()['build_id']}", headers=h).json()
+    assert refused["status"] == "failed" and "already built" in refused["reason"]
     r = stack.client.post(
         f"/api/v1/projects/{name}/builds", headers=h, json={"package": "greet-doc", "scratch": True}
     )
@@ -144,6 +146,19 @@ def test_batch_builds_library_before_program_and_publishes(stack: Stack, tmp_pat
     path = "/objects/" + files[1]["url"].split("/objects/", 1)[1]
     got = stack.client.get(path)
     assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == files[1]["sha256"]
+
+    # a batch of what is already built: refused items, their builds failed, no retry (422)
+    r = stack.client.post(
+        f"/api/v1/projects/{name}/build-batch", headers=h, json={"packages": ["greet"]}
+    )
+    _wait(stack, r.json()["task_id"], 120)
+    bid = r.json()["batch_id"]
+    (item,) = stack.client.get(f"/api/v1/batches/{bid}", headers=h).json()["items"]
+    assert item["status"] == "failed" and "already built" in item["reason"]
+    refused_build = stack.client.get(f"/api/v1/tasks/{item['task_id']}", headers=h).json()
+    assert refused_build["status"] == "failed" and "already built" in refused_build["error"]
+    again = stack.client.post(f"/api/v1/batches/{bid}/retry", headers=h)
+    assert again.status_code == 422 and "nothing a retry can change" in again.text, again.text
 
     debug = stack.client.get(f"/repos/{name}/all/x86_64-debug/repodata/repomd.xml")
     assert debug.status_code == 200
@@ -214,7 +229,11 @@ def test_cli_build_and_unimported_package(stack: Stack, tmp_path: Path, live_url
     out = subprocess.run(
         [*cli, "mock-config", name, "aarch64"], env=env, capture_output=True, text=True
     )
-    assert out.returncode == 0 and "olivine-bld3-aarch64" in out.stdout
+    assert out.returncode == 1 and "does not build aarch64" in out.stderr  # arches: [x86_64]
+    out = subprocess.run(
+        [*cli, "mock-config", name, "x86_64"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "olivine-bld3-x86_64" in out.stdout
 
 
 def test_cancel_stops_the_sandbox(stack: Stack, tmp_path: Path) -> None:

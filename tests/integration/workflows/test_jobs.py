@@ -144,7 +144,8 @@ async def test_a_network_failure_is_retried_with_backoff(jobs: Jobs, tmp_path: P
         assert await jobs.finished(task_id, 60) == "succeeded"
     log = "".join(c.text for c in jobs.svc.tasks.read_log(task_id))
     assert log.count("import failed (will try again)") == 2 and "HTTP 503" in log
-    assert "[attempt 1]" in log and "[attempt 2]" in log
+    assert "[attempt 1 of 5]" in log and "[attempt 2 of 5]" in log  # DEFAULT_RETRY's 5
+    assert "import: attempt 2 of 5" in log and "import: attempt 3 of 5" in log
     assert (jobs.svc.tasks.get(task_id).result or {})["nevr"] == "hello-1.0-1.el9"
 
 
@@ -155,7 +156,7 @@ async def test_bad_input_fails_at_once(jobs: Jobs, tmp_path: Path) -> None:
         task_id = await _import(jobs, _import_project(jobs, tmp_path, "wfm", url))
         assert await jobs.finished(task_id, 30) == "failed"
     log = "".join(c.text for c in jobs.svc.tasks.read_log(task_id))
-    assert log.count("import failed") == 1 and "[attempt 1]" in log
+    assert log.count("import failed") == 1 and "[attempt 1 of 5]" in log
     assert "does not match" in (jobs.svc.tasks.get(task_id).error or "")
 
 

@@ -39,3 +39,19 @@ def test_retry_only_what_a_retry_can_change() -> None:
         "succeeded", ("unchanged", None), ("failed", "branch c9 not found"), kind="import"
     )
     assert [i.package for i in imports.items if retryable(imports, i)] == ["p1"]
+
+
+def test_a_retry_runs_what_the_rule_allows_or_says_why_not() -> None:
+    import pytest
+
+    from olivine.batches.retry import retry_names
+    from olivine.errors import Conflict, ValidationFailed
+
+    v = view("succeeded", ("built", None), ("failed", ALREADY), ("failed", "%build failed"))
+    assert retry_names(v) == ["p2"]
+    with pytest.raises(ValidationFailed, match="nothing a retry can change: what failed was"):
+        retry_names(view("succeeded", ("built", None), ("failed", ALREADY)))
+    with pytest.raises(ValidationFailed, match="every item is done"):
+        retry_names(view("succeeded", ("built", None)))
+    with pytest.raises(Conflict, match="still running"):
+        retry_names(view("running", ("failed", ALREADY)))

@@ -71,6 +71,9 @@ def test_same_nevr_is_not_built_twice(db: Database) -> None:
     second = create_build(db, rev)
     with pytest.raises(Conflict, match=rf"1.0-1.el9 is already built .*build {first}"):
         claim_nevr(db, second, None, "1.0", "1.el9", "f" * 64)
+    refused = get_build(db, second)  # a refused build ends failed with the reason
+    assert refused.status == "failed" and refused.finished_at is not None
+    assert refused.reason is not None and "is already built into this project" in refused.reason
     scratch = create_build(db, rev, scratch=True)
     claim_nevr(db, scratch, None, "1.0", "1.el9", "f" * 64)  # scratch builds take no NEVR
     finish_build(db, first, "failed", "x")

@@ -23,3 +23,25 @@ def test_a_list_in_a_pipe_is_whole_values_separated_by_tabs(
 def test_json_gives_the_whole_list(capsys: pytest.CaptureFixture[str]) -> None:
     show(ROWS, True, ["id"])
     assert json.loads(capsys.readouterr().out) == ROWS
+
+
+def test_lists_print_joined_and_durations_read_as_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from olivine.cli.output import cell
+    from olivine.cli.tasks import duration_text
+
+    assert cell(["x86_64", "aarch64"]) == "x86_64,aarch64" and cell(None) == ""
+    show({"arches": ["x86_64", "aarch64"], "items": [{"a": 1}]}, False)
+    assert capsys.readouterr().out.splitlines() == ["arches: x86_64,aarch64"]
+    assert [duration_text(s) for s in (4.25, 125, 3723, None)] == ["4.2s", "2m05s", "1h02m03s", ""]
+
+
+def test_api_timestamps_are_utc_with_a_z() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from olivine.api.schemas import utc_text
+
+    assert utc_text(datetime(2026, 12, 1, 10, 37, 57, 123)) == "2026-12-01T10:37:57Z"
+    paris = timezone(timedelta(hours=1))
+    assert utc_text(datetime(2026, 12, 1, 11, 0, 0, tzinfo=paris)) == "2026-12-01T10:00:00Z"

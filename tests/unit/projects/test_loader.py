@@ -51,6 +51,9 @@ def test_good_file_and_overrides() -> None:
         (("url: https://git", "url: ftp://git"), "7:8", "https://"),
         (("name: el9", "name: EL9"), "1:7", "name"),
         (("- name: BaseOS", "- name: all"), "11:11", "reserved"),
+        (("name: el9", "name: list"), "1:7", "'list' is a reserved project name"),
+        (("name: el9", "name: show"), "1:7", "'show' is a reserved project name"),
+        (("name: el9", "name: download"), "1:7", "'download' is a reserved project name"),
         (("vendor: {family: el, major: 9, minor: 4}", "vendor: {family: bsd}"), "4:18", "family"),
     ],
 )

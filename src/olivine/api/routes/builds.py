@@ -3,29 +3,28 @@ build with each arch's status, reason and build root; a mock config for the proj
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, replace
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import Caller, Svc, project_for, require_user
-from olivine.api.params import IdPath
+from olivine.api.params import IdPath, Limit, Offset
 from olivine.api.routes.batches import batch_out, retry
 from olivine.api.routes.batches import show_batch as show_any_batch
-from olivine.api.schemas import BatchOut
+from olivine.api.schemas import BatchOut, Page, Utc
 from olivine.api.temporal import job_context
 from olivine.auth.policy import Action
-from olivine.builds import records
+from olivine.builds import queries, records
 from olivine.builds.backends.mock import mock_config
 from olivine.builds.jobs import BuildRequest
 from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import batch_names
 from olivine.db.models import Project
-from olivine.errors import ValidationFailed
+from olivine.errors import NotFound, ValidationFailed
 from olivine.projects.catalog import project_file
 from olivine.projects.schema import BUILD_ARCHES
 
@@ -68,8 +67,23 @@ class BuildOut(BaseModel):
     task_id: int | None
     batch_id: int | None
     arches: list[ArchOut]
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: Utc
+    finished_at: Utc | None
+
+
+class BuildLineOut(BaseModel):
+    """A build in `olivine build list P`."""
+
+    id: int
+    package: str
+    nevr: str
+    status: str
+    reason: str | None
+    scratch: bool
+    task_id: int | None
+    arches: dict[str, str] = Field(description="arch -> status of its arch build")
+    created_at: Utc
+    finished_at: Utc | None
 
 
 class BatchIn(BaseModel):
@@ -89,6 +103,36 @@ async def build_package(
     return BuildStarted(**asdict(await submit_build(job_context(request, who), p, req)))
 
 
+@router.get("/projects/{project}/builds", response_model=Page[BuildLineOut])
+def project_builds(
+    project: str,
+    svc: Svc,
+    who: Caller,
+    package: str | None = Query(None, max_length=255),
+    state: str | None = Query(None, max_length=32, description="a build status"),
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[BuildLineOut]:
+    """The project's builds, newest first, of one package and in one state if asked."""
+    p = project_for(svc, who, project, Action.READ)
+    if state is not None and state not in records.STATUSES:
+        raise ValidationFailed(
+            f"unknown build state {state!r} (known: {', '.join(records.STATUSES)})"
+        )
+    total, hits = queries.list_builds(svc.db, p.id, package, state, offset, limit)
+    items = [_line(h) for h in hits]
+    return Page[BuildLineOut](items=items, total=total, offset=offset, limit=limit)
+
+
+def _line(h: queries.BuildHit) -> BuildLineOut:
+    ln = h.line
+    return BuildLineOut(
+        id=ln.id, package=h.package, nevr=ln.nevr, status=ln.status, reason=ln.reason,
+        scratch=ln.scratch, task_id=ln.task_id, arches=ln.arches, created_at=ln.created_at,
+        finished_at=ln.finished_at,
+    )  # fmt: skip
+
+
 def _project_of_build(svc: Svc, build_id: int) -> Project:
     info = records.get_build(svc.db, build_id)
     with svc.db.session() as s:
@@ -101,7 +145,7 @@ def _project_of_build(svc: Svc, build_id: int) -> Project:
 @router.get("/builds/{build_id}", response_model=BuildOut)
 def show_build(build_id: IdPath, svc: Svc, who: Caller) -> BuildOut:
     p = project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
-    b = records.get_build(svc.db, build_id)
+    b = _settled(svc, records.get_build(svc.db, build_id))
     arches = [
         ArchOut(
             arch=a.arch, status=a.status, reason=a.reason, task_id=a.task_id, buildroot=a.entries
@@ -124,6 +168,17 @@ def show_build(build_id: IdPath, svc: Svc, who: Caller) -> BuildOut:
         created_at=b.created_at,
         finished_at=b.finished_at,
     )
+
+
+def _settled(svc: Svc, b: records.BuildInfo) -> records.BuildInfo:
+    """A build still pending or building whose task ended failed or canceled says that end and
+    the task's reason, as the lists do (builds.queries._settled)."""
+    if b.status not in queries.OPEN or b.task_id is None:
+        return b
+    t = svc.tasks.get(b.task_id)
+    if t.status not in ("failed", "canceled"):
+        return b
+    return replace(b, status=t.status, reason=b.reason or t.error, finished_at=t.finished_at)
 
 
 class BuildFile(BaseModel):
@@ -174,5 +229,10 @@ def project_mock_config(project: str, arch: str, request: Request, svc: Svc, who
     p = project_for(svc, who, project, Action.READ)
     if arch not in BUILD_ARCHES | {"noarch"}:
         raise ValidationFailed(f"unknown arch {arch!r}")
+    pf = project_file(p)
+    if arch not in [*pf.arches, "noarch"]:
+        raise NotFound(
+            f"project {p.name} does not build {arch} (its arches: {','.join(pf.arches)})"
+        )
     base = svc.settings.public_url or str(request.base_url)
-    return mock_config(project_file(p), arch, base)
+    return mock_config(pf, arch, base)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -14,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowFailureError
 
 from olivine.api.deps import Caller, Svc, project_for, require_user, token_from
+from olivine.api.schemas import Utc
 from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import ANONYMOUS, Action, allowed
 from olivine.auth.service import AuthService
@@ -49,7 +49,7 @@ class RevisionOut(BaseModel):
     package_count: int
     added: int
     removed: int
-    created_at: datetime
+    created_at: Utc
     current: bool
     task_id: int | None
 

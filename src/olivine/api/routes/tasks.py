@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -14,7 +15,9 @@ from olivine.api.access import check_cancel, visible_task
 from olivine.api.deps import Caller, Svc
 from olivine.api.params import IdPath, IdQuery, Offset, Seq
 from olivine.api.schemas import LogChunk, LogOut, Page, TaskOut
+from olivine.api.task_links import belongs_to
 from olivine.api.temporal import connection
+from olivine.db.base import utcnow
 from olivine.jobs.cancel import cancel_task as cancel
 from olivine.services import Services
 from olivine.tasks.queries import (
@@ -32,6 +35,7 @@ CANCEL_RPC_TIMEOUT = timedelta(seconds=10)
 
 def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
     t = row.task
+    duration = _seconds(t.started_at, t.finished_at)
     return TaskOut(
         id=t.id,
         parent_id=t.parent_id,
@@ -47,8 +51,18 @@ def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
         created_at=t.created_at,
         started_at=t.started_at,
         finished_at=t.finished_at,
+        duration_s=duration,
         children=children,
     )
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    """Start to end, or to now while it runs (SQLite hands back naive UTC values)."""
+    if start is None:
+        return None
+    end = end or utcnow()
+    aware = [d.replace(tzinfo=UTC) if d.tzinfo is None else d for d in (start, end)]
+    return round((aware[1] - aware[0]).total_seconds(), 1)
 
 
 @router.get("", response_model=Page[TaskOut])
@@ -78,7 +92,8 @@ def tasks(
 def show_task(task_id: IdPath, svc: Svc, who: Caller) -> TaskOut:
     row = visible_task(svc, who, task_id)
     _, kids = list_tasks(svc.db, who, TaskFilter(parent_id=task_id), 0, 1000)
-    return task_out(row, [task_out(k) for k in reversed(kids)])
+    out = task_out(row, [task_out(k) for k in reversed(kids)])
+    return out.model_copy(update=asdict(belongs_to(svc.db, task_id)))
 
 
 @router.get("/{task_id}/logs", response_model=LogOut)
