@@ -9,7 +9,7 @@ import typer
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
 
 batch_app = typer.Typer(help="Import and build batches: show one, retry what did not end done.")
@@ -26,7 +26,7 @@ def summary(batch: dict[str, Any]) -> None:
 def started(api: Api, out: dict[str, Any], wait: bool) -> None:
     """Say a batch started; with `wait`, follow it and fail unless every item ended done."""
     if not wait:
-        show(out, True) if STATE.json else console.print(
+        show(out, True) if current().json else console.print(
             f"{out['kind']} batch {out['batch_id']} started: {len(out['items'])} packages "
             f"(task {out['task_id']})"
         )
@@ -35,7 +35,7 @@ def started(api: Api, out: dict[str, Any], wait: bool) -> None:
         wait_for_task(api, out["task_id"])
     finally:
         final = api.get(f"/api/v1/batches/{out['batch_id']}")
-        show(final, True) if STATE.json else summary(final)
+        show(final, True) if current().json else summary(final)
     bad = [i["package"] for i in final["items"] if i["status"] not in DONE[final["kind"]]]
     if bad:
         verb = "did not import" if final["kind"] == "import" else "did not build"
@@ -48,8 +48,8 @@ def started(api: Api, out: dict[str, Any], wait: bool) -> None:
 @batch_app.command("show")
 def batch_show(batch_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Per package: imported or built, failed (why), skipped (a dependency failed)."""
-    out = Api(STATE).get(f"/api/v1/batches/{batch_id}")
-    show(out, True) if STATE.json else summary(out)
+    out = Api(current()).get(f"/api/v1/batches/{batch_id}")
+    show(out, True) if current().json else summary(out)
 
 
 @batch_app.command("retry")
@@ -58,5 +58,5 @@ def batch_retry(
     wait: bool = typer.Option(False, "--wait", help="wait; fail if any package is not done"),
 ) -> None:
     """A new batch, of the same kind, of the packages that did not end done."""
-    api = Api(STATE)
+    api = Api(current())
     started(api, api.post(f"/api/v1/batches/{batch_id}/retry"), wait)

@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import cell, console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 
 LIST_COLUMNS = ["id", "package", "nevr", "status", "arches", "scratch", "created_at", "reason"]
 
@@ -47,11 +47,11 @@ def build_list(
 ) -> None:
     """The project's builds, newest first."""
     params = {"package": package, "state": state, "offset": offset, "limit": limit}
-    page = Api(STATE).get(
+    page = Api(current()).get(
         f"/api/v1/projects/{project}/builds",
         params={k: v for k, v in params.items() if v is not None},
     )
-    if STATE.json:
+    if current().json:
         show(page, True)
         return
     rows = [{**b, "arches": _arches(b["arches"])} for b in page["items"]]
@@ -67,10 +67,10 @@ def _arches(states: dict[str, str]) -> str:
 @build_app.command("show")
 def build_show(build_id: int = typer.Argument(..., metavar="ID")) -> None:
     """A build: status and reason, who, when, each arch with its status and task, its files."""
-    api = Api(STATE)
+    api = Api(current())
     b = api.get(f"/api/v1/builds/{build_id}")
     files = api.get(f"/api/v1/builds/{build_id}/files")
-    if STATE.json:
+    if current().json:
         show({**b, "files": files}, True)
         return
     show({k: v for k, v in b.items() if k != "arches"}, False)
@@ -90,7 +90,7 @@ def build_download(
 ) -> None:
     """Download the build's SRPM and RPMs (scratch builds too), each checked against the
     sha256 the API lists."""
-    api = Api(STATE, timeout=600)
+    api = Api(current(), timeout=600)
     files: list[dict[str, Any]] = api.get(f"/api/v1/builds/{build_id}/files")
     chosen = [f for f in files if arch is None or _arch_of(f["name"]) == arch]
     if not chosen:
@@ -104,8 +104,8 @@ def build_download(
         if got != f["sha256"]:
             dest.unlink(missing_ok=True)
             raise CliError(f"{f['name']}: sha256 {got} is not the {f['sha256']} the API lists")
-        console.print(f"{dest}  sha256 ok") if not STATE.json else None
-    if STATE.json:
+        console.print(f"{dest}  sha256 ok") if not current().json else None
+    if current().json:
         show([{"name": f["name"], "sha256": f["sha256"]} for f in chosen], True)
 
 

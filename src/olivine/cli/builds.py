@@ -12,7 +12,7 @@ import typer
 from olivine.cli.batches import batch_app, started
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
 
 DEFAULT = "_build"  # `olivine build P PKG`: not a project name (projects/schema.py NAME)
@@ -26,13 +26,13 @@ def build_command(
     wait: bool = typer.Option(False, "--wait", help="show progress; fail if the build fails"),
 ) -> None:
     """Build a package's latest import (or --scm-hash) for every arch it and the project allow."""
-    api = Api(STATE, timeout=600)
+    api = Api(current(), timeout=600)
     out = api.post(
         f"/api/v1/projects/{project}/builds",
         json={"package": package, "scm_hash": scm_hash, "scratch": scratch},
     )
     if not wait:
-        show(out, True) if STATE.json else console.print(
+        show(out, True) if current().json else console.print(
             f"build {out['build_id']} of {package} started: task {out['task_id']} "
             f"(`olivine task logs {out['task_id']} --follow`)"
         )
@@ -41,7 +41,7 @@ def build_command(
         wait_for_task(api, out["task_id"])
     finally:
         build = api.get(f"/api/v1/builds/{out['build_id']}")
-        show(build, True) if STATE.json else build_summary(build)
+        show(build, True) if current().json else build_summary(build)
 
 
 def build_summary(b: dict[str, Any]) -> None:
@@ -64,7 +64,7 @@ def build_batch(
     """Build many packages in BuildRequires order (cycles together), going on past failures."""
     if not packages and not all_:
         raise CliError("name packages, or use --all")
-    api = Api(STATE)
+    api = Api(current())
     out = api.post(
         f"/api/v1/projects/{project}/build-batch", json={"packages": packages or [], "all": all_}
     )
@@ -76,7 +76,7 @@ def mock_config_command(
     arch: str = typer.Argument(..., metavar="ARCH"),
 ) -> None:
     """Print a mock config that builds against the project's served repos."""
-    sys.stdout.write(Api(STATE).get(f"/api/v1/projects/{project}/mock-config/{arch}"))
+    sys.stdout.write(Api(current()).get(f"/api/v1/projects/{project}/mock-config/{arch}"))
 
 
 def register(app: typer.Typer) -> None:

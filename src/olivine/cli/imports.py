@@ -12,7 +12,7 @@ import typer
 from olivine.cli.batches import started
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
 
 HISTORY_COLUMNS = ["id", "nevr", "upstream_ref", "forge_commit", "patch_commit", "created_at"]
@@ -36,7 +36,7 @@ def import_command(
     if len(args) != 2:
         raise CliError("usage: olivine import P PKG [--ref R] [--srpm FILE] [--wait]")
     project, package = args
-    api = Api(STATE, timeout=3600)
+    api = Api(current(), timeout=3600)
     if srpm is not None:
         try:
             with open(srpm, "rb") as f:
@@ -55,14 +55,14 @@ def import_command(
 def _started(api: Api, out: dict[str, Any], wait: bool) -> None:
     task_id = out["task_id"]
     if not wait:
-        show(out, True) if STATE.json else console.print(
+        show(out, True) if current().json else console.print(
             f"import of {out['package']} started: task {task_id} "
             f"(`olivine task logs {task_id} --follow`)"
         )
         return
     task = wait_for_task(api, task_id)
     res = task.get("result") or {}
-    if STATE.json:
+    if current().json:
         show(res, True)
         return
     console.print(f"{res.get('status', 'done')}: {res.get('nevr')}")
@@ -80,10 +80,10 @@ def _started(api: Api, out: dict[str, Any], wait: bool) -> None:
 
 def _diff(project: str, package: str, rev: str | None) -> None:
     params = {"rev": rev} if rev else {}
-    out = Api(STATE, timeout=600).get(
+    out = Api(current(), timeout=600).get(
         f"/api/v1/projects/{project}/packages/{package}/imports/diff", params=params
     )
-    if STATE.json:
+    if current().json:
         show(out, True)
         return
     sys.stdout.write(out["diff"] or f"no difference: {out['nevr']} is upstream as is\n")
@@ -99,7 +99,7 @@ def import_batch(
     """Import many packages at once, concurrently, with a per-package summary."""
     if not packages and not all_ and retry is None:
         raise CliError("name packages, or use --all or --retry BATCH")
-    api = Api(STATE)
+    api = Api(current())
     out = api.post(
         f"/api/v1/projects/{project}/import-batch",
         json={"packages": packages or [], "all": all_, "retry": retry},
@@ -112,8 +112,8 @@ def package_history(
     package: str = typer.Argument(..., metavar="PKG"),
 ) -> None:
     """A package's imports, newest first."""
-    revs = Api(STATE).get(f"/api/v1/projects/{project}/packages/{package}/imports")
-    show(revs, STATE.json, HISTORY_COLUMNS)
+    revs = Api(current()).get(f"/api/v1/projects/{project}/packages/{package}/imports")
+    show(revs, current().json, HISTORY_COLUMNS)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from olivine.cli.client import Api
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
 
 key_app = typer.Typer(
@@ -25,7 +25,7 @@ def _keys(project: str) -> str:
 
 
 def _print_key(out: dict[str, object]) -> None:
-    if STATE.json:
+    if current().json:
         show(out, True)
         return
     default = " (default)" if out["is_default"] else ""
@@ -47,7 +47,7 @@ def key_create(
         "user_id": user_id,
         "make_default": not no_default,
     }
-    _print_key(Api(STATE, timeout=900).post(_keys(project), json=body))
+    _print_key(Api(current(), timeout=900).post(_keys(project), json=body))
 
 
 @key_app.command("import")
@@ -59,7 +59,7 @@ def key_import(
     """Import an armored private key (no passphrase); public-only, expired or revoked keys are
     refused."""
     body = {"private_key": file.read_text(), "make_default": not no_default}
-    _print_key(Api(STATE, timeout=900).post(_keys(project), json=body))
+    _print_key(Api(current(), timeout=900).post(_keys(project), json=body))
 
 
 @key_app.command("export")
@@ -68,13 +68,13 @@ def key_export(
     fpr: str = typer.Argument("default", metavar="[FPR]"),
 ) -> None:
     """Print a public key, armored (the default key unless FPR is given)."""
-    sys.stdout.write(Api(STATE).get(f"{_keys(project)}/{fpr}"))
+    sys.stdout.write(Api(current()).get(f"{_keys(project)}/{fpr}"))
 
 
 @key_app.command("list")
 def key_list(project: str = typer.Argument(..., metavar="P")) -> None:
     """The project's keys: default, retired (still verify) and revoked."""
-    show(Api(STATE).get(_keys(project)), STATE.json, KEY_COLUMNS)
+    show(Api(current()).get(_keys(project)), current().json, KEY_COLUMNS)
 
 
 @key_app.command("default")
@@ -82,7 +82,7 @@ def key_default(
     project: str = typer.Argument(..., metavar="P"), fpr: str = typer.Argument(..., metavar="FPR")
 ) -> None:
     """Rotate to an existing key."""
-    _print_key(Api(STATE).post(f"{_keys(project)}/{fpr}/default"))
+    _print_key(Api(current()).post(f"{_keys(project)}/{fpr}/default"))
 
 
 @key_app.command("revoke")
@@ -92,7 +92,7 @@ def key_revoke(
     reason: str = typer.Option(..., "--reason", help="why (recorded in the audit and the log)"),
 ) -> None:
     """Revoke a compromised key: it signs nothing more; what it signed is marked."""
-    _print_key(Api(STATE).post(f"{_keys(project)}/{fpr}/revoke", json={"reason": reason}))
+    _print_key(Api(current()).post(f"{_keys(project)}/{fpr}/revoke", json={"reason": reason}))
 
 
 @key_app.command("resign")
@@ -103,21 +103,21 @@ def key_resign(
     wait: bool = typer.Option(False, "--wait", help="wait until the repos serve them"),
 ) -> None:
     """Re-sign with the default key what an older key signed, and publish."""
-    api = Api(STATE, timeout=600)
+    api = Api(current(), timeout=600)
     out = api.post(
         f"{_keys(project)}/resign", json={"from_fingerprint": from_fpr, "imported": imported}
     )
     if wait:
         wait_for_task(api, out["task_id"])
-    show(out, True) if STATE.json else console.print(f"re-signing: task {out['task_id']}")
+    show(out, True) if current().json else console.print(f"re-signing: task {out['task_id']}")
 
 
 @key_app.command("audit")
 def key_audit(project: str = typer.Argument(..., metavar="P")) -> None:
     """Who made, imported, exported, rotated and revoked the project's keys."""
     show(
-        Api(STATE).get(f"{_keys(project)}/audit"),
-        STATE.json,
+        Api(current()).get(f"{_keys(project)}/audit"),
+        current().json,
         ["created_at", "action", "fingerprint", "actor_id"],
     )
 

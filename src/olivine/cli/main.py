@@ -74,11 +74,11 @@ def _capability_commands() -> list[Callable[[typer.Typer], None]]:
 
 
 def main() -> None:
-    argv = extract_globals(sys.argv[1:])
+    argv, options = extract_globals(sys.argv[1:])
     _no_flag_types()
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=False, obj=options)  # current() reads it
     except CliError as e:
         print(f"olivine: {e}", file=sys.stderr)
         sys.exit(1)

@@ -8,7 +8,7 @@ import typer
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
 
 module_app = typer.Typer(help="Modules: build a stream, list and show the project's modules.")
@@ -29,10 +29,10 @@ def build(
 ) -> None:
     """Build every context of a module stream, its components in build order, and publish it."""
     name, stream = _split(module)
-    api = Api(STATE, timeout=600)
+    api = Api(current(), timeout=600)
     out = api.post(f"/api/v1/projects/{project}/modules/builds", json={"module": module})
     if not wait:
-        show(out, True) if STATE.json else console.print(
+        show(out, True) if current().json else console.print(
             f"module build {out['module_build_id']} of {module} started: task {out['task_id']} "
             f"(`olivine task logs {out['task_id']} --follow`)"
         )
@@ -41,7 +41,7 @@ def build(
         wait_for_task(api, out["task_id"])
     finally:
         view = api.get(f"/api/v1/projects/{project}/modules/{name}/{stream}")
-        show(view, True) if STATE.json else _stream(view)
+        show(view, True) if current().json else _stream(view)
 
 
 def _stream(v: dict[str, Any]) -> None:
@@ -61,8 +61,8 @@ def _stream(v: dict[str, Any]) -> None:
 @module_app.command("list")
 def list_modules(project: str = typer.Argument(..., metavar="P")) -> None:
     """Every module stream of the project, with its contexts."""
-    out = Api(STATE).get(f"/api/v1/projects/{project}/modules")
-    if STATE.json:
+    out = Api(current()).get(f"/api/v1/projects/{project}/modules")
+    if current().json:
         show(out, True)
         return
     if not out:
@@ -79,8 +79,8 @@ def show_module(
 ) -> None:
     """A module stream: its contexts, their components, builds and commits."""
     name, stream = _split(module)
-    out = Api(STATE).get(f"/api/v1/projects/{project}/modules/{name}/{stream}")
-    show(out, True) if STATE.json else _stream(out)
+    out = Api(current()).get(f"/api/v1/projects/{project}/modules/{name}/{stream}")
+    show(out, True) if current().json else _stream(out)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import yaml
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 
 project_app = typer.Typer(help="Projects (distributions).", no_args_is_help=True)
 package_app = typer.Typer(help="Packages of a project.", no_args_is_help=True)
@@ -24,8 +24,8 @@ def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")
     except OSError as e:
         raise CliError(f"cannot read {file}: {e.strerror}") from None
     body = {"file": text, "filename": str(file), "wait": True, "groups": _groups(file, text)}
-    out = Api(STATE).post("/api/v1/projects/apply", json=body)
-    if STATE.json:
+    out = Api(current()).post("/api/v1/projects/apply", json=body)
+    if current().json:
         show(out, True)
     elif out["status"] == "succeeded":
         verb = "created" if out["created"] else "applied"
@@ -34,7 +34,7 @@ def project_apply(file: Path = typer.Argument(..., exists=False, metavar="FILE")
             console.print(f"  {change}")
     if out["status"] == "failed":
         raise CliError(f"applying {file} failed (task {out['task_id']}): {out['error']}")
-    if out["status"] in ("pending", "running") and not STATE.json:
+    if out["status"] in ("pending", "running") and not current().json:
         console.print(
             f"task {out['task_id']} is {out['status']}; follow it with "
             f"`olivine task logs {out['task_id']} --follow`"
@@ -63,16 +63,16 @@ def _groups(file: Path, text: str) -> dict[str, str]:
 @project_app.command("list")
 def project_list() -> None:
     show(
-        Api(STATE).get("/api/v1/projects"),
-        STATE.json,
+        Api(current()).get("/api/v1/projects"),
+        current().json,
         ["name", "public", "arches", "dist", "updated_at"],
     )
 
 
 @project_app.command("show")
 def project_show(project: str = typer.Argument(..., metavar="P")) -> None:
-    out = Api(STATE).get(f"/api/v1/projects/{project}")
-    if STATE.json:
+    out = Api(current()).get(f"/api/v1/projects/{project}")
+    if current().json:
         show(out, True)
         return
     for k in ("name", "public", "arches", "dist", "created_at", "updated_at"):
@@ -93,8 +93,8 @@ def package_list(
     params: dict[str, str | int] = {"offset": offset, "limit": limit}
     if name:
         params["name"] = name
-    page = Api(STATE).get(f"/api/v1/projects/{project}/packages", params=params)
-    if STATE.json:
+    page = Api(current()).get(f"/api/v1/projects/{project}/packages", params=params)
+    if current().json:
         show(page, True)
         return
     rows = [

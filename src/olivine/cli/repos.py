@@ -10,7 +10,7 @@ import typer
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 
 repo_app = typer.Typer(help="Repositories of a project, served to dnf.", no_args_is_help=True)
 rpm_app = typer.Typer(help="Binary RPMs a manager brings into a project.", no_args_is_help=True)
@@ -21,8 +21,8 @@ REVISION_COLUMNS = ["arch", "number", "package_count", "added", "removed", "curr
 @repo_app.command("list")
 def repo_list(project: str = typer.Argument(..., metavar="P")) -> None:
     """Each repository and the current revision of each of its arches."""
-    out = Api(STATE).get(f"/api/v1/projects/{project}/repos")
-    if STATE.json:
+    out = Api(current()).get(f"/api/v1/projects/{project}/repos")
+    if current().json:
         show(out, True)
         return
     for r in out:
@@ -35,7 +35,7 @@ def repo_file(
     project: str = typer.Argument(..., metavar="P"), repo: str = typer.Argument(..., metavar="REPO")
 ) -> None:
     """Print a .repo file for /etc/yum.repos.d (of a repository the project has)."""
-    api = Api(STATE)
+    api = Api(current())
     names = [r["name"] for r in api.get(f"/api/v1/projects/{project}/repos")]
     if repo not in {*names, "all"}:
         have = ",".join(sorted({*names, "all"}))
@@ -51,8 +51,8 @@ def repo_revisions(
 ) -> None:
     """Revisions of a repository (newest first), optionally of one arch."""
     params = {"arch": arch} if arch else {}
-    out = Api(STATE).get(f"/api/v1/projects/{project}/repos/{repo}/revisions", params=params)
-    show(out, STATE.json, REVISION_COLUMNS)
+    out = Api(current()).get(f"/api/v1/projects/{project}/repos/{repo}/revisions", params=params)
+    show(out, current().json, REVISION_COLUMNS)
 
 
 @repo_app.command("diff")
@@ -65,8 +65,8 @@ def repo_diff(
 ) -> None:
     """Packages added and removed between two revisions of one repo arch."""
     params = {"arch": arch, "from": old, "to": new}
-    out = Api(STATE).get(f"/api/v1/projects/{project}/repos/{repo}/diff", params=params)
-    if STATE.json:
+    out = Api(current()).get(f"/api/v1/projects/{project}/repos/{repo}/diff", params=params)
+    if current().json:
         show(out, True)
         return
     for nevra in out["added"]:
@@ -83,10 +83,10 @@ def repo_rollback(
     arch: str = typer.Option(None, "--arch", help="only this arch"),
 ) -> None:
     """Serve an old revision again (the next publish moves forward as a new revision)."""
-    out = Api(STATE).post(
+    out = Api(current()).post(
         f"/api/v1/projects/{project}/repos/{repo}/rollback", json={"to": to, "arch": arch}
     )
-    if STATE.json:
+    if current().json:
         show(out, True)
         return
     if out["status"] != "succeeded":
@@ -98,8 +98,8 @@ def repo_rollback(
 @repo_app.command("publish")
 def repo_publish(project: str = typer.Argument(..., metavar="P")) -> None:
     """Publish every repository of a project again (selecting their packages afresh)."""
-    out = Api(STATE).post(f"/api/v1/projects/{project}/publish", json={"full": True})
-    show(out, True) if STATE.json else console.print(
+    out = Api(current()).post(f"/api/v1/projects/{project}/publish", json={"full": True})
+    show(out, True) if current().json else console.print(
         f"publish requested: task {out['task_id']} (`olivine task logs {out['task_id']}`)"
     )
 
@@ -115,8 +115,8 @@ def rpm_import(
             parts = [("files", (f.name, stack.enter_context(open(f, "rb")))) for f in files]
         except OSError as e:
             raise CliError(f"cannot read {e.filename}: {e.strerror}") from None
-        out = Api(STATE, timeout=3600).post(f"/api/v1/projects/{project}/rpms", files=parts)
-    if STATE.json:
+        out = Api(current(), timeout=3600).post(f"/api/v1/projects/{project}/rpms", files=parts)
+    if current().json:
         show(out, True)
         return
     for a in out["artifacts"]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.config import Settings, load_settings
 
 
@@ -29,8 +29,8 @@ def up(
     from olivine.supervisor import run_up
 
     overrides: dict[str, object] = {}
-    if STATE.data_dir:  # --data-dir (a global option) or OLIVINE_DATA_DIR
-        overrides["data_dir"] = Path(STATE.data_dir)
+    if data := current().data_dir:  # --data-dir (a global option) or OLIVINE_DATA_DIR
+        overrides["data_dir"] = Path(data)
     if host:
         overrides["host"] = host
     if port:
@@ -65,7 +65,8 @@ def worker(
     """Start a worker against the same database, store and Temporal as the API."""
     from olivine.worker import default_queues, run_worker
 
-    overrides: dict[str, object] = {"data_dir": Path(STATE.data_dir)} if STATE.data_dir else {}
+    data = current().data_dir
+    overrides: dict[str, object] = {"data_dir": Path(data)} if data else {}
     settings = load_settings(**overrides)
     if not settings.temporal_address:  # next to a local `olivine up`: its dev server
         settings = settings.model_copy(update={"temporal_address": _local_temporal(settings)})

@@ -10,7 +10,7 @@ import typer
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import console, show
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 
 task_app = typer.Typer(help="Tasks: every step of every job.", no_args_is_help=True)
 TERMINAL = {"succeeded", "failed", "canceled"}
@@ -40,8 +40,8 @@ def task_list(
         }.items()
         if v is not None
     }
-    page = Api(STATE).get("/api/v1/tasks", params=params)
-    if STATE.json:
+    page = Api(current()).get("/api/v1/tasks", params=params)
+    if current().json:
         show(page, True)
         return
     show(page["items"], False, COLUMNS)
@@ -51,8 +51,8 @@ def task_list(
 
 @task_app.command("show")
 def task_show(task_id: int = typer.Argument(..., metavar="ID")) -> None:
-    t = Api(STATE).get(f"/api/v1/tasks/{task_id}")
-    if STATE.json:
+    t = Api(current()).get(f"/api/v1/tasks/{task_id}")
+    if current().json:
         show(t, True)
         return
     _print_tree(t, 0)
@@ -93,7 +93,7 @@ def task_logs(
     task_id: int = typer.Argument(..., metavar="ID"),
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing until the task ends"),
 ) -> None:
-    api = Api(STATE)
+    api = Api(current())
     if follow:
         for text in api.stream(f"/api/v1/tasks/{task_id}/logs", params={"follow": "true"}):
             sys.stdout.write(text)
@@ -111,8 +111,8 @@ def task_logs(
 
 @task_app.command("cancel")
 def task_cancel(task_id: int = typer.Argument(..., metavar="ID")) -> None:
-    t = Api(STATE).post(f"/api/v1/tasks/{task_id}/cancel")
-    show(t, True) if STATE.json else console.print(
+    t = Api(current()).post(f"/api/v1/tasks/{task_id}/cancel")
+    show(t, True) if current().json else console.print(
         f"task {task_id}: cancel requested ({t['status']})"
     )
 
@@ -124,7 +124,7 @@ def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
     while True:
         t: dict[str, Any] = api.get(f"/api/v1/tasks/{task_id}")
         elapsed = duration_text(time.monotonic() - start)
-        if t["status"] != last and not STATE.json:
+        if t["status"] != last and not current().json:
             console.print(f"[{elapsed}] task {task_id} {t['kind']}: {t['status']}")
             last = t["status"]
         if t["status"] in TERMINAL:

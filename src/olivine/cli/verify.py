@@ -25,7 +25,7 @@ import httpx
 import typer
 
 from olivine.cli.client import CliError
-from olivine.cli.state import STATE
+from olivine.cli.state import current
 from olivine.errors import OlivineError
 from olivine.signing import repoverify, rpmcheck
 from olivine.signing.bundle import Bundle, LoggedLeaf
@@ -233,8 +233,8 @@ def verify_cmd(
 
 def _server(repo: str | None) -> tuple[str, str | None]:
     """The API to ask for evidence: --url/OLIVINE_URL, else the server a /repos/ URL is on."""
-    url, token = STATE.resolve()
-    if repo and "/repos/" in repo and not (STATE.url or os.environ.get("OLIVINE_URL")):
+    url, token = current().resolve()
+    if repo and "/repos/" in repo and not (current().url or os.environ.get("OLIVINE_URL")):
         url = repo.split("/repos/", 1)[0]
     return url, token
 

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 
 from olivine.cli.context import CliContext, save_login
-from olivine.cli.state import STATE, extract_globals
+from olivine.cli.state import extract_globals
 
 
 def test_global_options_anywhere() -> None:
-    argv = extract_globals(["project", "list", "--json", "--url", "http://x:1", "--token=t"])
+    argv, found = extract_globals(["project", "list", "--json", "--url", "http://x:1", "--token=t"])
     assert argv == ["project", "list"]
-    assert STATE.json and STATE.url == "http://x:1" and STATE.token == "t"
+    assert found.json and found.url == "http://x:1" and found.token == "t"
 
 
 def test_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
