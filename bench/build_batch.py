@@ -28,6 +28,7 @@ is an activity or workflow-task round trip of 0.1-0.5 s at that load.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import statistics
@@ -41,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from _history import Step, timeline
-from _probe import Probe, probed
+from _probe import PROBES, Probe, probed
 from _stack import Stack, stack
 from sqlalchemy import select
 
@@ -279,6 +280,12 @@ def report(
     return ratio
 
 
+def _live_probes() -> None:
+    """Drop the probes whose function has left its module (bench/_probe.py is not this
+    script's; a stale entry would stop the run)."""
+    PROBES[:] = [p for p in PROBES if hasattr(importlib.import_module(p[0]), p[1])]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=20)
@@ -290,7 +297,11 @@ def main() -> int:
     try:
         levels = make_specs(work / "up", args.count, args.levels, args.build_seconds)
         before = reference(levels, args.jobs, work)
-        with probed() as probe, stack(work, max_concurrent=args.jobs) as st:
+        _live_probes()
+        with (
+            probed() as probe,
+            stack(work, max_concurrent=args.jobs, file_roots=[work / "up"]) as st,
+        ):
             st.apply(project_file(work / "up", levels))
             olv, epoch = olivine(st)
             tl = timelines(st, epoch)

@@ -5,6 +5,7 @@ parallel on `olivine-build-<arch>`, then finish and publish) and many in BuildRe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -57,6 +58,13 @@ PUBLISH_SIGNAL = "build-waits-for-published-signal"
 SRPM_SKIP = "batch-skips-dependents-of-failed-srpm"
 SKIP_ENDS_BUILD = "skipped-item-ends-its-build-and-task"
 CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
+# the build queues' worker slots bound the builds, not a batch slot held across a whole Build
+BUILDS_UNGATED = "batch-gate-bounds-srpms-only"
+# an item is built (its dependents may start) before its batch-item row is written; the
+# "building" write runs alongside the child's start
+ITEM_WRITES_BEHIND = "batch-item-writes-behind-state"
+# a successful arch build finishes its own arch task; the workflow does only on failure
+ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -93,7 +101,8 @@ async def _arch_build(
     p: BuildInput, srpm: SrpmStepResult, arch: str, task_id: int
 ) -> ArchStepResult:
     """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
-    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch)
+    own = workflow.patched(ARCH_FINISHES_TASK)
+    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own)
     try:
         res = await workflow.execute_activity_method(
             BuildActivities.arch, inp, **_build_opts(p, arch)
@@ -109,6 +118,8 @@ async def _arch_build(
     status = TaskStatus.SUCCEEDED if not res.reason else TaskStatus.FAILED
     if res.reason in ("cancelled", CANCELED):
         status = TaskStatus.CANCELED
+    if own and status == TaskStatus.SUCCEEDED:
+        return res  # the activity finished its task
     result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
     await finish(task_id, status, result=result, error=res.reason)
     return res
@@ -214,9 +225,17 @@ class BuildBatchWorkflow:
         gate = asyncio.Semaphore(BATCH_CONCURRENCY)
         state: State = {}
 
+        writes: dict[str, asyncio.Task[None]] = {}  # each item's last batch-item write
+
         async def item_status(name: str, status: str, reason: str | None = None) -> None:
             state[name] = (status, reason)
-            await report_build(items[name].item_id, status, reason)
+            if workflow.patched(ITEM_WRITES_BEHIND):
+                write = _chain(writes.get(name), items[name].item_id, status, reason)
+                writes[name] = asyncio.create_task(write)
+                if status not in (ItemStatus.BUILDING, ItemStatus.BUILT):
+                    await writes[name]
+            else:
+                await report_build(items[name].item_id, status, reason)
             if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
                 await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
@@ -233,7 +252,7 @@ class BuildBatchWorkflow:
         async def build(name: str, made: SrpmStepResult) -> None:
             i = items[name]
             await item_status(name, ItemStatus.BUILDING)
-            async with gate:
+            async with gate if not workflow.patched(BUILDS_UNGATED) else _NO_GATE:
                 try:
                     await workflow.execute_child_workflow(
                         BuildWorkflow.run,
@@ -255,6 +274,7 @@ class BuildBatchWorkflow:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
                 await log(p.task_id, f"cycles, built together: {cycles}")
             await _drive(ok, plan, state, item_status, build)
+            await asyncio.gather(*writes.values())
             counts: dict[str, int] = {}
             for status, _ in state.values():
                 counts[status] = counts.get(status, 0) + 1
@@ -269,6 +289,18 @@ class BuildBatchWorkflow:
                 open_items = [n for n in items if state.get(n, ("", None))[0] not in ended]
                 await asyncio.shield(_cancel_items(p, [items[n] for n in open_items]))
             raise
+
+
+_NO_GATE = contextlib.nullcontext()
+
+
+async def _chain(
+    before: asyncio.Task[None] | None, item_id: int, status: str, reason: str | None
+) -> None:
+    """An item's batch-item writes land in the order they were made."""
+    if before is not None:
+        await before
+    await report_build(item_id, status, reason)
 
 
 async def _cancel_items(p: BuildBatchInput, open_items: list[BatchItemRef]) -> None:
