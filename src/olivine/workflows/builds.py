@@ -65,6 +65,9 @@ BUILDS_UNGATED = "batch-gate-bounds-srpms-only"
 ITEM_WRITES_BEHIND = "batch-item-writes-behind-state"
 # a successful arch build finishes its own arch task; the workflow does only on failure
 ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
+# a Build of a batch tells its batch once its RPMs are in `all` (before its own bookkeeping)
+BUILT_SIGNAL = "build-signals-batch-when-in-all"
+BUILT = "build_in_all"  # the batch's signal: a Build's workflow ID
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -206,7 +209,23 @@ class BuildWorkflow(AwaitsPublisher):
         )
         await workflow.execute_activity_method(BuildActivities.publish, ask, **_opts())
         await self.answer(out.project, "built, but publishing failed: ")
+        parent = workflow.info().parent
+        if (
+            parent
+            and parent.workflow_id.startswith("build-batch-")
+            and workflow.patched(BUILT_SIGNAL)
+        ):
+            await _tell_batch(parent.workflow_id)
         await log(p.task_id, f"published {out.nevr}")
+
+
+async def _tell_batch(batch_id: str) -> None:
+    try:
+        await workflow.get_external_workflow_handle(batch_id).signal(
+            BUILT, workflow.info().workflow_id
+        )
+    except Exception:  # the batch ended meanwhile (canceled): it waits for nobody
+        workflow.logger.info("batch %s is gone", batch_id)
 
 
 State = dict[str, tuple[str, str | None]]
@@ -218,6 +237,13 @@ class BuildBatchWorkflow:
     build-requires are published; cycles start together; a failed dependency (its SRPM or
     its build) skips."""
 
+    def __init__(self) -> None:
+        self._in_all: set[str] = set()  # Builds whose RPMs are in `all` (BUILT signals)
+
+    @workflow.signal(name=BUILT)
+    def in_all(self, build_wf: str) -> None:
+        self._in_all.add(build_wf)
+
     @workflow.run
     async def run(self, inp: BuildBatchInput) -> BuildBatchResult:
         p = inp.resolved()
@@ -226,6 +252,7 @@ class BuildBatchWorkflow:
         state: State = {}
 
         writes: dict[str, asyncio.Task[None]] = {}  # each item's last batch-item write
+        tails: list[asyncio.Task[None]] = []  # Builds in `all`, finishing their bookkeeping
 
         async def item_status(name: str, status: str, reason: str | None = None) -> None:
             state[name] = (status, reason)
@@ -253,13 +280,18 @@ class BuildBatchWorkflow:
             i = items[name]
             await item_status(name, ItemStatus.BUILDING)
             async with gate if not workflow.patched(BUILDS_UNGATED) else _NO_GATE:
+                wf_id = f"build-{i.build_id}"
                 try:
-                    await workflow.execute_child_workflow(
-                        BuildWorkflow.run,
-                        p.build_input(i, made),
-                        id=f"build-{i.build_id}",
-                        task_queue=QUEUE,
+                    child = await workflow.start_child_workflow(
+                        BuildWorkflow.run, p.build_input(i, made), id=wf_id, task_queue=QUEUE
                     )
+                    if workflow.patched(BUILT_SIGNAL):
+                        await workflow.wait_condition(lambda: wf_id in self._in_all or child.done())
+                        if not child.done():  # in `all`: its dependents may start
+                            await item_status(name, ItemStatus.BUILT)
+                            tails.append(asyncio.create_task(_tail(p.task_id, name, child)))
+                            return
+                    await child
                     await item_status(name, ItemStatus.BUILT)
                 except Exception as e:  # a failed item does not stop the batch
                     await item_status(name, ItemStatus.FAILED, error_message(e))
@@ -274,7 +306,7 @@ class BuildBatchWorkflow:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
                 await log(p.task_id, f"cycles, built together: {cycles}")
             await _drive(ok, plan, state, item_status, build)
-            await asyncio.gather(*writes.values())
+            await asyncio.gather(*writes.values(), *tails)
             counts: dict[str, int] = {}
             for status, _ in state.values():
                 counts[status] = counts.get(status, 0) + 1
@@ -292,6 +324,15 @@ class BuildBatchWorkflow:
 
 
 _NO_GATE = contextlib.nullcontext()
+
+
+async def _tail(task_id: int, name: str, child: Awaitable[Any]) -> None:
+    """A Build that told its batch its RPMs are in `all` ends; a failure after that is said
+    in the batch's log (the item stays built: its RPMs are served)."""
+    try:
+        await child
+    except Exception as e:
+        await log(task_id, f"{name}: in `all`, then its build ended failed: {error_message(e)}")
 
 
 async def _chain(
