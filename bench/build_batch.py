@@ -16,7 +16,8 @@ have their own slots (olivine.worker.queue_concurrency). The BuildBatch workflow
 its SRPM stage by BATCH_CONCURRENCY: its Builds are bounded by the build queues' slots.
 
 Measured on 2 cores shared with other sessions (load average 3-6), 1 s %build, 20 specs in 4
-levels at N = 4: 0.38-0.40 before the changes of the `perf` branch, 0.53 after (the Build
+levels at N = 4: 0.38-0.40 before the changes of the `perf` branch, 0.49-0.53 after (40 in 4
+at N = 8: 0.26-0.30, the Publisher's answer then taking 4-5 s a level). The Build
 signals its batch once its RPMs are in `all`; batch-item writes, task_start and the arch
 task's finish off the critical path; no batch slot held across a Build). What remains, per
 level: the arch build itself (sandboxed rpmbuild --rebuild, about 2 s against the
