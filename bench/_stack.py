@@ -13,7 +13,7 @@ import asyncio
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +112,18 @@ class Stack:
 
 
 @contextmanager
-def stack(work: Path, max_concurrent: int = 8) -> Iterator[Stack]:
-    """Temporal, a SQLite database under `work`, the worker, and the app as an HTTP client."""
+def stack(work: Path, max_concurrent: int = 8, file_roots: Sequence[Path] = ()) -> Iterator[Stack]:
+    """Temporal, a SQLite database under `work`, the worker, and the app as an HTTP client;
+    `file_roots`: where file:// upstreams may be read (OLIVINE_FETCH_FILE_ROOTS)."""
     with temporal_server(work) as address:
         url = f"sqlite:///{work / 'olivine.db'}"
         upgrade(url)
-        settings = Settings(data_dir=work / "data", database_url=url, temporal_address=address)
+        settings = Settings(
+            data_dir=work / "data",
+            database_url=url,
+            temporal_address=address,
+            fetch_file_roots=list(file_roots),
+        )
         with worker(settings, max_concurrent):
             svc = Services.from_settings(settings)
             token = AuthService(svc.db).ensure_admin_token()

@@ -11,23 +11,27 @@ level, and per phase inside the worker (bench/_probe.py) and between steps (task
     .venv/bin/python bench/build_batch.py [--count 20] [--levels 4] [--jobs 4] [--build-seconds 1]
 
 N is the worker's `max_concurrent` (olivine.worker.run_worker; 8 by default, as `olivine worker`
-runs), which bounds every queue it serves, the orchestration queue too; the BuildBatch workflow
-bounds its builds by BATCH_CONCURRENCY (8) as well.
+runs), which bounds the build queues (SRPM and arch builds); the orchestration and repo queues
+have their own slots (olivine.worker.queue_concurrency). The BuildBatch workflow bounds only
+its SRPM stage by BATCH_CONCURRENCY: its Builds are bounded by the build queues' slots.
 
-Measured on 2 cores shared with other sessions (load average 8-16), 1 s %build: 20 specs in 4
-levels at N = 4: 0.38-0.60 (four runs); 40 in 4 at N = 8: 0.41. Where the time goes, per level
-of the chain: the arch build itself (sandboxed rpmbuild --rebuild, about what `rpmbuild -ba`
-costs the reference); 1.5-7 s from a dependency in `all` to its dependent's arch build started
-(two batch-item activities, the child workflow's start, task_start, and a batch slot held by
-builds that are only finishing); 1-4 s from the arch build done to its RPMs in `all`
-(task_finish, build_finish: record, request the publisher, wait for its serial publish, then
-task_finish); and once, the SRPM stage before any arch build (2.5-7 s). Each orchestration step
-is an activity or workflow-task round trip of 0.1-0.5 s at that load.
+Measured on 2 cores shared with other sessions (load average 3-6), 1 s %build, 20 specs in 4
+levels at N = 4: 0.38-0.40 before the changes of the `perf` branch, 0.49-0.53 after (40 in 4
+at N = 8: 0.26-0.30, the Publisher's answer then taking 4-5 s a level). The Build
+signals its batch once its RPMs are in `all`; batch-item writes, task_start and the arch
+task's finish off the critical path; no batch slot held across a Build). What remains, per
+level: the arch build itself (sandboxed rpmbuild --rebuild, about 2 s against the
+reference's 1.3 s), two rounds of arch builds for 5 packages at N = 4 (as the reference),
+0.9-1.5 s from the arch build's end to its RPMs in `all` (build_finish, build_publish, the
+Publisher's serial signing_policy + repo_publish + signal), and once, the SRPM stage before
+any arch build (2.5-3 s). Each orchestration step is an activity or workflow-task round trip
+of 0.05-0.3 s at that load.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import statistics
@@ -41,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from _history import Step, timeline
-from _probe import Probe, probed
+from _probe import PROBES, Probe, probed
 from _stack import Stack, stack
 from sqlalchemy import select
 
@@ -279,6 +283,12 @@ def report(
     return ratio
 
 
+def _live_probes() -> None:
+    """Drop the probes whose function has left its module (bench/_probe.py is not this
+    script's; a stale entry would stop the run)."""
+    PROBES[:] = [p for p in PROBES if hasattr(importlib.import_module(p[0]), p[1])]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=20)
@@ -290,7 +300,11 @@ def main() -> int:
     try:
         levels = make_specs(work / "up", args.count, args.levels, args.build_seconds)
         before = reference(levels, args.jobs, work)
-        with probed() as probe, stack(work, max_concurrent=args.jobs) as st:
+        _live_probes()
+        with (
+            probed() as probe,
+            stack(work, max_concurrent=args.jobs, file_roots=[work / "up"]) as st,
+        ):
             st.apply(project_file(work / "up", levels))
             olv, epoch = olivine(st)
             tl = timelines(st, epoch)

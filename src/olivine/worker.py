@@ -19,6 +19,17 @@ from olivine.workflows.registry import activities, interceptors, workflows
 
 log = logging.getLogger("olivine.worker")
 BUILD_QUEUE_PREFIX = "olivine-build-"
+# Orchestration and repo activities are short DB/Temporal calls: they get their own slots so
+# that builds holding every build slot never queue the bookkeeping of the builds finishing.
+ORCHESTRATION_CONCURRENCY = 32
+
+
+def queue_concurrency(queue: str, max_concurrent: int) -> int:
+    """`max_concurrent` bounds the build queues only; the others get at least
+    ORCHESTRATION_CONCURRENCY."""
+    if queue.startswith(BUILD_QUEUE_PREFIX):
+        return max_concurrent
+    return max(max_concurrent, ORCHESTRATION_CONCURRENCY)
 
 
 def host_arch() -> str:
@@ -35,7 +46,8 @@ async def run_worker(
     max_concurrent: int = 8,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given."""
+    """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given;
+    `max_concurrent` activities at a time on each build queue (queue_concurrency)."""
     if any(q.startswith(BUILD_QUEUE_PREFIX) for q in queues):
         # refuses to start (ConfigError) when a secret lies where every sandbox can read it
         for note in prepare_worker(settings):
@@ -47,7 +59,8 @@ async def run_worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-    with ThreadPoolExecutor(max_workers=max_concurrent * len(queues)) as pool:
+    slots = {q: queue_concurrency(q, max_concurrent) for q in queues}
+    with ThreadPoolExecutor(max_workers=sum(slots.values())) as pool:
         workers = []
         for q in queues:
             wfs = workflows() if q == QUEUE else []
@@ -62,7 +75,7 @@ async def run_worker(
                     activities=acts,
                     activity_executor=pool,
                     interceptors=interceptors(),
-                    max_concurrent_activities=max_concurrent,
+                    max_concurrent_activities=slots[q],
                 )
             )
         log.info("worker serving %s", ", ".join(w.task_queue for w in workers))

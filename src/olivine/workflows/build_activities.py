@@ -38,6 +38,7 @@ class ArchInput:
     srpm_sha256: str
     srpm_name: str
     arch: str
+    finish_task: bool = False  # a success finishes the arch task here (no workflow round trip)
 
 
 @dataclass
@@ -159,9 +160,12 @@ class BuildActivities:
                 policy=FetchPolicy.from_settings(self.svc.settings),  # external repos
             )
             log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
-            return res
         finally:
             log.close()
+        if inp.finish_task and not res.reason:
+            result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
+            self.svc.tasks.finish(inp.task_id, TaskStatus.SUCCEEDED, result=result)
+        return res
 
     @activity.defn(name="build_arch_tasks")
     def arch_tasks(self, inp: ArchTasksInput) -> dict[str, int]:

@@ -5,6 +5,7 @@ parallel on `olivine-build-<arch>`, then finish and publish) and many in BuildRe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -57,6 +58,16 @@ PUBLISH_SIGNAL = "build-waits-for-published-signal"
 SRPM_SKIP = "batch-skips-dependents-of-failed-srpm"
 SKIP_ENDS_BUILD = "skipped-item-ends-its-build-and-task"
 CANCEL_ENDS_ITEMS = "canceled-batch-ends-its-items"
+# the build queues' worker slots bound the builds, not a batch slot held across a whole Build
+BUILDS_UNGATED = "batch-gate-bounds-srpms-only"
+# an item is built (its dependents may start) before its batch-item row is written; the
+# "building" write runs alongside the child's start
+ITEM_WRITES_BEHIND = "batch-item-writes-behind-state"
+# a successful arch build finishes its own arch task; the workflow does only on failure
+ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
+# a Build of a batch tells its batch once its RPMs are in `all` (before its own bookkeeping)
+BUILT_SIGNAL = "build-signals-batch-when-in-all"
+BUILT = "build_in_all"  # the batch's signal: a Build's workflow ID
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -93,7 +104,8 @@ async def _arch_build(
     p: BuildInput, srpm: SrpmStepResult, arch: str, task_id: int
 ) -> ArchStepResult:
     """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
-    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch)
+    own = workflow.patched(ARCH_FINISHES_TASK)
+    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own)
     try:
         res = await workflow.execute_activity_method(
             BuildActivities.arch, inp, **_build_opts(p, arch)
@@ -109,6 +121,8 @@ async def _arch_build(
     status = TaskStatus.SUCCEEDED if not res.reason else TaskStatus.FAILED
     if res.reason in ("cancelled", CANCELED):
         status = TaskStatus.CANCELED
+    if own and status == TaskStatus.SUCCEEDED:
+        return res  # the activity finished its task
     result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
     await finish(task_id, status, result=result, error=res.reason)
     return res
@@ -195,7 +209,23 @@ class BuildWorkflow(AwaitsPublisher):
         )
         await workflow.execute_activity_method(BuildActivities.publish, ask, **_opts())
         await self.answer(out.project, "built, but publishing failed: ")
+        parent = workflow.info().parent
+        if (
+            parent
+            and parent.workflow_id.startswith("build-batch-")
+            and workflow.patched(BUILT_SIGNAL)
+        ):
+            await _tell_batch(parent.workflow_id)
         await log(p.task_id, f"published {out.nevr}")
+
+
+async def _tell_batch(batch_id: str) -> None:
+    try:
+        await workflow.get_external_workflow_handle(batch_id).signal(
+            BUILT, workflow.info().workflow_id
+        )
+    except Exception:  # the batch ended meanwhile (canceled): it waits for nobody
+        workflow.logger.info("batch %s is gone", batch_id)
 
 
 State = dict[str, tuple[str, str | None]]
@@ -207,6 +237,13 @@ class BuildBatchWorkflow:
     build-requires are published; cycles start together; a failed dependency (its SRPM or
     its build) skips."""
 
+    def __init__(self) -> None:
+        self._in_all: set[str] = set()  # Builds whose RPMs are in `all` (BUILT signals)
+
+    @workflow.signal(name=BUILT)
+    def in_all(self, build_wf: str) -> None:
+        self._in_all.add(build_wf)
+
     @workflow.run
     async def run(self, inp: BuildBatchInput) -> BuildBatchResult:
         p = inp.resolved()
@@ -214,9 +251,18 @@ class BuildBatchWorkflow:
         gate = asyncio.Semaphore(BATCH_CONCURRENCY)
         state: State = {}
 
+        writes: dict[str, asyncio.Task[None]] = {}  # each item's last batch-item write
+        tails: list[asyncio.Task[None]] = []  # Builds in `all`, finishing their bookkeeping
+
         async def item_status(name: str, status: str, reason: str | None = None) -> None:
             state[name] = (status, reason)
-            await report_build(items[name].item_id, status, reason)
+            if workflow.patched(ITEM_WRITES_BEHIND):
+                write = _chain(writes.get(name), items[name].item_id, status, reason)
+                writes[name] = asyncio.create_task(write)
+                if status not in (ItemStatus.BUILDING, ItemStatus.BUILT):
+                    await writes[name]
+            else:
+                await report_build(items[name].item_id, status, reason)
             if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
                 await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
@@ -233,14 +279,19 @@ class BuildBatchWorkflow:
         async def build(name: str, made: SrpmStepResult) -> None:
             i = items[name]
             await item_status(name, ItemStatus.BUILDING)
-            async with gate:
+            async with gate if not workflow.patched(BUILDS_UNGATED) else _NO_GATE:
+                wf_id = f"build-{i.build_id}"
                 try:
-                    await workflow.execute_child_workflow(
-                        BuildWorkflow.run,
-                        p.build_input(i, made),
-                        id=f"build-{i.build_id}",
-                        task_queue=QUEUE,
+                    child = await workflow.start_child_workflow(
+                        BuildWorkflow.run, p.build_input(i, made), id=wf_id, task_queue=QUEUE
                     )
+                    if workflow.patched(BUILT_SIGNAL):
+                        await workflow.wait_condition(lambda: wf_id in self._in_all or child.done())
+                        if not child.done():  # in `all`: its dependents may start
+                            await item_status(name, ItemStatus.BUILT)
+                            tails.append(asyncio.create_task(_tail(p.task_id, name, child)))
+                            return
+                    await child
                     await item_status(name, ItemStatus.BUILT)
                 except Exception as e:  # a failed item does not stop the batch
                     await item_status(name, ItemStatus.FAILED, error_message(e))
@@ -255,6 +306,7 @@ class BuildBatchWorkflow:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
                 await log(p.task_id, f"cycles, built together: {cycles}")
             await _drive(ok, plan, state, item_status, build)
+            await asyncio.gather(*writes.values(), *tails)
             counts: dict[str, int] = {}
             for status, _ in state.values():
                 counts[status] = counts.get(status, 0) + 1
@@ -269,6 +321,27 @@ class BuildBatchWorkflow:
                 open_items = [n for n in items if state.get(n, ("", None))[0] not in ended]
                 await asyncio.shield(_cancel_items(p, [items[n] for n in open_items]))
             raise
+
+
+_NO_GATE = contextlib.nullcontext()
+
+
+async def _tail(task_id: int, name: str, child: Awaitable[Any]) -> None:
+    """A Build that told its batch its RPMs are in `all` ends; a failure after that is said
+    in the batch's log (the item stays built: its RPMs are served)."""
+    try:
+        await child
+    except Exception as e:
+        await log(task_id, f"{name}: in `all`, then its build ended failed: {error_message(e)}")
+
+
+async def _chain(
+    before: asyncio.Task[None] | None, item_id: int, status: str, reason: str | None
+) -> None:
+    """An item's batch-item writes land in the order they were made."""
+    if before is not None:
+        await before
+    await report_build(item_id, status, reason)
 
 
 async def _cancel_items(p: BuildBatchInput, open_items: list[BatchItemRef]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ with workflow.unsafe.imports_passed_through():
     from olivine.workflows.common import DEFAULT_RETRY, SHORT, FinishInput, LogInput
 
 T = TypeVar("T")
+# Patch marker: histories from before it await task_start before the body.
+START_ALONGSIDE = "task-start-alongside-body"
 
 
 class TaskActivities:
@@ -71,18 +74,33 @@ async def log(task_id: int, text: str) -> None:
 
 
 async def run_task(task_id: int, body: Callable[[], Awaitable[T]]) -> T:
-    """Mark the task running, run `body`, and record its outcome (result, failure or cancel)."""
-    await workflow.execute_activity_method(
+    """Mark the task running, run `body`, and record its outcome (result, failure or cancel).
+    The start is written alongside the body (awaited before any finish)."""
+    start = workflow.execute_activity_method(
         TaskActivities.task_start, task_id, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
     )
+    if workflow.patched(START_ALONGSIDE):
+        started: asyncio.Task[None] | None = asyncio.ensure_future(start)
+    else:
+        await start
+        started = None
     try:
         result = await body()
     except (asyncio.CancelledError, CancelledError):
-        await asyncio.shield(finish(task_id, TaskStatus.CANCELED, error="canceled"))
+        await asyncio.shield(_ended(started, task_id, TaskStatus.CANCELED, error="canceled"))
         raise
     except (ActivityError, ApplicationError) as e:
         message = error_message(e)
-        await finish(task_id, TaskStatus.FAILED, error=message)
+        await _ended(started, task_id, TaskStatus.FAILED, error=message)
         raise ApplicationError(message, non_retryable=True) from None
-    await finish(task_id, TaskStatus.SUCCEEDED, result=as_result(result))
+    await _ended(started, task_id, TaskStatus.SUCCEEDED, result=as_result(result))
     return result
+
+
+async def _ended(
+    started: asyncio.Task[None] | None, task_id: int, status: TaskStatus, **kw: Any
+) -> None:
+    if started is not None:  # a failed start: the finish records the outcome all the same
+        with contextlib.suppress(ActivityError, asyncio.CancelledError, CancelledError):
+            await started
+    await finish(task_id, status, **kw)
