@@ -25,7 +25,6 @@ PROBES: list[tuple[str, str, str, int | None]] = [
     ("olivine.builds.backends.rpmbuild", "run_sandboxed", "sandbox run", None),
     ("olivine.workflows.build_activities", "finish_step", "finish: record RPMs", None),
     ("olivine.workflows.publish", "publish_project", "publish_project (Publisher)", None),
-    ("olivine.workflows.build_activities", "published_in_all", "finish: poll `all`", None),
 ]
 
 
