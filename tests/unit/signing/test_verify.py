@@ -318,6 +318,7 @@ def test_the_command_offline_ok_and_broken(
     from typer.testing import CliRunner
 
     from olivine.cli import verify as verify_cli
+    from olivine.cli.context import CliContext
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     app = typer.Typer()
@@ -335,7 +336,7 @@ def test_the_command_offline_ok_and_broken(
         "--instance-key",
         str(ikey),
     ]
-    ok = CliRunner().invoke(app, [*args, "--bundle", str(good)])
+    ok = CliRunner().invoke(app, [*args, "--bundle", str(good)], obj=CliContext())
     assert ok.exit_code == 0, ok.output
     assert "verified greet-1.0-1.noarch" in ok.output and "1" * 40 in ok.output
     assert (tmp_path / "config" / "olivine" / "verify" / "state.json").is_file()
@@ -345,6 +346,6 @@ def test_the_command_offline_ok_and_broken(
     env.sign(world.signer.dsse_signer())
     bad = tmp_path / "bad.json"
     bad.write_text(replace(world.bundle(), envelope=env.to_dict()).to_json())
-    res = CliRunner().invoke(app, [*args, "--bundle", str(bad)])
+    res = CliRunner().invoke(app, [*args, "--bundle", str(bad)], obj=CliContext())
     assert res.exit_code != 0
     assert "broken link: payload type" in str(res.exception)
