@@ -26,7 +26,7 @@ from olivine.auth.service import AuthService
 from olivine.config import Settings
 from olivine.db.migrate import upgrade
 from olivine.services import Services
-from olivine.supervisor import free_port, temporal_binary, wait_for_port
+from olivine.supervisor import free_port, temporal_dev_command, wait_for_port
 from olivine.worker import default_queues, run_worker
 
 FINAL = ("succeeded", "failed", "canceled", "cancelled")
@@ -37,24 +37,7 @@ def temporal_server(work: Path) -> Iterator[str]:
     """A Temporal dev server on loopback keeping its state under `work`; yields its address."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            "--db-filename",
-            str(work / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-            "--metrics-port",
-            str(free_port()),
-            "--log-level",
-            "error",
-        ],
+        temporal_dev_command(work / "temporal.db", port, log_level="error"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -65,6 +65,18 @@ def temporal_binary() -> str:
     return found
 
 
+def temporal_dev_command(
+    db: Path, port: int, http_port: int | None = None, log_level: str = "warn"
+) -> list[str]:
+    """The Temporal dev server on loopback with its state in `db` (used by `olivine up`, the
+    test stack and the benches)."""
+    return [
+        temporal_binary(), "server", "start-dev", "--headless", "--db-filename", str(db),
+        "--ip", "127.0.0.1", "--port", str(port), "--http-port", str(http_port or free_port()),
+        "--metrics-port", str(free_port()), "--log-level", log_level,
+    ]  # fmt: skip
+
+
 class Children:
     """The child processes of `olivine up`. A child started with `restart=True` (the workers) is
     started again when it dies, and the log says so; the others (Temporal) are left dead, since
@@ -226,27 +238,7 @@ def _start_temporal(children: Children, data: Path, grpc: int, http: int) -> str
             f"port {grpc} for this instance's Temporal dev server is in use "
             f"(kept in {data / 'temporal-ports.json'}); set OLIVINE_TEMPORAL_PORT"
         )
-    proc = children.start(
-        "temporal",
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            "--db-filename",
-            str(data / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(grpc),
-            "--http-port",
-            str(http),
-            "--metrics-port",
-            str(free_port()),
-            "--log-level",
-            "warn",
-        ],
-    )
+    proc = children.start("temporal", temporal_dev_command(data / "temporal.db", grpc, http))
     wait_for_port("127.0.0.1", grpc, 60, proc)
     return f"127.0.0.1:{grpc}"
 

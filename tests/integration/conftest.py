@@ -18,7 +18,7 @@ from olivine.auth.service import AuthService
 from olivine.config import Settings
 from olivine.db.base import Database
 from olivine.services import Services
-from olivine.supervisor import free_port, temporal_binary, wait_for_port
+from olivine.supervisor import free_port, temporal_dev_command, wait_for_port
 from olivine.worker import default_queues, run_worker
 from tests.integration.orphans import orphaned_tasks
 
@@ -28,24 +28,7 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     db = tmp_path_factory.mktemp("temporal") / "temporal.db"
     proc = subprocess.Popen(
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            "--db-filename",
-            str(db),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--http-port",
-            str(free_port()),
-            "--metrics-port",
-            str(free_port()),
-            "--log-level",
-            "error",
-        ],
+        temporal_dev_command(db, port, log_level="error"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
