@@ -9,8 +9,11 @@ every other chunk keeps its compressed bytes, cached in the object store by dige
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
+import io
+import lzma
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -48,6 +51,19 @@ def compress(data: bytes, comp: Compression) -> bytes:
     if comp == "gz":
         return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
     return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
+
+
+def decompress(raw: bytes) -> bytes:
+    """The XML of a metadata file in any compression createrepo_c writes, told by its magic."""
+    if raw[:2] == b"\x1f\x8b":
+        return gzip.decompress(raw)
+    if raw[:4] == b"\x28\xb5\x2f\xfd":
+        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
+    if raw[:6] == b"\xfd7zXZ\x00":
+        return lzma.decompress(raw)
+    if raw[:3] == b"BZh":
+        return bz2.decompress(raw)
+    return raw
 
 
 def sort_key(r: PackageRecord) -> tuple[str, str, int, str, str, str]:

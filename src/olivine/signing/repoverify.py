@@ -9,7 +9,6 @@ signed by the instance key: the repository is the one published for everyone.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import subprocess
 import tempfile
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from olivine.repos import metadata
 from olivine.signing.rpmcheck import BrokenLink
 
 REPO_NS = {"r": "http://linux.duke.edu/metadata/repo"}
@@ -72,7 +72,7 @@ def packages(repomd: bytes, fetch: Fetch) -> list[RepoPackage]:
     raw = fetch(href)
     if hashlib.sha256(raw).hexdigest() != want:
         raise BrokenLink("repo metadata", f"{href} does not match the checksum in repomd.xml")
-    xml = gzip.decompress(raw) if href.endswith(".gz") else raw
+    xml = metadata.decompress(raw)
     out = []
     for pkg in ET.fromstring(xml).iterfind("c:package", COMMON_NS):
         loc, chk = pkg.find("c:location", COMMON_NS), pkg.find("c:checksum", COMMON_NS)

@@ -319,11 +319,16 @@ def test_pages_are_compressed(app_client: TestClient, seeded: Seeded) -> None:
 
 def test_manager_serves_an_earlier_revision(stack: Stack, seeded: Seeded, db: Database) -> None:
     """The rollback is a task the project's publisher runs (hence the stack, with Temporal)."""
-    from olivine.db.models import Repository, RepositoryHead, RepositoryRevision
+    from olivine.db.models import Project, Repository, RepositoryHead, RepositoryRevision
     from olivine.repos.revisions import list_revisions
 
     with db.session() as s:
-        repo = s.scalar(select(Repository).where(Repository.name == "BaseOS"))
+        # the stack's database holds other tests' projects, each with a BaseOS of its own
+        repo = s.scalar(
+            select(Repository)
+            .join(Project, Project.id == Repository.project_id)
+            .where(Project.name == "pub", Repository.name == "BaseOS")
+        )
         assert repo is not None
         revs = [
             RepositoryRevision(repository_id=repo.id, arch="x86_64", number=n, repomd_xml="<x/>")
@@ -360,10 +365,12 @@ def test_manager_serves_an_earlier_revision(stack: Stack, seeded: Seeded, db: Da
 
 
 def _tasks_of(db: Database, kind: str) -> list[Any]:
-    from olivine.db.models import Task
+    """Project pub's tasks of that kind (the stack's database is shared with other tests)."""
+    from olivine.db.models import Project, Task
 
     with db.session() as s:
-        rows = list(s.scalars(select(Task).where(Task.kind == kind)))
+        pub = select(Project.id).where(Project.name == "pub").scalar_subquery()
+        rows = list(s.scalars(select(Task).where(Task.kind == kind, Task.project_id == pub)))
         s.expunge_all()
         return rows
 
