@@ -8,8 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import require_user
-from olivine.api.routes import auth as auth_api
-from olivine.api.schemas import TokenIn
+from olivine.auth import tokens
 from olivine.auth.policy import Principal
 from olivine.auth.service import AuthService, hash_secret
 from olivine.errors import Forbidden, NotFound, Unauthenticated
@@ -69,7 +68,8 @@ async def tokens_page(request: Request, who: Principal = Depends(caller)) -> HTM
 async def _tokens(
     request: Request, who: Principal, created: str | None, made_for: str | None = None
 ) -> HTMLResponse:
-    rows = await run_in_threadpool(auth_api.list_tokens, services(request), who, None)
+    auth = AuthService(services(request).db)
+    rows = await run_in_threadpool(tokens.list_tokens, auth, who, None)
     return render(
         request, "tokens.html", {"tokens": rows, "created": created, "made_for": made_for}
     )
@@ -84,9 +84,11 @@ async def create_token(
 ) -> HTMLResponse:
     """A new token for the signed-in user (an admin may name another user), shown once on the
     page that answers the post."""
-    body = TokenIn(name=name.strip(), user=user.strip() or None)
-    made = await run_in_threadpool(auth_api.create_token, body, services(request), who)
-    resp = await _tokens(request, who, made.token, made.user)
+    auth = AuthService(services(request).db)
+    made = await run_in_threadpool(
+        tokens.create_token, auth, who, name.strip(), user.strip() or None
+    )
+    resp = await _tokens(request, who, made.secret, made.user)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -95,7 +97,8 @@ async def create_token(
 async def revoke_token(
     token_id: int, request: Request, who: Principal = Depends(caller)
 ) -> Response:
-    await run_in_threadpool(auth_api.revoke_token, token_id, services(request), who)
+    auth = AuthService(services(request).db)
+    await run_in_threadpool(tokens.revoke_token, auth, who, token_id)
     return see_other(request, "/tokens")
 
 

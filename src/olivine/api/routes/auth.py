@@ -16,10 +16,10 @@ from olivine.api.schemas import (
     UserIn,
     UserOut,
 )
+from olivine.auth import tokens
 from olivine.auth.policy import Action
 from olivine.auth.service import AuthService
 from olivine.db.models import Project
-from olivine.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -52,31 +52,18 @@ def create_user(body: UserIn, svc: Svc, who: Caller) -> UserOut:
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def create_token(body: TokenIn, svc: Svc, who: Caller) -> TokenCreated:
-    require_user(who)
-    user = body.user or who.name
-    if user != who.name:
-        require_admin(who)
-    tok = AuthService(svc.db).create_token(user, body.name)
+    tok = tokens.create_token(AuthService(svc.db), who, body.name, body.user)
     return TokenCreated(id=tok.id, user=tok.user, token=tok.secret)
 
 
 @router.get("/tokens", response_model=list[TokenOut])
 def list_tokens(svc: Svc, who: Caller, user: str | None = None) -> list[TokenOut]:
-    require_user(who)
-    if not who.is_admin:
-        if user not in (None, who.name):
-            raise Forbidden("only an administrator may list other users' tokens")
-        user = who.name
-    return [TokenOut(**t.__dict__) for t in AuthService(svc.db).list_tokens(user)]
+    return [TokenOut(**t.__dict__) for t in tokens.list_tokens(AuthService(svc.db), who, user)]
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: IdPath, svc: Svc, who: Caller) -> Response:
-    require_user(who)
-    auth = AuthService(svc.db)
-    if auth.token_owner(token_id) != who.name:
-        require_admin(who)
-    auth.revoke_token(token_id)
+    tokens.revoke_token(AuthService(svc.db), who, token_id)
     return Response(status_code=204)
 
 
