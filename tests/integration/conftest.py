@@ -20,6 +20,7 @@ from olivine.db.base import Database
 from olivine.services import Services
 from olivine.supervisor import free_port, temporal_dev_command, wait_for_port
 from olivine.worker import default_queues, run_worker
+from tests.integration.histories import record_at, record_dir
 from tests.integration.orphans import orphaned_tasks
 
 
@@ -34,6 +35,8 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     wait_for_port("127.0.0.1", port, 60, proc)
     yield f"127.0.0.1:{port}"
+    if (out := record_dir()) is not None:
+        record_at(f"127.0.0.1:{port}", out)
     proc.terminate()
     proc.wait(15)
 

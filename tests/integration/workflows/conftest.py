@@ -29,6 +29,7 @@ from olivine.services import Services
 from olivine.supervisor import temporal_binary
 from olivine.workflows.common import QUEUE, REPO_QUEUE, build_queue
 from olivine.workflows.registry import activities, interceptors, workflows
+from tests.integration.histories import record, record_dir
 
 QUEUES = [QUEUE, REPO_QUEUE, build_queue("x86_64"), build_queue("noarch")]
 
@@ -39,6 +40,8 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal_binary(), dev_server_log_level="error"
     )
     yield env
+    if (out := record_dir()) is not None:
+        await record(env.client, out)
     await env.shutdown()
 
 
