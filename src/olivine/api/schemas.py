@@ -79,6 +79,7 @@ class TaskOut(BaseModel):
     summary: str
     result: dict[str, Any] | None
     error: str | None
+    canceled_by: str | None = Field(None, description="who canceled it (when it is canceled)")
     created_at: Utc
     started_at: Utc | None
     finished_at: Utc | None
