@@ -1,10 +1,11 @@
-"""`--wait --follow`: print a task's log and its subtasks' logs (the arch builds) as they are
-written, each subtask's line prefixed with its arch (or kind). The waiting loop polls the task;
-each poll prints what every unfinished log gained since the last one."""
+"""`--follow`: print a task's log and its subtasks' logs (a build's arch builds) as they are
+written, each subtask's line prefixed with its arch (or package, or kind). The loop polls the
+task; each poll prints what every unfinished log gained since the last one."""
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -24,7 +25,7 @@ class LogFollower:
     def poll(self, task: dict[str, Any]) -> None:
         """Print what the task's log and its children's logs gained (`task` as the API shows
         it, with `children`)."""
-        streams = [(task, "")] + [(c, f"[{c.get('arch') or c['kind']}] ") for c in _kids(task)]
+        streams = [(task, "")] + [(c, f"[{_label(c)}] ") for c in _kids(task)]
         for t, prefix in streams:
             if t["id"] in self.ended:
                 continue
@@ -42,6 +43,21 @@ class LogFollower:
                 self.after[task_id] = c["seq"]
             if len(page["chunks"]) < PAGE:
                 return
+
+
+def follow_task(api: Api, task_id: int, poll: float = 0.5) -> dict[str, Any]:
+    """Print the logs of the task and its subtasks until the task ends; the task as it ended."""
+    follower = LogFollower(api)
+    while True:
+        task: dict[str, Any] = api.get(f"/api/v1/tasks/{task_id}")
+        follower.poll(task)
+        if task["status"] in TERMINAL:
+            return task
+        time.sleep(poll)
+
+
+def _label(task: dict[str, Any]) -> str:
+    return str(task.get("arch") or task.get("package") or task["kind"])
 
 
 def _kids(task: dict[str, Any]) -> list[dict[str, Any]]:

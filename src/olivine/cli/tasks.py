@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from olivine.cli.client import Api, CliError
-from olivine.cli.follow import LogFollower
+from olivine.cli.follow import LogFollower, follow_task
 from olivine.cli.output import console, show
 from olivine.cli.state import current
 
@@ -96,13 +96,16 @@ def _print_tree(t: dict[str, Any], depth: int) -> None:
 @task_app.command("logs")
 def task_logs(
     task_id: int = typer.Argument(..., metavar="ID"),
-    follow: bool = typer.Option(False, "--follow", "-f", help="keep printing until the task ends"),
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        "-f",
+        help="keep printing until the task ends, its subtasks' logs too ([arch] lines)",
+    ),
 ) -> None:
     api = Api(current())
     if follow:
-        for text in api.stream(f"/api/v1/tasks/{task_id}/logs", params={"follow": "true"}):
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        follow_task(api, task_id)
         return
     after = -1
     while True:

@@ -139,12 +139,33 @@ def test_build_follow_prints_the_arch_build_log_while_it_runs(
     assert "task" in text and "succeeded" in text and "chatty-1.0-1.el9 complete" in text
     assert text.index("chatty line 1") < text.index("chatty line 6")
 
+    # the command a started build points to follows its arch build too
+    out = subprocess.run([*cli, "build", name, "chatty", "--scratch"], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0 and "task logs" in out.stdout, out.stderr
+    task_id = out.stdout.split("task logs ")[1].split()[0]
+    proc = subprocess.Popen([*cli, "task", "logs", task_id, "--follow"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    live = None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "chatty line 2" in line and live is None:
+            live = _task_status(stack, int(task_id))
+    assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+    assert live == "running" and "[noarch] chatty line 6\n" in "".join(seen), seen
+
+
+def _task_status(stack: Stack, task_id: int) -> str:
+    h = stack.as_(stack.admin_token)
+    return str(stack.client.get(f"/api/v1/tasks/{task_id}", headers=h).json()["status"])
+
 
 def _build_task_status(stack: Stack, project: str) -> str:
     h = stack.as_(stack.admin_token)
     builds = stack.client.get(f"/api/v1/projects/{project}/builds", headers=h).json()["items"]
-    task_id = builds[0]["task_id"]
-    return str(stack.client.get(f"/api/v1/tasks/{task_id}", headers=h).json()["status"])
+    return _task_status(stack, builds[0]["task_id"])
 
 
 def test_an_srpm_step_that_fails_ends_the_build_failed_with_its_reason(
