@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from tests.integration.builds.test_api_builds import _project, _seed, _sleepers, _wait
 from tests.integration.conftest import Stack
 from tests.integration.imports.helpers import commit, init_repo
+
+from olivine.demo import DemoClient
 
 CHATTY = """Name: chatty
 Version: 1.0
@@ -169,7 +172,7 @@ def _build_task_status(stack: Stack, project: str) -> str:
 
 
 def test_an_srpm_step_that_fails_ends_the_build_failed_with_its_reason(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, live_url: str
 ) -> None:
     name = "srpmfail1"
     trees = {
@@ -193,6 +196,24 @@ def test_an_srpm_step_that_fails_ends_the_build_failed_with_its_reason(
     assert two["finished_at"] is not None
     none = ended["nosource"]
     assert none["status"] == "failed" and "nosource-1.0.tar.gz" in none["reason"], none
+
+    # a batch of both: its task ran to its end, the batch itself says failed
+    r = stack.client.post(f"/api/v1/projects/{name}/build-batch", headers=h, json={"all": True})
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+    batch = r.json()
+    assert _wait(stack, batch["task_id"], 120)["status"] == "succeeded"
+    shown = stack.client.get(f"/api/v1/batches/{batch['batch_id']}", headers=h).json()
+    assert shown["status"] == "failed" and shown["counts"] == {"failed": 2}, shown
+    lines = stack.client.get(f"/api/v1/projects/{name}/batches", headers=h).json()
+    (line,) = [b for b in lines if b["batch_id"] == batch["batch_id"]]
+    assert line["status"] == "failed" and line["task_status"] == "succeeded"
+    cli, env = _cli(stack, live_url)
+    out = subprocess.run([*cli, "batch", "show", str(batch["batch_id"])], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert f"build batch {batch['batch_id']} failed: 2 failed" in out.stdout, out
+    demo = DemoClient.__new__(DemoClient)  # the demo's own wait, against this stack
+    demo.http = httpx.Client(base_url=live_url, headers=h)
+    assert demo.wait_batch(batch, "build of every package") == "failed"
 
 
 def _build_row(stack: Stack, build_id: int) -> dict[str, Any]:
