@@ -116,8 +116,8 @@ def _final(e: Exception) -> bool:
     retryable (the interceptor makes it final), or the last attempt of its retry policy."""
     if isinstance(e, CancelledError):
         return False  # the workflow records the cancel
-    if isinstance(e, OlivineError):
-        return not e.retryable
+    if isinstance(e, OlivineError) and not e.retryable:
+        return True
     info = activity.info()
     most = info.retry_policy.maximum_attempts if info.retry_policy is not None else 0
     return bool(most) and info.attempt >= most
