@@ -43,7 +43,8 @@ def build_command(
         )
         return
     try:
-        follower = LogFollower(api) if follow else None
+        out_to = sys.stderr if current().json else sys.stdout  # --json keeps stdout JSON
+        follower = LogFollower(api, out_to) if follow else None
         wait_for_task(api, out["task_id"], 0.5 if follow else 1.0, follower)
     finally:
         build = api.get(f"/api/v1/builds/{out['build_id']}")

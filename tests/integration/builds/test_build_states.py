@@ -5,6 +5,7 @@ fails for any reason ending the build `failed` with that reason."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -158,6 +159,13 @@ def test_build_follow_prints_the_arch_build_log_while_it_runs(
             live = _task_status(stack, int(task_id))
     assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
     assert live == "running" and "[noarch] chatty line 6\n" in "".join(seen), seen
+
+    # with --json the logs go to stderr: stdout stays one JSON answer
+    out = subprocess.run([*cli, "build", name, "chatty", "--scratch", "--follow", "--json"],
+                         env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "complete"
+    assert "[noarch] chatty line 6\n" in out.stderr
 
 
 def _task_status(stack: Stack, task_id: int) -> str:
