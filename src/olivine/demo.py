@@ -40,15 +40,20 @@ class DemoClient:
             raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
         return r.json() if r.content else None
 
-    def wait(self, task_id: int, what: str, timeout: float = 1800) -> dict[str, Any]:
+    def wait_batch(self, batch: dict[str, Any], what: str, timeout: float = 1800) -> str:
+        """Wait for the batch's task; the batch's own status (`partial`, `failed` when items
+        failed, though its task ran to its end), said with its counts."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            t: dict[str, Any] = self.call("GET", f"/api/v1/tasks/{task_id}")
+            t: dict[str, Any] = self.call("GET", f"/api/v1/tasks/{batch['task_id']}")
             if t["status"] in ("succeeded", "failed", "canceled"):
-                print(f"olivine demo: {what} {t['status']} (task {task_id})", flush=True)
-                return t
+                b = self.call("GET", f"/api/v1/batches/{batch['batch_id']}")
+                counts = ", ".join(f"{n} {s}" for s, n in b["counts"].items())
+                print(f"olivine demo: {what} {b['status']} (batch {b['batch_id']}: {counts})",
+                      flush=True)  # fmt: skip
+                return str(b["status"])
             time.sleep(1)
-        raise RuntimeError(f"{what} (task {task_id}) did not finish in {timeout:.0f} s")
+        raise RuntimeError(f"{what} (task {batch['task_id']}) did not finish in {timeout:.0f} s")
 
 
 def upstream_dir(settings: Settings) -> Path:
@@ -72,12 +77,10 @@ def run_demo(settings: Settings) -> bool:
         "POST", "/api/v1/projects/apply", json={"file": demo.project_file, "filename": "demo.yaml"}
     )
     print(f"olivine demo: project {PROJECT} {out['status']}", flush=True)
-    batch = api.call("POST", f"/api/v1/projects/{PROJECT}/import-batch", json={"all": True})
-    if api.wait(batch["task_id"], "import of every package")["status"] != "succeeded":
-        return False
-    batch = api.call("POST", f"/api/v1/projects/{PROJECT}/build-batch", json={"all": True})
-    if api.wait(batch["task_id"], "build of every package")["status"] != "succeeded":
-        return False
+    for kind, what in (("import", "import of every package"), ("build", "build of every package")):
+        batch = api.call("POST", f"/api/v1/projects/{PROJECT}/{kind}-batch", json={"all": True})
+        if api.wait_batch(batch, what) != "succeeded":
+            return False
     root = settings.data_dir / "demo" / "root"
     print(
         "olivine demo: done. Install the demo program into an empty root and run it:\n"

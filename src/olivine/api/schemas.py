@@ -79,6 +79,7 @@ class TaskOut(BaseModel):
     summary: str
     result: dict[str, Any] | None
     error: str | None
+    canceled_by: str | None = Field(None, description="who canceled it (when it is canceled)")
     created_at: Utc
     started_at: Utc | None
     finished_at: Utc | None
@@ -152,6 +153,12 @@ class MeOut(BaseModel):
     roles: dict[str, str]
 
 
+BATCH_STATUS = (
+    "what happened to its items: its task's status while it runs or when canceled, then "
+    "failed (every item failed, was skipped or canceled), partial (some did) or succeeded"
+)
+
+
 class BatchItemOut(BaseModel):
     package: str
     status: str = Field(description="pending, building, built, imported, unchanged, failed, "
@@ -167,6 +174,7 @@ class BatchOut(BaseModel):
     kind: str = Field(description="import or build")
     task_id: int | None
     project: str
+    status: str | None = Field(None, description=BATCH_STATUS)
     counts: dict[str, int]
     items: list[BatchItemOut]
 
@@ -176,6 +184,7 @@ class BatchLineOut(BaseModel):
     kind: str
     task_id: int | None
     task_status: str | None
+    status: str | None = Field(None, description=BATCH_STATUS)
     submitter: str | None
     created_at: Utc
     counts: dict[str, int]

@@ -173,6 +173,15 @@ def finish_build(db: Database, build_id: int, status: str, reason: str | None = 
         b.status, b.reason, b.finished_at = status, reason, utcnow()
 
 
+def fail_if_open(db: Database, build_id: int, reason: str) -> None:
+    """End a build that is still pending or building as failed with `reason` (one already
+    ended keeps its end and reason)."""
+    with db.session() as s:
+        b = _get(s, build_id)
+        if b.status in (BuildStatus.PENDING.value, BuildStatus.BUILDING.value):
+            b.status, b.reason, b.finished_at = BuildStatus.FAILED.value, reason, utcnow()
+
+
 def get_build(db: Database, build_id: int) -> BuildInfo:
     with db.session() as s:
         b = _get(s, build_id)

@@ -20,7 +20,8 @@ ITEM_COLUMNS = ["package", "status", "task_id", "reason"]
 def summary(batch: dict[str, Any]) -> None:
     show(batch["items"], False, ITEM_COLUMNS)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(batch["counts"].items()))
-    console.print(f"{batch.get('kind', '')} batch {batch['batch_id']}: {counts}".lstrip())
+    status = f" {batch['status']}" if batch.get("status") else ""
+    console.print(f"{batch.get('kind', '')} batch {batch['batch_id']}{status}: {counts}".lstrip())
 
 
 def started(api: Api, out: dict[str, Any], wait: bool) -> None:

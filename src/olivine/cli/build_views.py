@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer._click.core import Context  # typer's own copy of Click
+from typer.core import TyperCommand, TyperGroup
 
 from olivine.cli.client import Api, CliError
 from olivine.cli.output import cell, console, show
@@ -29,11 +30,26 @@ class BuildGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+class _AsGroup(Context):
+    """The default command's usage and errors name it `olivine build`, as it is typed."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class DefaultCommand(TyperCommand):
+    """`olivine build P PKG`: registered under an internal name that no help shows."""
+
+    context_class = _AsGroup
+
+
 build_app = typer.Typer(
     cls=BuildGroup,
     no_args_is_help=True,
-    help="Builds. `olivine build P PKG [--scratch] [--scm-hash H] [--wait]` builds a package's "
-    "latest import; list, show and download show and fetch builds.",
+    help="Builds. `olivine build P PKG [--scratch] [--scm-hash H] [--wait [--follow]]` builds a "
+    "package's latest import (`olivine build P PKG --help`: its options); list, show and "
+    "download show and fetch builds.",
 )
 
 

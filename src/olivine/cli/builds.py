@@ -11,6 +11,7 @@ import typer
 
 from olivine.cli.batches import batch_app, started
 from olivine.cli.client import Api, CliError
+from olivine.cli.follow import LogFollower
 from olivine.cli.output import console, show
 from olivine.cli.state import current
 from olivine.cli.tasks import wait_for_task
@@ -24,8 +25,12 @@ def build_command(
     scm_hash: str = typer.Option(None, "--scm-hash", help="forge commit of an earlier import"),
     scratch: bool = typer.Option(False, "--scratch", help="publish nowhere, take no NEVR"),
     wait: bool = typer.Option(False, "--wait", help="show progress; fail if the build fails"),
+    follow: bool = typer.Option(
+        False, "--follow", help="wait, printing the build's and each arch build's live log"
+    ),
 ) -> None:
     """Build a package's latest import (or --scm-hash) for every arch it and the project allow."""
+    wait = wait or follow
     api = Api(current(), timeout=600)
     out = api.post(
         f"/api/v1/projects/{project}/builds",
@@ -38,7 +43,9 @@ def build_command(
         )
         return
     try:
-        wait_for_task(api, out["task_id"])
+        out_to = sys.stderr if current().json else sys.stdout  # --json keeps stdout JSON
+        follower = LogFollower(api, out_to) if follow else None
+        wait_for_task(api, out["task_id"], 0.5 if follow else 1.0, follower)
     finally:
         build = api.get(f"/api/v1/builds/{out['build_id']}")
         show(build, True) if current().json else build_summary(build)
@@ -80,9 +87,9 @@ def mock_config_command(
 
 
 def register(app: typer.Typer) -> None:
-    from olivine.cli.build_views import build_app
+    from olivine.cli.build_views import DefaultCommand, build_app
 
-    build_app.command(DEFAULT, hidden=True)(build_command)
+    build_app.command(DEFAULT, hidden=True, cls=DefaultCommand)(build_command)
     app.add_typer(build_app, name="build")
     app.command("build-batch")(build_batch)
     app.add_typer(batch_app, name="batch")

@@ -7,8 +7,10 @@ import time
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from olivine.cli.client import Api, CliError
+from olivine.cli.follow import LogFollower, follow_task
 from olivine.cli.output import console, show
 from olivine.cli.state import current
 
@@ -81,8 +83,11 @@ def duration_text(seconds: float | None) -> str:
 def _print_tree(t: dict[str, Any], depth: int) -> None:
     arch = f" [{t['arch']}]" if t.get("arch") else ""
     what = " ".join(x for x in (t.get("project"), t.get("package")) if x)
-    console.print(
-        f"{'  ' * depth}{t['id']} {t['kind']}{arch} {what} — {t['status']} {t['summary']}"
+    by = f" by {t['canceled_by']}" if t.get("canceled_by") else ""
+    console.print(  # escaped: `[noarch]` is text, not a rich markup tag
+        escape(
+            f"{'  ' * depth}{t['id']} {t['kind']}{arch} {what} — {t['status']}{by} {t['summary']}"
+        )
     )
     for child in t.get("children") or []:
         _print_tree(child, depth + 1)
@@ -91,13 +96,16 @@ def _print_tree(t: dict[str, Any], depth: int) -> None:
 @task_app.command("logs")
 def task_logs(
     task_id: int = typer.Argument(..., metavar="ID"),
-    follow: bool = typer.Option(False, "--follow", "-f", help="keep printing until the task ends"),
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        "-f",
+        help="keep printing until the task ends, its subtasks' logs too ([arch] lines)",
+    ),
 ) -> None:
     api = Api(current())
     if follow:
-        for text in api.stream(f"/api/v1/tasks/{task_id}/logs", params={"follow": "true"}):
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        follow_task(api, task_id)
         return
     after = -1
     while True:
@@ -117,13 +125,18 @@ def task_cancel(task_id: int = typer.Argument(..., metavar="ID")) -> None:
     )
 
 
-def wait_for_task(api: Api, task_id: int, poll: float = 1.0) -> dict[str, Any]:
-    """Show progress until the task ends; CliError when it did not succeed."""
+def wait_for_task(
+    api: Api, task_id: int, poll: float = 1.0, follow: LogFollower | None = None
+) -> dict[str, Any]:
+    """Show progress (with `follow`, the logs of the task and its subtasks as they grow) until
+    the task ends; CliError when it did not succeed."""
     last = None
     start = time.monotonic()
     while True:
         t: dict[str, Any] = api.get(f"/api/v1/tasks/{task_id}")
         elapsed = duration_text(time.monotonic() - start)
+        if follow is not None:
+            follow.poll(t)
         if t["status"] != last and not current().json:
             console.print(f"[{elapsed}] task {task_id} {t['kind']}: {t['status']}")
             last = t["status"]

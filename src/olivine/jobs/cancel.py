@@ -18,15 +18,19 @@ from olivine.tasks.queries import root_workflow
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
-async def cancel_task(svc: Services, client: ClientFn, task_id: int) -> None:
+async def cancel_task(svc: Services, client: ClientFn, task_id: int, by: str | None = None) -> None:
+    """Cancel the task's job; `by` (the user asking) is recorded on every task it ends."""
     status, _ = await asyncio.to_thread(svc.tasks.status_of, task_id)
     if status in TERMINAL:
         raise Conflict(f"task {task_id} is already {status}")
-    _, wf_id = await asyncio.to_thread(root_workflow, svc.db, task_id)
+    top, wf_id = await asyncio.to_thread(root_workflow, svc.db, task_id)
     if not wf_id or not await _cancel_workflow(client, wf_id, task_id):
         # no workflow runs it (its job not started yet): nothing else to stop, and the
         # reconciler does not start the job of a finished task
         await asyncio.to_thread(svc.tasks.finish, task_id, TaskStatus.CANCELED, error="canceled")
+        top = task_id
+    if by is not None:
+        await asyncio.to_thread(svc.tasks.set_canceled_by, top, by)
 
 
 async def _cancel_workflow(client: ClientFn, wf_id: str, task_id: int) -> bool:

@@ -151,17 +151,21 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
         return None
     if len(parts) == 4 and parts[3].endswith(".repo"):
         ref = _project(ctx, parts[2], request)
-        signed = bool(ctx.reader.gpg_keys(ref))
         name = parts[3][: -len(".repo")]
+        ctx.reader.layout(ref).check(ref.name, name)
+        signed = bool(ctx.reader.gpg_keys(ref))
         text = repo_file_text(ctx.base_url, ref.name, name, public=ref.public, gpgkey=signed)
         return Reply(200, {"Cache-Control": _cache(ref, "no-cache")}, text.encode(), "text/plain")
     if len(parts) == 6 and parts[5] == "RPM-GPG-KEY":
-        return gpg_key(ctx, _project(ctx, parts[2], request))
+        ref = _project(ctx, parts[2], request)
+        ctx.reader.layout(ref).check(ref.name, parts[3], parts[4])
+        return gpg_key(ctx, ref)
     if len(parts) < 7:
         return None
-    project, repo, _arch, kind = parts[2:6]
+    project, repo, arch, kind = parts[2:6]
     if kind == "repodata" and len(parts) == 7:
         ref = _project(ctx, project, request)
+        ctx.reader.layout(ref).check(ref.name, repo, arch)
         if parts[6] == "repomd.xml":
             return repomd(ctx, ref, repo, parts[4], headers, _client(request))
         if parts[6] == "repomd.xml.asc":
@@ -170,5 +174,7 @@ def respond(ctx: RepoContext, path: str, headers: Mapping[str, str],
             return metadata_file(ctx, ref, repo, parts[6])
         return None
     if kind == "Packages":
-        return package(ctx, _project(ctx, project, request), repo, parts[-1])
+        ref = _project(ctx, project, request)
+        ctx.reader.layout(ref).check(ref.name, repo, arch)
+        return package(ctx, ref, repo, parts[-1])
     return None

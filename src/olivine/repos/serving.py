@@ -27,6 +27,7 @@ from olivine.db.models import (
 )
 from olivine.db.models.repos import RepositoryFile
 from olivine.db.models.signing import RepomdSignature, SigningKey
+from olivine.domain.repofilter import ALL_REPO, DEBUG_SUFFIX, SOURCE
 from olivine.errors import NotFound
 
 T = TypeVar("T")
@@ -38,6 +39,22 @@ class ProjectRef:
     id: int
     name: str
     public: bool
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a project serves: its repository names and the arch directories of each."""
+
+    repositories: tuple[str, ...]
+    arch_dirs: tuple[str, ...]
+
+    def check(self, project: str, repo: str, arch: str | None = None) -> None:
+        if repo not in self.repositories:
+            have = ",".join(self.repositories)
+            raise NotFound(f"project {project} has no repository {repo!r} (it has: {have})")
+        if arch is not None and arch not in self.arch_dirs:
+            have = ",".join(self.arch_dirs)
+            raise NotFound(f"{project}/{repo} has no arch {arch!r} (it has: {have})")
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,20 @@ class RepoReader:
         if row is None:
             raise NotFound(f"project {name!r} does not exist")
         return ProjectRef(row[0], name, bool(row[1]))
+
+    def layout(self, project: ProjectRef) -> Layout:
+        return self.cache.get(("l", project.id), lambda: self._layout(project))
+
+    def _layout(self, project: ProjectRef) -> Layout:
+        """The project file's repositories (plus `all`, and any still served after they left
+        it) and arch directories (each arch, its -debug, `source`)."""
+        with self.db.session() as s:
+            spec = s.scalar(select(Project.spec).where(Project.id == project.id)) or {}
+            rows = s.scalars(select(Repository.name).where(Repository.project_id == project.id))
+            names = {ALL_REPO, *rows, *(r["name"] for r in spec.get("repositories") or [])}
+        arches = list(spec.get("arches") or ["x86_64"])
+        dirs = {SOURCE, *arches, *(a + DEBUG_SUFFIX for a in arches)}
+        return Layout(tuple(sorted(names)), tuple(sorted(dirs)))
 
     def repomd(self, project: ProjectRef, repo: str, arch: str) -> Repomd:
         key = ("m", project.id, repo, arch)

@@ -117,6 +117,21 @@ class TaskService:
                 self.finish_tree(child.id, status, error=error)
         self.finish(task_id, status, error=error)
 
+    def set_canceled_by(self, task_id: int, who: str) -> None:
+        """Record who canceled the task on it and on every descendant the cancel ends (those
+        still open, or canceled with no name yet): readers show it once they say canceled."""
+        with self.db.session() as s:
+            frontier = [task_id]
+            while frontier:
+                rows = list(s.scalars(select(Task).where(Task.id.in_(frontier))))
+                for t in rows:
+                    if t.canceled_by is None and (
+                        t.status not in TERMINAL or t.status == TaskStatus.CANCELED.value
+                    ):
+                        t.canceled_by = who[:64]
+                q = select(Task.id).where(Task.parent_id.in_(frontier))
+                frontier = list(s.scalars(q))
+
     def children(self, task_id: int) -> list[Task]:
         with self.db.session() as s:
             rows = s.scalars(select(Task).where(Task.parent_id == task_id).order_by(Task.id))

@@ -210,5 +210,5 @@ async def publish(name: str, request: Request, who: Principal = Depends(caller))
 async def cancel_task(task_id: int, request: Request, who: Principal = Depends(caller)) -> Response:
     svc = services(request)
     await run_in_threadpool(check_cancel, svc, who, task_id)
-    await cancel(svc, connection(request).client, task_id)
+    await cancel(svc, connection(request).client, task_id, by=who.name)
     return see_other(request, f"/tasks/{task_id}")

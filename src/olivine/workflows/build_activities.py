@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import CancelledError
 
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
 from olivine.builds.steps import arch_step, finish_step, srpm_step
 from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
+from olivine.errors import OlivineError
 from olivine.fetch.policy import FetchPolicy
 from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
 from olivine.services import Services
@@ -109,6 +111,18 @@ def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[
     return check
 
 
+def _final(e: Exception) -> bool:
+    """Whether Temporal runs the activity no more after `e`: a domain error that is not
+    retryable (the interceptor makes it final), or the last attempt of its retry policy."""
+    if isinstance(e, CancelledError):
+        return False  # the workflow records the cancel
+    if isinstance(e, OlivineError) and not e.retryable:
+        return True
+    info = activity.info()
+    most = info.retry_policy.maximum_attempts if info.retry_policy is not None else 0
+    return bool(most) and info.attempt >= most
+
+
 class BuildActivities:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -137,7 +151,10 @@ class BuildActivities:
             res.arch_tasks = self._arch_tasks(inp.task_id, inp.build_id, res.arches)
             return res
         except Exception as e:
-            log.line(f"build failed: {getattr(e, 'message', e)}")
+            reason = str(getattr(e, "message", e))
+            log.line(f"build failed: {reason}")
+            if _final(e):  # the build row ends too (no other step will write it)
+                records.fail_if_open(self.svc.db, inp.build_id, reason)
             raise
         finally:
             log.close()

@@ -76,3 +76,30 @@ def test_head_requests_on_the_fast_path(db: Database, fs_store: FsStore) -> None
     client = TestClient(make_app(db, fs_store, "http://olivine.test", ttl=0, fast=True))
     r = client.head("/repos/el9/BaseOS/x86_64/repodata/repomd.xml")
     assert r.status_code == 200 and r.content == b"" and "etag" in r.headers
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["router", "fast-path"])
+def test_a_repository_or_arch_that_does_not_exist_is_a_404(
+    db: Database, fs_store: FsStore, fast: bool
+) -> None:
+    pid = make_project(db, repositories=[{"name": "BaseOS"}])
+    ingest_rpm(db, fs_store, pulp_rpms("bear")[0], pid)
+    publish_project(db, fs_store, pid)
+    client = TestClient(make_app(db, fs_store, "http://olivine.test", ttl=0, fast=fast))
+    for name in ("BaseOS", "all"):
+        r = client.get(f"/repos/el9/{name}.repo")
+        assert r.status_code == 200 and f"[el9-{name}]" in r.text
+    nope = client.get("/repos/el9/Nope.repo")
+    assert nope.status_code == 404
+    assert nope.headers["content-type"] == "application/problem+json"
+    assert "project el9 has no repository 'Nope' (it has: BaseOS,all)" in nope.json()["detail"]
+    assert "[el9-Nope]" not in nope.text
+    for path in ("repodata/repomd.xml", "RPM-GPG-KEY", "Packages/b/bear-4.1-1.noarch.rpm"):
+        r = client.get(f"/repos/el9/BaseOS/aarch64/{path}", follow_redirects=False)
+        assert r.status_code == 404, path
+        assert "el9/BaseOS has no arch 'aarch64'" in r.json()["detail"], path
+        assert "x86_64" in r.json()["detail"] and "source" in r.json()["detail"]
+        r = client.get(f"/repos/el9/Nope/x86_64/{path}", follow_redirects=False)
+        assert r.status_code == 404 and "no repository 'Nope'" in r.json()["detail"], path
+    ok = client.get("/repos/el9/BaseOS/x86_64/Packages/b/bear-4.1-1.noarch.rpm")
+    assert ok.status_code in (200, 302)

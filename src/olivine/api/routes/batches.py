@@ -15,6 +15,7 @@ from olivine.api.temporal import job_context
 from olivine.auth.policy import Action, Principal
 from olivine.batches import service as batches
 from olivine.batches.retry import ACTION, retry_batch
+from olivine.batches.rules import outcome
 from olivine.batches.service import BatchSubmitted, BatchView
 from olivine.services import Services
 
@@ -23,8 +24,8 @@ router = APIRouter(prefix="/api/v1", tags=["batches"])
 
 def batch_out(view: BatchView | BatchSubmitted) -> BatchOut:
     if isinstance(view, BatchView):
-        view = BatchSubmitted.of(view, view.project)
-    return BatchOut(**asdict(view))
+        return BatchOut(**asdict(BatchSubmitted.of(view, view.project)), status=outcome(view))
+    return BatchOut(**asdict(view), status="pending")  # just written
 
 
 def visible_batch(
@@ -57,6 +58,7 @@ def list_batches(project: str, svc: Svc, who: Caller, limit: Limit = 100) -> lis
             kind=b.kind.value,
             task_id=b.task_id,
             task_status=b.task_status,
+            status=outcome(b),
             submitter=b.submitter,
             created_at=b.created_at,
             counts=b.counts(),

@@ -48,6 +48,7 @@ def task_out(row: TaskRow, children: list[TaskOut] | None = None) -> TaskOut:
         summary=t.summary,
         result=t.result,
         error=t.error,
+        canceled_by=t.canceled_by if t.status == "canceled" else None,
         created_at=t.created_at,
         started_at=t.started_at,
         finished_at=t.finished_at,
@@ -135,7 +136,7 @@ async def _follow(svc: Services, task_id: int, after: int) -> AsyncIterator[byte
 async def cancel_task(task_id: IdPath, request: Request, svc: Svc, who: Caller) -> TaskOut:
     """Cancel through Temporal: the task turns canceled when its workflow has stopped."""
     await run_in_threadpool(check_cancel, svc, who, task_id)
-    await cancel(svc, connection(request).client, task_id)
+    await cancel(svc, connection(request).client, task_id, by=who.name)
     refreshed = get_task(svc.db, task_id)
     assert refreshed is not None
     return task_out(refreshed)
