@@ -45,6 +45,8 @@ class RepoSource:
     fetcher: Callable[[str, str | None], Path] | None = None
     policy: FetchPolicy | None = None  # the fetch policy for `url` (None: the strict default)
     first: bool = False  # preferred even over the project's own repo
+    # the repo's local metadata -> NEVRAs the build must not see (modular filtering)
+    hide: Callable[[Path], frozenset[str]] | None = None
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -111,9 +113,11 @@ class _Pool:
         self.host.priority = HOST_PRIORITY
         self.assumed = self.host.add_solvable()
         self.assumed.name, self.assumed.evr, self.assumed.arch = "host-assumed", "0", "noarch"
+        self.hidden: set[int] = set()
 
     def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
-        primary, filelists, base = _metadata(src.local(cache))
+        local = src.local(cache)
+        primary, filelists, base = _metadata(local)
         repo = self.pool.add_repo(src.name)
         repo.priority = (
             FIRST_PRIORITY
@@ -127,6 +131,9 @@ class _Pool:
             repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)
         self.bases[src.name] = base
         self.sources[src.name] = src
+        if src.hide is not None:
+            gone = src.hide(local)
+            self.hidden |= {x.id for x in repo.solvables if f"{x.name}-{x.evr}.{x.arch}" in gone}
 
     def add_host(self, capability: str, version: str | None) -> None:
         s = self.host.add_solvable()
@@ -135,6 +142,9 @@ class _Pool:
         s.add_provides(self.pool.Dep(capability))
 
     def ready(self) -> None:
+        if self.hidden:  # not considered: out of whatprovides and never installed
+            ids = [x.id for x in self.pool.solvables_iter() if x.id not in self.hidden]
+            self.pool.set_considered_list(ids)
         self.pool.addfileprovides()
         self.pool.createwhatprovides()
 

@@ -2,11 +2,14 @@
 - the module's macros (%dist = the module's dist tag, %modularitylabel, %_module_*, and
   buildopts.rpms.macros), laid over the project's macros;
 - a repository of the earlier build groups' RPMs, resolved ahead of everything else.
-Builds that are not module components get nothing from here."""
+Builds that are not module components get nothing from here, but for every build the modular
+packages of the external repositories are filtered as dnf filters them (`modular_filter`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from olivine.builds.resolve import RepoSource
 from olivine.db.base import Database
 from olivine.db.models import Artifact, ProjectArtifact
 from olivine.db.models.modules import ModuleComponent, ModuleContext
+from olivine.modules import external
 from olivine.modules.nsvc import PLATFORM
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
@@ -110,3 +114,26 @@ def module_repos(
         ["createrepo_c", "--no-database", "--quiet", str(repo)], check=True, capture_output=True
     )
     return (RepoSource("module-groups", repo, project=True, first=True),)
+
+
+def _hider(name: str, enabled: Mapping[str, str] | None) -> Callable[[Path], frozenset[str]]:
+    def hide(local: Path) -> frozenset[str]:
+        return external.hidden(external.read_repo(local, name), enabled)
+
+    return hide
+
+
+def modular_filter(
+    db: Database, build_id: int, repos: Sequence[RepoSource]
+) -> tuple[RepoSource, ...]:
+    """The external repositories with their modular filtering: a module component build sees
+    only the streams its context builds against, any other build the repositories' default
+    streams; the packages of every other stream are hidden (read from each repository's
+    modules document, in the worker). The project's own repositories are left as they are."""
+    found = _component(db, build_id)
+    enabled = (
+        {n: st for n, st in found[1].buildrequires.items() if n != PLATFORM} if found else None
+    )
+    return tuple(
+        r if r.project else dataclasses.replace(r, hide=_hider(r.name, enabled)) for r in repos
+    )

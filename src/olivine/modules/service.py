@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from olivine.db.models import ImportRevision, Package, Project
+from olivine.db.models import Build, ImportRevision, Package, Project
 from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.errors import Conflict, NotFound, ValidationFailed
 from olivine.jobs.checks import check_catalog
@@ -133,6 +133,7 @@ class ComponentView:
     build_id: int | None
     status: str
     reason: str | None
+    task_id: int | None = None  # the component build's task
 
 
 @dataclass
@@ -158,8 +159,9 @@ class StreamView:
 
 
 def _context_view(s: Any, row: ModuleContext, task_id: int | None) -> ContextView:
-    comps = s.scalars(
-        select(ModuleComponent)
+    comps = s.execute(
+        select(ModuleComponent, Build.task_id)
+        .outerjoin(Build, Build.id == ModuleComponent.build_id)
         .where(ModuleComponent.module_context_id == row.id)
         .order_by(ModuleComponent.group_index, ModuleComponent.name)
     ).all()
@@ -167,8 +169,8 @@ def _context_view(s: Any, row: ModuleContext, task_id: int | None) -> ContextVie
         f"{row.name}:{row.stream}:{row.version}:{row.context}", row.version, row.context,
         row.status, row.dist_tag, row.module_build_id, task_id, dict(row.buildrequires),
         dict(row.requires), sorted(row.documents),
-        [ComponentView(c.name, c.group_index, c.commit, c.build_id, c.status, c.reason)
-         for c in comps],
+        [ComponentView(c.name, c.group_index, c.commit, c.build_id, c.status, c.reason, t)
+         for c, t in comps],
     )  # fmt: skip
 
 

@@ -43,3 +43,13 @@ def test_only_carried_streams_and_whatever_the_packages_list() -> None:
 def test_no_modules_no_change() -> None:
     filt = RepoFilter("AppStream")
     assert _ids(ModularView(), {"modules": ["demo:*"]}, filt) == [1, 2, 3, 4]
+
+
+def test_a_module_not_complete_is_published_nowhere() -> None:
+    """A finished component of a module build still running (or failed) is in no repository:
+    neither `all` (builds would take it as non-modular) nor one carrying the module."""
+    held = ModularView([PublishedContext("demo", "1", {}, frozenset({2}))], held_ids=frozenset({3}))
+    assert _ids(held, {}, RepoFilter("all", everything=True)) == [1, 4]
+    assert _ids(held, {"modules": ["demo:*"]}, RepoFilter("AppStream")) == [1, 2, 4]
+    only = ModularView(held_ids=frozenset({2, 3}))
+    assert _ids(only, {"modules": ["demo:*"]}, RepoFilter("all", everything=True)) == [1, 4]

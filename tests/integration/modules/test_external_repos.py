@@ -1,0 +1,96 @@
+"""An external repository's modules, read from its repodata (modules.yaml in any compression
+modifyrepo_c writes, over HTTP under the fetch policy) by libmodulemd: their streams are what a
+module build can depend on, and a build's BuildRequires resolution sees only the packages of
+the streams it is given (a module component: those it builds against; any other build: the
+repository's default streams), as dnf's modular filtering."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from olivine.builds.resolve import RepoSource, UnresolvableBuildRequires, resolve_buildroot
+from olivine.errors import ValidationFailed
+from olivine.fetch.policy import FetchPolicy
+from olivine.modules import external
+from olivine.projects.schema import ProjectFile
+from tests.integration.imports.helpers import serve_dir
+from tests.integration.modules.extrepo import modular_repo
+
+LOOPBACK = FetchPolicy(allow_nets=(ipaddress.ip_network("127.0.0.0/8"),))
+NODEJS_10 = "nodejs-devel-1:10.11.0-1.module_2200+adbac02b.x86_64"
+
+
+def _pf(url: str) -> ProjectFile:
+    return ProjectFile(
+        name="ext", arches=["x86_64"], external_repos=[{"name": "appstream", "url": url}]
+    )
+
+
+@pytest.mark.parametrize("compress", ["gz", "zstd", "xz"])
+def test_streams_of_an_external_repo_over_http(tmp_path: Path, compress: str) -> None:
+    repo = modular_repo(tmp_path / "repo" / "x86_64", compress)
+    with serve_dir(tmp_path / "repo") as url:
+        [mods] = external.external_modules(_pf(url + "/$basearch/"), LOOPBACK, tmp_path / "c")
+    assert mods.catalog() == {
+        "dwm": ("6.0",),
+        "meson": ("master",),
+        "ninja": ("development", "legacy", "master"),
+        "nodejs": ("10", "11", "5", "8"),
+        "postgresql": ("6", "9.6"),
+    }
+    assert mods.defaults == {"nodejs": "8", "postgresql": "9.6", "meson": "master",
+                             "ninja": "master"}  # fmt: skip
+    [n10] = [s for s in mods.streams if (s.name, s.stream) == ("nodejs", "10")]
+    assert NODEJS_10.replace("-devel", "") in n10.artifacts
+    assert (tmp_path / "c").is_dir() and not list((tmp_path / "c").rglob("primary.xml*"))
+    assert repo.is_dir()
+
+
+def test_a_repo_without_modules_and_a_refused_url(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    subprocess.run(["createrepo_c", "--no-database", str(plain)], check=True, capture_output=True)
+    policy = FetchPolicy(file_roots=(tmp_path,))
+    [mods] = external.external_modules(_pf(plain.as_uri()), policy, tmp_path / "c")
+    assert mods.catalog() == {}
+    with pytest.raises(ValidationFailed, match="OLIVINE_FETCH_FILE_ROOTS"):
+        external.external_modules(_pf(plain.as_uri()), FetchPolicy(), tmp_path / "c2")
+
+
+def _chosen(repo: Path, enabled: dict[str, str] | None, filtered: bool = True) -> list[str]:
+    def hide(local: Path) -> frozenset[str]:
+        return external.hidden(external.read_repo(local, "appstream"), enabled)
+
+    src = RepoSource("appstream", repo, hide=hide if filtered else None)
+    rec = resolve_buildroot(["nodejs-devel"], [src], [], "x86_64", repo.parent / "cache")
+    nodejs = [e["nevra"] for e in rec.entries if e.get("nevra", "").startswith("nodejs-1:")]
+    assert [n.split("-", 1)[1] for n in nodejs] == [  # its nodejs: of the same stream
+        e["nevra"].split("-", 2)[2]
+        for e in rec.entries
+        if e.get("nevra", "").startswith("nodejs-devel-")
+    ]
+    return [e["nevra"] for e in rec.entries if e.get("nevra", "").startswith("nodejs-devel-")]
+
+
+def test_resolution_sees_only_the_enabled_streams(tmp_path: Path) -> None:
+    repo = modular_repo(tmp_path / "repo", "zstd")
+    assert _chosen(repo, None, filtered=False) == [
+        "nodejs-devel-1:11.0.0-1.module_2311+8d497411.x86_64"  # unfiltered: the highest EVR
+    ]
+    assert _chosen(repo, {"nodejs": "10"}) == [NODEJS_10]  # a module built against nodejs:10
+    assert _chosen(repo, None) == [  # a non-modular build: the default stream, 8
+        "nodejs-devel-1:8.11.4-1.module_2030+42747d40.x86_64"
+    ]
+    with pytest.raises(UnresolvableBuildRequires, match="nodejs-devel"):
+        _chosen(repo, {"postgresql": "9.6"})  # nodejs not enabled: none of its streams
+
+
+def test_a_document_libmodulemd_refuses_names_the_repo(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("document: modulemd\nversion: 2\ndata: {name: x}\n")
+    with pytest.raises(ValidationFailed, match=r"external repository appstream: .*[Ss]ummary"):
+        external.parse(external.read_text(bad, "appstream"), "appstream")
