@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from olivine.builds.resolve import RepoSource
+from olivine.builds.resolve import ModularMask, RepoSource
 from olivine.db.base import Database
 from olivine.db.models import Artifact, ProjectArtifact
 from olivine.db.models.modules import ModuleComponent, ModuleContext
@@ -116,11 +116,11 @@ def module_repos(
     return (RepoSource("module-groups", repo, project=True, first=True),)
 
 
-def _hider(name: str, enabled: Mapping[str, str] | None) -> Callable[[Path], frozenset[str]]:
-    def hide(local: Path) -> frozenset[str]:
-        return external.hidden(external.read_repo(local, name), enabled)
+def _masker(name: str, enabled: Mapping[str, str] | None) -> Callable[[Path], ModularMask]:
+    def of(local: Path) -> ModularMask:
+        return external.mask(external.read_repo(local, name), enabled)
 
-    return hide
+    return of
 
 
 def modular_filter(
@@ -129,11 +129,12 @@ def modular_filter(
     """The external repositories with their modular filtering: a module component build sees
     only the streams its context builds against, any other build the repositories' default
     streams; the packages of every other stream are hidden (read from each repository's
-    modules document, in the worker). The project's own repositories are left as they are."""
+    modules document, in the worker), and so is a non-modular package of any repository named
+    as a package of an enabled stream (the project's `all` holds no modular package)."""
     found = _component(db, build_id)
     enabled = (
         {n: st for n, st in found[1].buildrequires.items() if n != PLATFORM} if found else None
     )
     return tuple(
-        r if r.project else dataclasses.replace(r, hide=_hider(r.name, enabled)) for r in repos
+        r if r.project else dataclasses.replace(r, modular=_masker(r.name, enabled)) for r in repos
     )

@@ -19,6 +19,7 @@ import createrepo_c as cr
 import zstandard
 
 from olivine.builds.fetch import fetch_metadata
+from olivine.builds.resolve import ModularMask
 from olivine.builds.steps import repo_arch
 from olivine.errors import ValidationFailed
 from olivine.fetch.policy import FetchPolicy
@@ -133,17 +134,19 @@ def read_repo(local: Path, repo: str) -> RepoModules:
     return parse(read_text(path, repo), repo) if path is not None else RepoModules()
 
 
-def hidden(mods: RepoModules, enabled: Mapping[str, str] | None) -> frozenset[str]:
-    """The repository's modular packages a build must not see: those of every stream but the
-    enabled ones (a module component build: the streams its context builds against; any other
-    build: the repository's default streams, as dnf enables them)."""
+def mask(mods: RepoModules, enabled: Mapping[str, str] | None) -> ModularMask:
+    """What a build may see of the repository: the packages of the enabled streams (a module
+    component build: the streams its context builds against; any other build: the
+    repository's default streams, as dnf enables them), not those of the other streams, and
+    no non-modular package named as one of the enabled streams'."""
     on = dict(mods.defaults or {}) if enabled is None else dict(enabled)
-    out: set[str] = set()
-    for s in mods.streams:
-        if on.get(s.name) != s.stream:
-            out |= s.artifacts
     visible = {a for s in mods.streams if on.get(s.name) == s.stream for a in s.artifacts}
-    return frozenset(out - visible)
+    every = {a for s in mods.streams for a in s.artifacts}
+    return ModularMask(
+        hidden=frozenset(every - visible),
+        modular=frozenset(every),
+        enabled_names=frozenset(a.rsplit("-", 2)[0] for a in visible),
+    )
 
 
 def depends_on_modules(source: ModuleSource) -> bool:

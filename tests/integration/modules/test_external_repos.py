@@ -7,18 +7,25 @@ repository's default streams), as dnf's modular filtering."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from olivine.builds.resolve import RepoSource, UnresolvableBuildRequires, resolve_buildroot
+from olivine.builds.resolve import (
+    ModularMask,
+    RepoSource,
+    UnresolvableBuildRequires,
+    resolve_buildroot,
+)
 from olivine.errors import ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.modules import external
 from olivine.projects.schema import ProjectFile
 from tests.integration.imports.helpers import serve_dir
 from tests.integration.modules.extrepo import modular_repo
+from tests.integration.repos.conftest import RpmFactory
 
 LOOPBACK = FetchPolicy(allow_nets=(ipaddress.ip_network("127.0.0.0/8"),))
 NODEJS_10 = "nodejs-devel-1:10.11.0-1.module_2200+adbac02b.x86_64"
@@ -61,19 +68,23 @@ def test_a_repo_without_modules_and_a_refused_url(tmp_path: Path) -> None:
         external.external_modules(_pf(plain.as_uri()), FetchPolicy(), tmp_path / "c2")
 
 
-def _chosen(repo: Path, enabled: dict[str, str] | None, filtered: bool = True) -> list[str]:
-    def hide(local: Path) -> frozenset[str]:
-        return external.hidden(external.read_repo(local, "appstream"), enabled)
+def _chosen(
+    repo: Path, enabled: dict[str, str] | None, filtered: bool = True, plain: Path | None = None
+) -> list[str]:
+    def of(local: Path) -> ModularMask:
+        return external.mask(external.read_repo(local, "appstream"), enabled)
 
-    src = RepoSource("appstream", repo, hide=hide if filtered else None)
-    rec = resolve_buildroot(["nodejs-devel"], [src], [], "x86_64", repo.parent / "cache")
-    nodejs = [e["nevra"] for e in rec.entries if e.get("nevra", "").startswith("nodejs-1:")]
+    repos = [RepoSource("appstream", repo, modular=of if filtered else None)]
+    if plain is not None:  # the project's own `all`: no modular package
+        repos.insert(0, RepoSource("all", plain, project=True))
+    rec = resolve_buildroot(["nodejs-devel"], repos, [], "x86_64", repo.parent / "cache")
+    got = [e for e in rec.entries if e.get("kind") == "rpm"]
+    nodejs = [e["nevra"] for e in got if e["nevra"].startswith("nodejs-1:")]
+    devel = [e["nevra"] for e in got if e["nevra"].startswith("nodejs-devel-")]
     assert [n.split("-", 1)[1] for n in nodejs] == [  # its nodejs: of the same stream
-        e["nevra"].split("-", 2)[2]
-        for e in rec.entries
-        if e.get("nevra", "").startswith("nodejs-devel-")
+        d.split("-", 2)[2] for d in devel if ":" in d
     ]
-    return [e["nevra"] for e in rec.entries if e.get("nevra", "").startswith("nodejs-devel-")]
+    return devel
 
 
 def test_resolution_sees_only_the_enabled_streams(tmp_path: Path) -> None:
@@ -87,6 +98,24 @@ def test_resolution_sees_only_the_enabled_streams(tmp_path: Path) -> None:
     ]
     with pytest.raises(UnresolvableBuildRequires, match="nodejs-devel"):
         _chosen(repo, {"postgresql": "9.6"})  # nodejs not enabled: none of its streams
+
+
+def test_a_non_modular_package_of_an_enabled_streams_name_is_hidden(
+    tmp_path: Path, make_rpm: RpmFactory
+) -> None:
+    """A non-modular nodejs-devel 99 in the project's preferred `all` is hidden while a nodejs
+    stream is enabled (dnf's rule), and chosen when none is."""
+    plain = tmp_path / "all"
+    plain.mkdir()
+    shutil.copy(make_rpm("nodejs-devel", "99"), plain)
+    subprocess.run(["createrepo_c", "--no-database", str(plain)], check=True, capture_output=True)
+    repo = modular_repo(tmp_path / "repo", "gz")
+    assert _chosen(repo, {"nodejs": "10"}, plain=plain) == [NODEJS_10]
+    assert _chosen(repo, None, plain=plain) == [
+        "nodejs-devel-1:8.11.4-1.module_2030+42747d40.x86_64"
+    ]
+    assert _chosen(repo, {"postgresql": "9.6"}, plain=plain) == ["nodejs-devel-99-1.noarch"]
+    assert _chosen(repo, None, filtered=False, plain=plain) == ["nodejs-devel-99-1.noarch"]
 
 
 def test_a_document_libmodulemd_refuses_names_the_repo(tmp_path: Path) -> None:

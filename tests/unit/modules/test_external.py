@@ -4,7 +4,7 @@ from olivine.modules.external import (
     ExternalStream,
     RepoModules,
     depends_on_modules,
-    hidden,
+    mask,
     merge_catalogs,
     nevra,
 )
@@ -32,10 +32,15 @@ def test_nevra_as_libsolv_prints_it() -> None:
 
 
 def test_hidden_all_but_the_enabled_or_default_streams() -> None:
-    assert hidden(MODS, {"nodejs": "10"}) == {"nodejs-1:8-1.x86_64", "perl-5-1.x86_64"}
+    on10 = mask(MODS, {"nodejs": "10"})
+    assert on10.hidden == {"nodejs-1:8-1.x86_64", "perl-5-1.x86_64"}
+    assert on10.enabled_names == {"nodejs", "npm"}
+    assert on10.modular == {a for s in MODS.streams for a in s.artifacts}
     # no stream given: the defaults; an artifact of an enabled stream stays whoever else has it
-    assert hidden(MODS, None) == {"nodejs-1:10-1.x86_64", "npm-1:10-1.x86_64", "perl-5-1.x86_64"}
-    assert hidden(RepoModules(), None) == frozenset()
+    defaults = mask(MODS, None)
+    assert defaults.hidden == {"nodejs-1:10-1.x86_64", "npm-1:10-1.x86_64", "perl-5-1.x86_64"}
+    assert defaults.enabled_names == {"nodejs"}
+    assert mask(RepoModules(), None).hidden == frozenset()
 
 
 def _src(*deps: Dependency) -> ModuleSource:
