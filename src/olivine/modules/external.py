@@ -21,7 +21,7 @@ import zstandard
 from olivine.builds.fetch import fetch_metadata
 from olivine.builds.resolve import ModularMask
 from olivine.builds.steps import repo_arch
-from olivine.errors import ValidationFailed
+from olivine.errors import OlivineError, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.modules.libmodulemd import modulemd
 from olivine.modules.model import ModuleSource
@@ -176,10 +176,18 @@ def _local(name: str, url: str, policy: FetchPolicy, cache: Path) -> Path:
     return fetch_metadata(url, cache / name, None, policy, types=("modules",))
 
 
+def _read(name: str, url: str, policy: FetchPolicy, cache: Path) -> RepoModules:
+    try:
+        return read_repo(_local(name, url, policy, cache), name)
+    except OlivineError as e:
+        if e.message.startswith("external repository"):
+            raise
+        raise type(e)(f"external repository {name}: {e.message}") from None
+
+
 def external_modules(pf: ProjectFile, policy: FetchPolicy, cache: Path) -> list[RepoModules]:
     """The modules of every external repository of the project, on each of its arches."""
-    urls = enumerate(_urls(pf))
-    return [read_repo(_local(n, u, policy, cache / str(i)), n) for i, (n, u) in urls]
+    return [_read(n, u, policy, cache / str(i)) for i, (n, u) in enumerate(_urls(pf))]
 
 
 def merge_catalogs(catalogs: Iterable[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:

@@ -19,7 +19,7 @@ from olivine.builds.resolve import (
     UnresolvableBuildRequires,
     resolve_buildroot,
 )
-from olivine.errors import ValidationFailed
+from olivine.errors import UpstreamError, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.modules import external
 from olivine.projects.schema import ProjectFile
@@ -60,12 +60,16 @@ def test_streams_of_an_external_repo_over_http(tmp_path: Path, compress: str) ->
 def test_a_repo_without_modules_and_a_refused_url(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
+    (tmp_path / "nothing-here").mkdir()
     subprocess.run(["createrepo_c", "--no-database", str(plain)], check=True, capture_output=True)
     policy = FetchPolicy(file_roots=(tmp_path,))
     [mods] = external.external_modules(_pf(plain.as_uri()), policy, tmp_path / "c")
     assert mods.catalog() == {}
     with pytest.raises(ValidationFailed, match="OLIVINE_FETCH_FILE_ROOTS"):
         external.external_modules(_pf(plain.as_uri()), FetchPolicy(), tmp_path / "c2")
+    missing = pytest.raises(UpstreamError, match=r"^external repository appstream: GET .*404")
+    with serve_dir(tmp_path / "nothing-here") as url, missing:
+        external.external_modules(_pf(url + "/"), LOOPBACK, tmp_path / "c3")
 
 
 def _chosen(
