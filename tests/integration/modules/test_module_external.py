@@ -2,8 +2,9 @@
 assets-modularity fixtures: real Fedora module RPMs and their modules.yaml, in a repo made by
 createrepo_c + modifyrepo_c): the worker reads the repo's modules document, the plan builds
 against nodejs:10, and the component's BuildRequires resolve to nodejs:10's packages, not the
-higher 11 nor the default 8; a dependency on a module nobody has, or on an unknown stream, fails
-naming it. Through the whole build the component's RPMs never enter `all`."""
+higher 11 nor the default 8, while a non-modular build of the same package gets the default
+stream's; a dependency on a module nobody has, or on an unknown stream, fails naming it. Through
+the whole module build the component's RPMs never enter `all`."""
 
 from __future__ import annotations
 
@@ -103,6 +104,14 @@ def _in_all_ever(stack: Stack, build_id: int) -> set[int]:
     return mine & held
 
 
+def _chosen(stack: Stack, build_id: int) -> set[str]:
+    """The nodejs-devel the build's root took (from the external repository)."""
+    build = stack.client.get(f"/api/v1/builds/{build_id}", headers=stack.as_(stack.admin_token))
+    root = [e for a in build.json()["arches"] for e in a["buildroot"] if e.get("kind") == "rpm"]
+    assert all(e["repo"] == "fedora-modular" for e in root if e["nevra"].startswith("nodejs"))
+    return {e["nevra"] for e in root if e["nevra"].startswith("nodejs-devel-")}
+
+
 def test_module_built_against_an_external_repos_module(stack: Stack, tmp_path: Path) -> None:
     ext = modular_repo(tmp_path / "fedora-modular", "xz")
     up = tmp_path / "up"
@@ -122,12 +131,17 @@ def test_module_built_against_an_external_repos_module(stack: Stack, tmp_path: P
     assert ctx["buildrequires"] == {"nodejs": "10", "platform": "el9.4.0"}
     assert ctx["requires"] == {"nodejs": ["10"], "platform": ["el9"]}
     [comp] = ctx["components"]
-    build = stack.client.get(f"/api/v1/builds/{comp['build_id']}", headers=h).json()
-    root = [e for a in build["arches"] for e in a["buildroot"] if e.get("kind") == "rpm"]
-    chosen = {e["nevra"]: e["repo"] for e in root}
-    assert chosen.get("nodejs-devel-1:10.11.0-1.module_2200+adbac02b.x86_64") == "fedora-modular"
-    assert not [n for n in chosen if n.startswith("nodejs") and ":10.11.0-" not in n], chosen
+    assert _chosen(stack, comp["build_id"]) == {
+        "nodejs-devel-1:10.11.0-1.module_2200+adbac02b.x86_64"  # not 11's, nor the default 8's
+    }
     assert _in_all_ever(stack, comp["build_id"]) == set()  # never in `all`, not even briefly
+
+    r = stack.client.post("/api/v1/projects/modext/builds", headers=h, json={"package": "appc"})
+    plain = _wait(stack, r.json()["task_id"])  # a non-modular build: the default stream, 8
+    assert plain["status"] == "succeeded", plain.get("error")
+    assert _chosen(stack, plain["result"]["build_id"]) == {
+        "nodejs-devel-1:8.11.4-1.module_2030+42747d40.x86_64"
+    }
 
     for module, reason in (
         ("nobody:1", "depends on module nosuch, which neither the project nor its external "
