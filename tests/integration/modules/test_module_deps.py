@@ -5,6 +5,7 @@ build cannot take them (module-filtered, as dnf would hide them)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,6 +96,8 @@ def _cli(stack: Stack, live_url: str, nsvc: str) -> None:
     out = subprocess.run([*cli, "module", "show", "moddeps", "app:1"], env=env,
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert "group 1: appc complete" in out.stdout
+    [line] = [x for x in out.stdout.splitlines() if "group 1: appc" in x]
+    assert re.search(r"build \d+  task \d+  commit [0-9a-f]{12}$", line), line  # its build task
     out = subprocess.run([*cli, "module", "build", "moddeps", "demo:1"], env=env,
                          capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 1 and "same NSVC" in out.stderr
