@@ -192,6 +192,35 @@ def list_streams(svc: Services, project: Project, name: str | None = None) -> li
         return list(out.values())
 
 
+@dataclass
+class UnplannedView:
+    """A module build with no context yet: waiting for its plan, or failed before one (an
+    unknown module or stream, an invalid document)."""
+
+    module_build_id: int
+    module: str  # NAME:STREAM
+    status: str
+    reason: str | None
+    task_id: int | None
+
+
+def unplanned_builds(svc: Services, project: Project, limit: int = 20) -> list[UnplannedView]:
+    """The project's latest module builds that have no context (newest first)."""
+    with svc.db.session() as s:
+        planned = select(ModuleContext.module_build_id).where(
+            ModuleContext.project_id == project.id
+        )
+        rows = s.scalars(
+            select(ModuleBuild)
+            .where(ModuleBuild.project_id == project.id, ModuleBuild.id.not_in(planned))
+            .order_by(ModuleBuild.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            UnplannedView(r.id, f"{r.name}:{r.stream}", r.status, r.reason, r.task_id) for r in rows
+        ]
+
+
 def show_stream(svc: Services, project: Project, name: str, stream: str) -> StreamView:
     for v in list_streams(svc, project, name):
         if v.stream == stream:

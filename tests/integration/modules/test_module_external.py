@@ -8,6 +8,7 @@ the whole module build the component's RPMs never enter `all`."""
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,7 @@ def test_module_built_against_an_external_repos_module(stack: Stack, tmp_path: P
         assert r.status_code == 202, r.text
         task = _wait(stack, r.json()["task_id"])
         assert task["status"] == "failed" and reason in task["error"], task["error"]
+        page = stack.client.get("/projects/modext/modules").text  # failed before any context
+        row = page[page.index(f'<th scope="row">{module}</th>') :].split("</tr>", 1)[0]
+        assert "s-failed" in row and html.escape(reason) in row
+        assert f'href="/tasks/{r.json()["task_id"]}"' in row
