@@ -3,8 +3,8 @@ build (Temporal, worker, rpmbuild in bubblewrap): an anonymous visitor reads the
 streams (version, context, NSVC, status, dist tag, arches), one stream's context with its
 components in their build groups, each with its build and its build task, and the module build's
 task with the component builds as subtasks; no action control is offered to the visitor, while a
-builder of the project gets the form that builds a stream. Screenshots go to
-artifacts/screenshots/."""
+builder of the project gets the form that builds a stream, and building the same import again
+is refused with the reason. Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -131,3 +131,8 @@ def test_visitor_reads_module_streams_components_and_tasks(
     expect(page.get_by_label("Module stream")).to_be_visible()
     expect(page.get_by_role("button", name="Build module")).to_be_visible()
     shot(page, "24-modules-builder")
+    page.get_by_label("Module stream").fill("demo:1")  # the same import again: the same NSVC
+    page.get_by_role("button", name="Build module").click()
+    expect(page.get_by_role("alert")).to_contain_text("module demo:1 from forge commit")
+    expect(page.get_by_role("alert")).to_contain_text("the same import gives the same NSVC")
+    shot(page, "25-module-rebuild-refused")
