@@ -10,10 +10,10 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import createrepo_c as cr
 import zstandard
@@ -40,6 +40,7 @@ class ExternalStream:
     name: str
     stream: str
     artifacts: frozenset[str]  # NEVRAs as libsolv writes them: the epoch only when not 0
+    requires: Mapping[str, str] = field(default_factory=dict)  # runtime: module -> stream
 
 
 @dataclass(frozen=True)
@@ -118,14 +119,49 @@ def parse(text: str, repo: str) -> RepoModules:
         why = failures[0].get_gerror().message if failures else "unreadable"
         raise ValidationFailed(f"external repository {repo}: its modules document: {why}")
     streams: dict[tuple[str, str], set[str]] = {}
+    requires: dict[tuple[str, str], dict[str, str]] = {}
     for name in idx.get_module_names():
         for s in idx.get_module(name).get_all_streams():
             key = (name, s.get_stream_name())
             streams.setdefault(key, set()).update(nevra(a) for a in s.get_rpm_artifacts())
+            for dep in s.get_dependencies():
+                for n, st in runtime_requires(dep).items():
+                    requires.setdefault(key, {}).setdefault(n, st)
     return RepoModules(
-        tuple(ExternalStream(repo, n, st, frozenset(a)) for (n, st), a in sorted(streams.items())),
+        tuple(
+            ExternalStream(repo, n, st, frozenset(a), requires.get((n, st), {}))
+            for (n, st), a in sorted(streams.items())
+        ),
         dict(idx.get_default_streams(None)),
     )
+
+
+def runtime_requires(dep: Any) -> dict[str, str]:
+    """A dependencies entry's runtime requirements as MBS follows them into a build root: the
+    first stream named of each module (none for an empty or exclusion-only list), `platform`
+    left out."""
+    out: dict[str, str] = {}
+    for name in dep.get_runtime_modules():
+        listed = [s for s in dep.get_runtime_streams(name) if not s.startswith("-")]
+        if name != PLATFORM and listed:
+            out[name] = listed[0]
+    return out
+
+
+def enable(
+    enabled: Mapping[str, str], requires: Callable[[str, str], Mapping[str, str]]
+) -> dict[str, str]:
+    """`enabled` with, recursively, the runtime requires of every enabled stream (MBS's
+    `_get_recursively_required_modules`); a stream already chosen for a module is kept."""
+    out = dict(enabled)
+    todo = list(out.items())
+    while todo:
+        name, stream = todo.pop()
+        for n, st in requires(name, stream).items():
+            if n not in out:
+                out[n] = st
+                todo.append((n, st))
+    return out
 
 
 def read_repo(local: Path, repo: str) -> RepoModules:
@@ -136,10 +172,15 @@ def read_repo(local: Path, repo: str) -> RepoModules:
 
 def mask(mods: RepoModules, enabled: Mapping[str, str] | None) -> ModularMask:
     """What a build may see of the repository: the packages of the enabled streams (a module
-    component build: the streams its context builds against; any other build: the
-    repository's default streams, as dnf enables them), not those of the other streams, and
-    no non-modular package named as one of the enabled streams'."""
-    on = dict(mods.defaults or {}) if enabled is None else dict(enabled)
+    component build: the streams its context builds against and, recursively, their runtime
+    requires; any other build: the repository's default streams, as dnf enables them), not
+    those of the other streams, and no non-modular package named as one of the enabled
+    streams'."""
+    if enabled is None:
+        on = dict(mods.defaults or {})
+    else:
+        reqs = {(s.name, s.stream): s.requires for s in mods.streams}
+        on = enable(enabled, lambda n, st: reqs.get((n, st), {}))
     visible = {a for s in mods.streams if on.get(s.name) == s.stream for a in s.artifacts}
     every = {a for s in mods.streams for a in s.artifacts}
     return ModularMask(

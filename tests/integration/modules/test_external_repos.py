@@ -127,3 +127,81 @@ def test_a_document_libmodulemd_refuses_names_the_repo(tmp_path: Path) -> None:
     bad.write_text("document: modulemd\nversion: 2\ndata: {name: x}\n")
     with pytest.raises(ValidationFailed, match=r"external repository appstream: .*[Ss]ummary"):
         external.parse(external.read_text(bad, "appstream"), "appstream")
+
+
+CHAIN = """\
+---
+document: modulemd
+version: 2
+data:
+  name: app
+  stream: "1"
+  version: 1
+  context: c0ffee01
+  arch: noarch
+  summary: needs lib:2 at run time
+  description: app
+  license: {module: [MIT]}
+  dependencies:
+  - requires: {lib: ["2"], platform: [el9]}
+  artifacts: {rpms: [appx-0:1.0-1.noarch]}
+...
+---
+document: modulemd
+version: 2
+data:
+  name: lib
+  stream: "1"
+  version: 1
+  context: c0ffee01
+  arch: noarch
+  summary: lib one
+  description: lib
+  license: {module: [MIT]}
+  artifacts: {rpms: [libx-0:1.0-1.noarch]}
+...
+---
+document: modulemd
+version: 2
+data:
+  name: lib
+  stream: "2"
+  version: 1
+  context: c0ffee01
+  arch: noarch
+  summary: lib two
+  description: lib
+  license: {module: [MIT]}
+  artifacts: {rpms: [libx-0:2.0-1.noarch]}
+...
+"""
+
+
+def test_a_buildrequired_streams_runtime_requires_are_enabled(
+    tmp_path: Path, make_rpm: RpmFactory
+) -> None:
+    """As MBS makes a build root: building against app:1 also enables lib:2, which app:1
+    requires at run time, so libx 2.0 is what a BuildRequires on libx gets (not 1.0, and not
+    nothing)."""
+    repo = tmp_path / "chain"
+    repo.mkdir()
+    for name, version in (("appx", "1.0"), ("libx", "1.0"), ("libx", "2.0")):
+        shutil.copy(make_rpm(name, version), repo)
+    subprocess.run(["createrepo_c", "--no-database", str(repo)], check=True, capture_output=True)
+    doc = tmp_path / "modules.yaml"
+    doc.write_text(CHAIN)
+    subprocess.run(["modifyrepo_c", "--mdtype=modules", str(doc), str(repo / "repodata")],
+                   check=True, capture_output=True)  # fmt: skip
+
+    def resolve(enabled: dict[str, str]) -> list[str]:
+        def of(local: Path) -> ModularMask:
+            return external.mask(external.read_repo(local, "chain"), enabled)
+
+        src = RepoSource("chain", repo, modular=of)
+        rec = resolve_buildroot(["libx"], [src], [], "x86_64", tmp_path / "cache")
+        return [e["nevra"] for e in rec.entries if e.get("kind") == "rpm"]
+
+    assert resolve({"app": "1"}) == ["libx-2.0-1.noarch"]
+    assert resolve({"lib": "1"}) == ["libx-1.0-1.noarch"]
+    with pytest.raises(UnresolvableBuildRequires, match="libx"):
+        resolve({"other": "1"})

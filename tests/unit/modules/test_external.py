@@ -4,6 +4,7 @@ from olivine.modules.external import (
     ExternalStream,
     RepoModules,
     depends_on_modules,
+    enable,
     mask,
     merge_catalogs,
     nevra,
@@ -54,3 +55,22 @@ def test_external_repos_are_read_only_for_modules_depending_on_modules() -> None
         "nodejs": ("10", "8"),
         "perl": ("5",),
     }
+
+
+def test_enable_follows_runtime_requires_recursively() -> None:
+    reqs = {("app", "1"): {"lib": "2"}, ("lib", "2"): {"base": "9", "app": "7"}}
+    got = enable({"app": "1"}, lambda n, st: reqs.get((n, st), {}))
+    assert got == {"app": "1", "lib": "2", "base": "9"}  # app keeps the stream it was given
+    assert enable({"lib": "1"}, lambda n, st: reqs.get((n, st), {})) == {"lib": "1"}
+
+
+def test_mask_enables_what_the_enabled_streams_require() -> None:
+    mods = RepoModules(
+        (
+            ExternalStream("r", "app", "1", frozenset({"app-1-1.noarch"}), {"lib": "2"}),
+            ExternalStream("r", "lib", "1", frozenset({"libx-1-1.noarch"})),
+            ExternalStream("r", "lib", "2", frozenset({"libx-2-1.noarch"})),
+        )
+    )
+    assert mask(mods, {"app": "1"}).hidden == {"libx-1-1.noarch"}
+    assert mask(mods, {"app": "1", "lib": "1"}).hidden == {"libx-2-1.noarch"}  # chosen first
