@@ -83,7 +83,7 @@ class ModularView:
             return plan
         own = plan.extras.get("modules")
         if own:
-            text = merge([own, text])
+            text = merge([text], given=[own])
         return dataclasses.replace(plan, extras={**plan.extras, "modules": text})
 
     def _yaml(self, globs: tuple[str, ...], arch: str) -> str | None:
