@@ -60,13 +60,15 @@ def fetch_metadata(
     dest: Path,
     auth: tuple[str, str] | None = None,
     policy: FetchPolicy | None = None,
+    types: tuple[str, ...] = ("primary", "filelists", "modules"),
 ) -> Path:
-    """Mirror repomd.xml and the primary/filelists files it lists under dest; returns dest."""
+    """Mirror repomd.xml and the files of the record `types` it lists under dest (by default
+    primary, filelists and the modules document, if any); returns dest."""
     pol = policy or FetchPolicy()
     base = url.rstrip("/") + "/"
     repomd = _get(pol, base + "repodata/repomd.xml", dest / "repodata" / "repomd.xml", None, auth)
     for rec in cr.Repomd(str(repomd)).records:
-        if rec.type in ("primary", "filelists"):
+        if rec.type in types:
             sha = rec.checksum if rec.checksum_type == "sha256" else None
             local = _local(dest, rec.location_href, url)
             _get(pol, base + rec.location_href, local, sha, auth)

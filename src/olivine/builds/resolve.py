@@ -30,6 +30,17 @@ _MAX_ROUNDS = 20
 
 
 @dataclass(frozen=True)
+class ModularMask:
+    """dnf's modular filtering of one repository (NEVRAs as `name-[E:]V-R.A`): the packages
+    of the streams not enabled are hidden, and so is, in every repository, a non-modular
+    package named as a package of an enabled stream."""
+
+    hidden: frozenset[str] = frozenset()  # this repo's packages of streams not enabled
+    modular: frozenset[str] = frozenset()  # every modular package of this repo
+    enabled_names: frozenset[str] = frozenset()  # names of the enabled streams' packages
+
+
+@dataclass(frozen=True)
 class RepoSource:
     """A repository: a directory holding repodata/ (or a primary.xml(.gz) file), or an http(s)
     URL (metadata and chosen packages are fetched; `auth` for a private project's repos)."""
@@ -45,6 +56,8 @@ class RepoSource:
     fetcher: Callable[[str, str | None], Path] | None = None
     policy: FetchPolicy | None = None  # the fetch policy for `url` (None: the strict default)
     first: bool = False  # preferred even over the project's own repo
+    # the repo's local metadata -> what of it is modular and what the build must not see
+    modular: Callable[[Path], ModularMask] | None = None
 
     def local(self, cache: Path) -> Path:
         if self.path is not None:
@@ -111,9 +124,11 @@ class _Pool:
         self.host.priority = HOST_PRIORITY
         self.assumed = self.host.add_solvable()
         self.assumed.name, self.assumed.evr, self.assumed.arch = "host-assumed", "0", "noarch"
+        self.masks: dict[str, ModularMask] = {}
 
     def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
-        primary, filelists, base = _metadata(src.local(cache))
+        local = src.local(cache)
+        primary, filelists, base = _metadata(local)
         repo = self.pool.add_repo(src.name)
         repo.priority = (
             FIRST_PRIORITY
@@ -127,6 +142,8 @@ class _Pool:
             repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)
         self.bases[src.name] = base
         self.sources[src.name] = src
+        if src.modular is not None:
+            self.masks[src.name] = src.modular(local)
 
     def add_host(self, capability: str, version: str | None) -> None:
         s = self.host.add_solvable()
@@ -134,7 +151,19 @@ class _Pool:
         s.evr = _evr(version)
         s.add_provides(self.pool.Dep(capability))
 
+    def _hidden(self, x: solv.XSolvable, names: frozenset[str]) -> bool:
+        src = self.sources.get(x.repo.name)
+        if src is None or src.first:  # the host; a module build's own earlier groups
+            return False
+        mask = self.masks.get(x.repo.name, ModularMask())
+        nevra = f"{x.name}-{x.evr}.{x.arch}"
+        return nevra in mask.hidden or (x.name in names and nevra not in mask.modular)
+
     def ready(self) -> None:
+        if self.masks:  # hidden ones are not considered: out of whatprovides, never installed
+            names = frozenset().union(*(m.enabled_names for m in self.masks.values()))
+            ids = [x.id for x in self.pool.solvables_iter() if not self._hidden(x, names)]
+            self.pool.set_considered_list(ids)
         self.pool.addfileprovides()
         self.pool.createwhatprovides()
 

@@ -161,10 +161,11 @@ def arch_step(
     with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
-        from olivine.modules.buildhooks import module_repos
+        from olivine.modules.buildhooks import modular_filter, module_repos
 
         repos = module_repos(db, store, build_id, arch, tmp / "repos")  # a module's earlier groups
         repos += project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
+        repos = modular_filter(db, build_id, repos)  # external modular packages, as dnf
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
         res: ArchResult = build_arch(req, log, cancelled)
         status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])

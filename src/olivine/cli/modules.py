@@ -52,9 +52,10 @@ def _stream(v: dict[str, Any]) -> None:
         for comp in c["components"]:
             why = f" ({comp['reason']})" if comp["reason"] else ""
             build = comp["build_id"] or "-"
+            task = comp.get("task_id") or "-"
             console.print(
                 f"    group {comp['group'] + 1}: {comp['name']} {comp['status']}{why}  "
-                f"build {build}  commit {comp['commit'][:12]}"
+                f"build {build}  task {task}  commit {comp['commit'][:12]}"
             )
 
 

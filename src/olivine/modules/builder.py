@@ -19,7 +19,9 @@ from olivine.db.base import utcnow
 from olivine.db.models import Artifact, ImportRevision, Project, ProjectArtifact
 from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.errors import Conflict, NotFound, ValidationFailed
+from olivine.fetch.policy import FetchPolicy
 from olivine.imports.modules import find_modulemd
+from olivine.modules import external
 from olivine.modules.jobs import (
     ComponentOutcome,
     ModuleBuildResult,
@@ -84,6 +86,20 @@ def catalog_of(svc: Services, project_id: int) -> dict[str, tuple[str, ...]]:
     return {n: tuple(sorted(v)) for n, v in out.items()}
 
 
+def _catalog(
+    svc: Services, project_id: int, pf: ProjectFile, source: ModuleSource
+) -> dict[str, tuple[str, ...]]:
+    """The project's own streams and, when the source depends on modules, its external
+    repositories' (read here, in the worker, under the fetch policy)."""
+    own = catalog_of(svc, project_id)
+    if not pf.external_repos or not external.depends_on_modules(source):
+        return own
+    policy = FetchPolicy.from_settings(svc.settings)
+    with tempfile.TemporaryDirectory(prefix="olivine-module-repos-") as t:
+        found = external.external_modules(pf, policy, Path(t))
+    return external.merge_catalogs([own, *(m.catalog() for m in found)])
+
+
 def module_macros(nsvc: NSVC, rpm_macros: str) -> dict[str, str]:
     """MBS's module-build-macros: the module's identity, then buildopts.rpms.macros."""
     out = {
@@ -108,7 +124,7 @@ def plan_module_build(svc: Services, mb_id: int) -> ModulePlanOut:
         return existing
     source = read_module(svc, mb, rev)
     platform = platform_of(pf.vendor.family, pf.vendor.major, pf.vendor.minor)
-    planned = plan(source, catalog_of(svc, project.id), platform, commit_time(rev))
+    planned = plan(source, _catalog(svc, project.id, pf, source), platform, commit_time(rev))
     revs = _component_revisions(svc, project, source)
     out = ModulePlanOut()
     for ctx in planned.contexts:

@@ -222,15 +222,31 @@ def validate_strict(text: str) -> Any:
     return index
 
 
+def _read_into(index: Any, text: str, strict: bool, what: str) -> None:
+    try:
+        ok, failures = index.update_from_string(text, strict)
+    except glib_error() as e:
+        raise ValidationFailed(f"{what} does not read: {e.message}") from None  # type: ignore[attr-defined]
+    if not ok or failures:  # never a document silently dropped from what is published
+        msgs = "; ".join(f.get_gerror().message for f in failures) or "unreadable"
+        raise ValidationFailed(f"{what} does not read: {msgs}")
+
+
 def merge(
     texts: Iterable[str],
     defaults: Iterable[DefaultSpec] = (),
     obsoletes: Iterable[ObsoleteSpec] = (),
+    given: Iterable[str] = (),
 ) -> str:
-    """One modules.yaml from several documents (our own output) plus defaults and obsoletes."""
+    """One modules.yaml from several documents (our own output, read strictly) plus defaults
+    and obsoletes. `given`: a modules.yaml a repository was given, read first and leniently
+    (as dnf reads one: fields libmodulemd does not know are left out of the result); a
+    document of either that does not read is refused, naming the failure."""
     index = modulemd().ModuleIndex.new()
+    for t in given:
+        _read_into(index, t, False, "the modules.yaml the repository was given")
     for t in texts:
-        index.update_from_string(t, True)
+        _read_into(index, t, True, "modulemd")
     for d in defaults:
         index.add_defaults(_defaults(d))
     for o in obsoletes:

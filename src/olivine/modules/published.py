@@ -4,7 +4,9 @@ globs) and arch, the modules.yaml (final modulemd of every completed context it 
 
 A module's packages are published only beside its metadata, whatever the repository's
 `packages` list: a repository that does not carry a module (the `all` repository builds use
-among them) does not carry its packages either, so non-modular builds never take them. Each
+among them) does not carry its packages either, so non-modular builds never take them. The
+packages of a module context that is not complete (building, failed, canceled) are published
+nowhere: a finished component of a running module build is never in `all`. Each
 module context's packages are selected on their own, so a non-modular build of the same package
 stays published beside them whatever `keep` says."""
 
@@ -40,11 +42,13 @@ class ModularView:
     contexts: list[PublishedContext] = field(default_factory=list)
     defaults: list[DefaultSpec] = field(default_factory=list)
     obsoletes: list[ObsoleteSpec] = field(default_factory=list)
+    held_ids: frozenset[int] = frozenset()  # of contexts not complete: published nowhere
     _cache: dict[tuple[tuple[str, ...], str], str | None] = field(default_factory=dict)
 
     @property
     def modular_ids(self) -> set[int]:
-        return {i for c in self.contexts for i in c.artifact_ids}
+        """Every module component's package: none is published as a non-modular one."""
+        return {i for c in self.contexts for i in c.artifact_ids} | self.held_ids
 
     def carried(self, globs: Sequence[str]) -> list[PublishedContext]:
         return [c for c in self.contexts if _matches(globs, c.name, c.stream)]
@@ -60,7 +64,7 @@ class ModularView:
         plus the packages of every module context it carries, each context selected on its own
         (so `keep` never drops a module's package for a non-modular build of the same name, or
         the other way round) and whatever the repository's `packages` list says."""
-        if not self.contexts:
+        if not self.contexts and not self.held_ids:
             return select_packages(filt, arches, recs)
         modular = self.modular_ids
         out = select_packages(filt, arches, [r for r in recs if r.id not in modular])
@@ -79,7 +83,7 @@ class ModularView:
             return plan
         own = plan.extras.get("modules")
         if own:
-            text = merge([own, text])
+            text = merge([text], given=[own])
         return dataclasses.replace(plan, extras={**plan.extras, "modules": text})
 
     def _yaml(self, globs: tuple[str, ...], arch: str) -> str | None:
@@ -128,20 +132,18 @@ def specs_of(project_spec: dict[str, Any]) -> tuple[list[DefaultSpec], list[Obso
 def modular_view(db: Database, project_id: int) -> ModularView:
     with db.session() as s:
         project = s.get(Project, project_id)
-        rows = s.scalars(
-            select(ModuleContext).where(
-                ModuleContext.project_id == project_id, ModuleContext.status == "complete"
-            )
-        ).all()
+        rows = s.scalars(select(ModuleContext).where(ModuleContext.project_id == project_id)).all()
         if not rows:
             return ModularView()
         ids = _artifacts_by_context(s, project_id, [r.id for r in rows])
+        done = [r for r in sorted(rows, key=lambda r: r.id) if r.status == "complete"]
         contexts = [
             PublishedContext(r.name, r.stream, dict(r.documents), frozenset(ids.get(r.id, ())))
-            for r in sorted(rows, key=lambda r: r.id)
+            for r in done
         ]
+        held = {i for r in rows if r.status != "complete" for i in ids.get(r.id, ())}
         defaults, obsoletes = specs_of(project.spec if project else {})
-    return ModularView(contexts, defaults, obsoletes)
+    return ModularView(contexts, defaults, obsoletes, frozenset(held))
 
 
 def _artifacts_by_context(s: Any, project_id: int, context_ids: list[int]) -> dict[int, set[int]]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from olivine.db.models import ImportRevision, Package, Project
+from olivine.db.models import Build, ImportRevision, Package, Project
 from olivine.db.models.modules import ModuleBuild, ModuleComponent, ModuleContext
 from olivine.errors import Conflict, NotFound, ValidationFailed
 from olivine.jobs.checks import check_catalog
@@ -133,6 +133,7 @@ class ComponentView:
     build_id: int | None
     status: str
     reason: str | None
+    task_id: int | None = None  # the component build's task
 
 
 @dataclass
@@ -158,8 +159,9 @@ class StreamView:
 
 
 def _context_view(s: Any, row: ModuleContext, task_id: int | None) -> ContextView:
-    comps = s.scalars(
-        select(ModuleComponent)
+    comps = s.execute(
+        select(ModuleComponent, Build.task_id)
+        .outerjoin(Build, Build.id == ModuleComponent.build_id)
         .where(ModuleComponent.module_context_id == row.id)
         .order_by(ModuleComponent.group_index, ModuleComponent.name)
     ).all()
@@ -167,8 +169,8 @@ def _context_view(s: Any, row: ModuleContext, task_id: int | None) -> ContextVie
         f"{row.name}:{row.stream}:{row.version}:{row.context}", row.version, row.context,
         row.status, row.dist_tag, row.module_build_id, task_id, dict(row.buildrequires),
         dict(row.requires), sorted(row.documents),
-        [ComponentView(c.name, c.group_index, c.commit, c.build_id, c.status, c.reason)
-         for c in comps],
+        [ComponentView(c.name, c.group_index, c.commit, c.build_id, c.status, c.reason, t)
+         for c, t in comps],
     )  # fmt: skip
 
 
@@ -188,6 +190,35 @@ def list_streams(svc: Services, project: Project, name: str | None = None) -> li
             view = out.setdefault((row.name, row.stream), StreamView(row.name, row.stream))
             view.contexts.append(_context_view(s, row, task_id))
         return list(out.values())
+
+
+@dataclass
+class UnplannedView:
+    """A module build with no context yet: waiting for its plan, or failed before one (an
+    unknown module or stream, an invalid document)."""
+
+    module_build_id: int
+    module: str  # NAME:STREAM
+    status: str
+    reason: str | None
+    task_id: int | None
+
+
+def unplanned_builds(svc: Services, project: Project, limit: int = 20) -> list[UnplannedView]:
+    """The project's latest module builds that have no context (newest first)."""
+    with svc.db.session() as s:
+        planned = select(ModuleContext.module_build_id).where(
+            ModuleContext.project_id == project.id
+        )
+        rows = s.scalars(
+            select(ModuleBuild)
+            .where(ModuleBuild.project_id == project.id, ModuleBuild.id.not_in(planned))
+            .order_by(ModuleBuild.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            UnplannedView(r.id, f"{r.name}:{r.stream}", r.status, r.reason, r.task_id) for r in rows
+        ]
 
 
 def show_stream(svc: Services, project: Project, name: str, stream: str) -> StreamView:

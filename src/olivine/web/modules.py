@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from olivine.api.deps import project_for
 from olivine.api.routes import modules as modules_api
 from olivine.auth.policy import Action, Principal
-from olivine.modules.service import list_streams, show_stream
+from olivine.modules.service import list_streams, show_stream, unplanned_builds
 from olivine.web.actions import CSRF, see_other
 from olivine.web.render import WebRoute, caller, render, services
 
@@ -25,7 +25,8 @@ async def module_list(
     svc = services(request)
     p = await run_in_threadpool(project_for, svc, who, name, Action.READ)
     streams = await run_in_threadpool(list_streams, svc, p)
-    return render(request, "modules.html", {"p": p, "streams": streams})
+    unplanned = await run_in_threadpool(unplanned_builds, svc, p)
+    return render(request, "modules.html", {"p": p, "streams": streams, "unplanned": unplanned})
 
 
 @router.get("/projects/{name}/modules/{module}/{stream}")

@@ -5,6 +5,7 @@ dnf-ci-fedora-modular: its specs built with rpmbuild as upstream builds them).""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -62,3 +63,30 @@ def test_ci_dnf_stack_fedora_modular(
     yaml_text = (DNF_MODULAR / "modules.yaml").read_text()
     names = _compare(db, served, dnf, rpms, yaml_text, tmp_path / "ref")
     assert {"nodejs", "postgresql"} <= set(names)
+
+
+# ci-dnf-stack's other modular repositories: several contexts of a stream, static contexts,
+# several versions beside non-modular packages, third-party streams, advisories, defaults
+MORE = (
+    "dnf-ci-multicontext-modular",
+    "dnf-ci-multicontext-hybrid-multiversion-modular",
+    "dnf-ci-multicontext-hybrid-multiversion-modular-static-context",
+    "dnf-ci-multicontext-modular-advisory",
+    "dnf-ci-static-context-requires-change",
+    "dnf-ci-thirdparty-modular",
+    "dnf-ci-fifthparty-modular",
+    "repoquery-modules",
+)
+
+
+@pytest.mark.parametrize("fixture", MORE)
+def test_ci_dnf_stack_modular_repos(
+    db: Database, served: Served, dnf: Dnf, tmp_path: Path, fixture: str
+) -> None:
+    src = DNF_MODULAR.parent / fixture
+    specs = [p for p in sorted(src.glob("*.spec")) if "i686" not in p.name]
+    rpms = [r for r in build_specs(specs, tmp_path / "top", ".fc29") if ".src." not in r.name]
+    yaml_text = (src / "modules.yaml").read_text()
+    names = _compare(db, served, dnf, rpms, yaml_text, tmp_path / "ref")
+    declared = set(re.findall(r"^\s+name: (\S+)$", yaml_text, re.M))
+    assert names and set(names) <= declared, (names, declared)

@@ -1,10 +1,12 @@
-"""A module that buildrequires another module's stream builds against that stream's packages;
-once a module build is complete its packages leave the `all` repository, so a non-modular
-build cannot take them (module-filtered, as dnf would hide them)."""
+"""A module that buildrequires another module's stream builds against that stream's packages
+(and those of the streams it requires at run time, recursively, as MBS); a module's packages
+are never in the `all` repository, so a non-modular build cannot take them (module-filtered,
+as dnf would hide them)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +97,66 @@ def _cli(stack: Stack, live_url: str, nsvc: str) -> None:
     out = subprocess.run([*cli, "module", "show", "moddeps", "app:1"], env=env,
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert "group 1: appc complete" in out.stdout
+    [line] = [x for x in out.stdout.splitlines() if "group 1: appc" in x]
+    assert re.search(r"build \d+  task \d+  commit [0-9a-f]{12}$", line), line  # its build task
     out = subprocess.run([*cli, "module", "build", "moddeps", "demo:1"], env=env,
                          capture_output=True, text=True)  # fmt: skip
     assert out.returncode == 1 and "same NSVC" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def _md(name: str, summary: str, brs: str, reqs: str, component: str) -> str:
+    return f"""\
+document: modulemd
+version: 2
+data:
+  name: {name}
+  stream: "1"
+  summary: {summary}
+  description: {summary}.
+  license:
+    module: [MIT]
+  dependencies:
+  - buildrequires: {{platform: [el9]{brs}}}
+    requires: {{platform: [el9]{reqs}}}
+  components:
+    rpms:
+      {component}: {{rationale: the component, ref: r9}}
+"""
+
+
+def test_buildrequired_streams_runtime_requires_are_in_the_build_root(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """top:1 buildrequires mid:1 only; mid:1 requires demo:1 at run time, so (as MBS makes its
+    build roots) top's component gets demo:1's liba-devel."""
+    up = tmp_path / "up"
+    write_components(up, "1.0", T1)
+    write_module(up, "1", T2)
+    commit(init_repo(up / "appc.git", branch="c9"), {"SPECS/appc.spec": APPC}, date=T1)
+    mid = _md("mid", "Needs demo 1 at run time", "", ', demo: ["1"]', "libb")
+    top = _md("top", "Built against mid 1", ', mid: ["1"]', ', mid: ["1"]', "appc")
+    for name, text in (("mid", mid), ("top", top)):
+        commit(init_repo(up / f"{name}.git", branch="stream-1"),
+               {"SOURCES/modulemd.src.txt": text}, date=T2)  # fmt: skip
+    extra = (
+        {"name": "appc"},
+        {"name": "mid", "upstream": {"branch": "stream-1"}},
+        {"name": "top", "upstream": {"branch": "stream-1"}},
+    )
+    pf = ProjectFile(**project_spec(up, "modreq", "stream-1", extra))
+    ref = ProjectRef(ProjectService(stack.services.db).apply(pf, None).project_id, pf)
+    _import(stack, ref, *COMPONENTS, "demo", "appc", "mid", "top")
+    _build_module(stack, "modreq", "demo:1")
+    _build_module(stack, "modreq", "mid:1")
+    _build_module(stack, "modreq", "top:1")
+
+    h = stack.as_(stack.admin_token)
+    [ctx] = stack.client.get("/api/v1/projects/modreq/modules/top/1", headers=h).json()["contexts"]
+    assert ctx["buildrequires"] == {"mid": "1", "platform": "el9.4.0"}
+    [comp] = ctx["components"]
+    build = stack.client.get(f"/api/v1/builds/{comp['build_id']}", headers=h).json()
+    root = {e["nevra"]: e["repo"] for a in build["arches"] for e in a["buildroot"]
+            if e.get("kind") == "rpm"}  # fmt: skip
+    [devel] = [n for n in root if n.startswith("liba-devel-1.0-1.module+el9.4.0+")]
+    assert root[devel] == "module-groups"

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import pytest
+
 from olivine.domain.repofilter import PackageRecord, RepoFilter
 from olivine.domain.repofilter import select as plain_select
+from olivine.errors import ValidationFailed
 from olivine.modules.published import ModularView, PublishedContext
+from olivine.repos.state import RepoPlan
+from tests.conftest import FIXTURES
+from tests.unit.modules.strict import strict_ok
+
+CI_DNF = FIXTURES / "ci-dnf-stack" / "specs"
 
 
 def _rec(i: int, name: str, release: str, version: str = "1.0") -> PackageRecord:
@@ -43,3 +51,40 @@ def test_only_carried_streams_and_whatever_the_packages_list() -> None:
 def test_no_modules_no_change() -> None:
     filt = RepoFilter("AppStream")
     assert _ids(ModularView(), {"modules": ["demo:*"]}, filt) == [1, 2, 3, 4]
+
+
+def test_a_module_not_complete_is_published_nowhere() -> None:
+    """A finished component of a module build still running (or failed) is in no repository:
+    neither `all` (builds would take it as non-modular) nor one carrying the module."""
+    held = ModularView([PublishedContext("demo", "1", {}, frozenset({2}))], held_ids=frozenset({3}))
+    assert _ids(held, {}, RepoFilter("all", everything=True)) == [1, 4]
+    assert _ids(held, {"modules": ["demo:*"]}, RepoFilter("AppStream")) == [1, 2, 4]
+    only = ModularView(held_ids=frozenset({2, 3}))
+    assert _ids(only, {"modules": ["demo:*"]}, RepoFilter("all", everything=True)) == [1, 4]
+
+
+def _plan(extras: dict[str, str]) -> RepoPlan:
+    filt = RepoFilter("AppStream")
+    return RepoPlan(1, "AppStream", filt, "gz", None, extras, {"modules": ["berry:*"]})
+
+
+def test_a_given_modules_yaml_is_merged_whole_and_strictly_valid() -> None:
+    """The repository's own modules.yaml (upstream, with a field libmodulemd does not know)
+    and the module streams it carries: no document of either is dropped."""
+    given = (CI_DNF / "additional-field-modulemd" / "modules.yaml").read_text()
+    ours = (CI_DNF / "dnf-ci-thirdparty-modular" / "modules.yaml").read_text()
+    view = ModularView([PublishedContext("berry", "raspberry", {"x86_64": ours}, frozenset())])
+    text = view.plan_for(_plan({"modules": given}), "x86_64").extras["modules"]
+    assert strict_ok(text) == (True, "")
+    assert "version: 20150811143428" in text and "unknown: field" not in text  # nodejs:5 kept
+    assert 'name: berry\n  stream: "raspberry"' in text
+
+
+def test_a_given_modules_yaml_that_does_not_read_is_refused() -> None:
+    ours = (CI_DNF / "dnf-ci-thirdparty-modular" / "modules.yaml").read_text()
+    view = ModularView([PublishedContext("berry", "raspberry", {"x86_64": ours}, frozenset())])
+    bad = "document: modulemd\nversion: 2\ndata: {name: x, stream: y}\n"  # no summary
+    with pytest.raises(
+        ValidationFailed, match=r"the repository was given does not read: .*[Ss]ummary"
+    ):
+        view.plan_for(_plan({"modules": bad}), "x86_64")

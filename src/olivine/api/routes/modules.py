@@ -38,6 +38,7 @@ class ComponentOut(BaseModel):
     build_id: int | None
     status: str
     reason: str | None
+    task_id: int | None = None
 
 
 class ContextOut(BaseModel):
