@@ -17,7 +17,7 @@ head move:
 A client is its address as the API sees it (behind a proxy, uvicorn's `--forwarded-allow-ips`
 makes that the client's own). Clients behind one address that read across one head move within
 `PAIR_SECONDS` share a record; the last one's pair is served to both (dnf then says "Bad GPG
-signature" and its next run reads a matching pair). Rollbacks move heads without a switch row.
+signature" and its next run reads a matching pair). A rollback moves its heads the same way.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import itertools
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,17 @@ def test_the_asc_follows_the_repomd_the_client_got_from_another_process(
     assert _verifies(rsa_key, asc, second, tmp_path) and not _verifies(
         rsa_key, asc, first, tmp_path
     )
+    # a rollback to revision 1 moves the head the same way: the client that read 2 gets 2's .asc
+    from olivine.repos.revisions import rollback
+
+    again = httpx.get(one + "repomd.xml").content
+    assert again == second
+    rollback(db, "el9", "BaseOS", 1, "x86_64")
+    assert _verifies(rsa_key, httpx.get(two + "repomd.xml.asc").content, second, tmp_path)
+    time.sleep(1.2)  # the head cache's TTL: then every process serves revision 1
+    back = httpx.get(two + "repomd.xml").content
+    assert back == first
+    assert _verifies(rsa_key, httpx.get(one + "repomd.xml.asc").content, first, tmp_path)
 
 
 class _RoundRobin(http.server.ThreadingHTTPServer):
