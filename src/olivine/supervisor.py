@@ -1,8 +1,10 @@
 """`olivine up`: one process tree on one data directory.
 
-The API runs in this process; the Temporal dev server (unless OLIVINE_TEMPORAL_ADDRESS names a
-cluster) and one worker run as children. Ctrl-C (or SIGTERM) stops the API, then the worker, then
-Temporal; a second start on the same data directory resumes with everything as it was.
+The API runs in this process, or, as root, in a child process of its own uid (`olivine-api`,
+which cannot read the signer's KEK: olivine.signing.runtime.prepare_api). The Temporal dev
+server (unless OLIVINE_TEMPORAL_ADDRESS names a cluster) and one worker run as children.
+Ctrl-C (or SIGTERM) stops the API, then the worker, then Temporal; a second start on the same
+data directory resumes with everything as it was.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from olivine.config import Settings
 from olivine.db.migrate import upgrade
 from olivine.errors import ConfigError
 from olivine.services import Services
+from olivine.signing.runtime import ApiRuntime, api_command, prepare_api
 
 log = logging.getLogger("olivine.up")
 
@@ -276,6 +279,40 @@ def _print_addresses(settings: Settings, data: Path) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _serve_api_here(settings: Settings, svc: Services) -> None:
+    from olivine.app import create_app
+
+    _print_addresses(settings, settings.data_dir)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, svc),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+    )
+    _stop_on_signals()
+    with contextlib.suppress(_Stop):
+        server.run()
+
+
+def _serve_api_child(
+    children: Children, api: ApiRuntime, env: dict[str, str], settings: Settings
+) -> None:
+    """The API as its own uid (root `olivine up`), restarted when it dies; this process waits
+    for SIGINT/SIGTERM."""
+    own = {**env, "OLIVINE_HOST": settings.host, "OLIVINE_PORT": str(settings.port)}
+    own["HOME"] = str(settings.data_dir)
+    proc = children.start("api", api_command(api), env=own, restart=True)
+    wait_for_port(settings.host, settings.port, 60, proc)
+    _print_addresses(settings, settings.data_dir)
+    _stop_on_signals()
+    with contextlib.suppress(_Stop):
+        while True:
+            time.sleep(3600)
+
+
 def run_up(settings: Settings, demo: bool = False) -> int:
     data = settings.data_dir.resolve()
     _private_dir(data)
@@ -303,27 +340,18 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             env.update(worker_env(settings))  # the demo's local upstream, a fetch file root
         worker_cmd = [sys.executable, "-m", "olivine.cli", "worker"]
         children.start("worker", worker_cmd, env=env, restart=True)
+        settings.ensure_secret_key()  # before the data group is granted it (the API's uid)
+        api = prepare_api(data, settings.port)
         _start_signer(children, data, env)
         _write_instance(data, settings)
         if demo:
             from olivine.demo import start_demo_in_background
 
             start_demo_in_background(settings)
-        from olivine.app import create_app
-
-        _print_addresses(settings, data)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, svc),
-                host=settings.host,
-                port=settings.port,
-                log_level="warning",
-                timeout_graceful_shutdown=5,
-            )
-        )
-        _stop_on_signals()
-        with contextlib.suppress(_Stop):
-            server.run()
+        if api.separate_uid:
+            _serve_api_child(children, api, env, settings)
+        else:
+            _serve_api_here(settings, svc)
     finally:
         children.stop_all()
         (data / "instance.json").unlink(missing_ok=True)

@@ -119,3 +119,61 @@ def test_the_signer_runs_as_its_own_uid(tmp_path: Path) -> None:
         raise
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _uid_of(pid: str) -> int:
+    for _ in range(100):  # setpriv execs the child as its uid
+        if os.stat(f"/proc/{pid}").st_uid != 0:
+            break
+        time.sleep(0.1)
+    return os.stat(f"/proc/{pid}").st_uid
+
+
+def test_the_api_runs_as_its_own_uid_and_cannot_read_the_kek(tmp_path: Path) -> None:
+    """As root, `olivine up` serves the API as the olivine-api user (a root API could read any
+    file): a process of exactly that uid and its groups gets EACCES opening the signer's KEK,
+    while the API serves, writes the database and has the signer make a key."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    if os.geteuid() != 0:
+        pytest.skip("a separate API uid needs root")
+    base = Path(tempfile.mkdtemp(prefix="olivine-e2e-", dir="/tmp"))
+    os.chmod(base, 0o711)
+    data, port = base / "olivine", free_port()
+    try:
+        with olivine_up(data, port) as (proc, _):
+            children = _children_of(proc.pid)
+            [api] = [c for c in children if "olivine.apiserver" in c]
+            [signer] = [c for c in children if "olivine-sign" in c]
+            uid = _uid_of(api.split()[0])
+            assert pwd.getpwuid(uid).pw_name == "olivine-api"
+            status = Path(f"/proc/{api.split()[0]}/status").read_text()
+            gid = int(next(x for x in status.splitlines() if x.startswith("Gid:")).split()[1])
+            env = Path(f"/proc/{signer.split()[0]}/environ").read_bytes().split(b"\0")
+            [kek] = [e.split(b"=", 1)[1].decode() for e in env
+                     if e.startswith(b"OLIVINE_SIGNING_KEK_FILE=")]  # fmt: skip
+            probe = subprocess.run(
+                ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups",
+                 sys.executable, "-c", "import sys; open(sys.argv[1], 'rb')", kek],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            assert probe.returncode != 0 and "[Errno 13] Permission denied" in probe.stderr
+            assert "olivine.apiserver" not in (data / "logs" / "signer.log").read_text()
+            # the API of that uid works: it writes the database, the signer makes a key
+            applied = cli(data, "project", "apply", str(EXAMPLE))
+            assert applied.returncode == 0, applied.stderr
+            made = cli(data, "key", "create", "el9", "--algorithm", "rsa4096")
+            assert made.returncode == 0, made.stderr + made.stdout
+            assert "PGP PUBLIC KEY" in cli(data, "key", "export", "el9").stdout
+            listed = httpx.get(f"http://127.0.0.1:{port}/api/v1/projects/el9/keys").json()
+            assert [k["algorithm"] for k in listed] == ["rsa4096"]
+    except BaseException:
+        for name in ("api", "signer"):
+            log = data / "logs" / f"{name}.log"
+            print(log.read_text()[-3000:] if log.exists() else f"no {name}.log")
+        raise
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -89,7 +89,7 @@ def _client(request: Callable[[], Any]) -> str:
 def repomd(ctx: RepoContext, ref: ProjectRef, repo: str, arch: str,
            headers: Mapping[str, str], client: str = "") -> Reply:  # fmt: skip
     md = ctx.reader.repomd(ref, repo, arch)
-    ctx.reader.note_served(client, ref, repo, arch, md.revision_id)
+    ctx.reader.note_served(client, arch, md)
     out = {
         "ETag": md.etag,
         "Last-Modified": md.last_modified,

@@ -144,8 +144,10 @@ def diff_revisions(
 
 
 def rollback(db: Database, project: str, repo: str, to: int, arch: str | None = None) -> list[str]:
-    """Make revision `to` current again (for one arch, or every arch that has that number)."""
-    from olivine.repos.publish import move_head
+    """Make revision `to` current again (for one arch, or every arch that has that number).
+    The heads move as a signed publish moves them, so that repomd.xml/.asc pairs still match
+    (olivine.repos.pairing)."""
+    from olivine.repos.pairing import activate_paired
 
     with db.session() as s:
         r = _repo(s, project, repo)
@@ -158,9 +160,9 @@ def rollback(db: Database, project: str, repo: str, to: int, arch: str | None = 
         if not revs:
             where = f" of arch {arch}" if arch else ""
             raise NotFound(f"{project}/{repo} has no revision {to}{where}")
-        for rev in revs:
-            move_head(s, r.id, rev.arch, rev.id)
-        return sorted(rev.arch for rev in revs)
+        ids, arches = [rev.id for rev in revs], sorted(rev.arch for rev in revs)
+    activate_paired(db, ids)
+    return arches
 
 
 def prune(db: Database, repository_id: int, arch: str, keep: int) -> int:

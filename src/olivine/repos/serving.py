@@ -29,9 +29,9 @@ from olivine.db.models.repos import RepositoryFile
 from olivine.db.models.signing import RepomdSignature, SigningKey
 from olivine.domain.repofilter import ALL_REPO, DEBUG_SUFFIX, SOURCE
 from olivine.errors import NotFound
+from olivine.repos import pairing
 
 T = TypeVar("T")
-AFFINITY_SECONDS = 60.0  # a client's repomd.xml.asc follows the repomd.xml it was just served
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class Repomd:
     last_modified: str
     timestamp: int
     revision_id: int = 0
+    repository_id: int = 0
+    switches: tuple[pairing.Switch, ...] = ()  # recent signed head moves (olivine.repos.pairing)
 
 
 class TtlCache:
@@ -93,7 +95,6 @@ class RepoReader:
     def __init__(self, db: Database, ttl: float = 1.0) -> None:
         self.db = db
         self.cache = TtlCache(ttl)
-        self._served: dict[tuple[str, int, str, str], tuple[int, float]] = {}
         self._ascs: dict[int, bytes] = {}  # revision id -> its repomd.xml.asc (immutable)
 
     def project(self, name: str) -> ProjectRef:
@@ -127,7 +128,10 @@ class RepoReader:
     def _repomd(self, project: ProjectRef, repo: str, arch: str) -> Repomd:
         q = (
             select(
-                RepositoryRevision.repomd_xml, RepositoryRevision.timestamp, RepositoryRevision.id
+                RepositoryRevision.repomd_xml,
+                RepositoryRevision.timestamp,
+                RepositoryRevision.id,
+                Repository.id,
             )
             .join(RepositoryHead, RepositoryHead.revision_id == RepositoryRevision.id)
             .join(Repository, Repository.id == RepositoryHead.repository_id)
@@ -137,13 +141,16 @@ class RepoReader:
                 RepositoryHead.arch == arch,
             )
         )
+        since = time.time() - pairing.window(self.cache.ttl)
         with self.db.session() as s:
-            row = s.execute(q).first()
-        if row is None:
-            raise NotFound(f"{project.name}/{repo}/{arch} has not been published")
+            row = s.execute(q).first()  # the head first: a new head's switch is there already
+            if row is None:
+                raise NotFound(f"{project.name}/{repo}/{arch} has not been published")
+            switches = pairing.recent_switches(s, int(row[3]), arch, since)
         body = row[0].encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return Repomd(body, etag, formatdate(row[1], usegmt=True), int(row[1]), int(row[2]))
+        stamp = formatdate(row[1], usegmt=True)
+        return Repomd(body, etag, stamp, int(row[1]), int(row[2]), int(row[3]), switches)
 
     def metadata_file(self, project: ProjectRef, repo: str, sha256: str) -> bool:
         key = ("f", project.id, repo, sha256)
@@ -175,26 +182,18 @@ class RepoReader:
             return s.scalar(q)
 
     # ---- signatures ----
-    # repomd.xml and its .asc are two requests, and the head may move between them. dnf checks
-    # only the first signature of a .asc (librepo 1.14), so one file cannot serve two revisions.
-    # So each API process remembers, per client address, which revision's repomd.xml it served
-    # last, and answers that client's repomd.xml.asc with the signature of that same revision
-    # (revisions are immutable, so their signatures are cached for good). A client whose two
-    # requests reach different processes without affinity may still get a pair that does not
-    # match: dnf detects it ("Bad GPG signature") and its next run reads a consistent pair.
+    # A client's repomd.xml.asc carries the signature of the revision whose repomd.xml it was
+    # served, whichever API process served it (olivine.repos.pairing). Revisions are immutable,
+    # so their signatures are cached for good.
 
-    def note_served(self, client: str, project: ProjectRef, repo: str, arch: str,
-                    revision_id: int) -> None:  # fmt: skip
-        if len(self._served) >= self.cache.max_items:
-            self._served.clear()
-        self._served[(client, project.id, repo, arch)] = (revision_id, time.monotonic())
+    def note_served(self, client: str, arch: str, md: Repomd) -> None:
+        if pairing.live(md.switches, time.time(), self.cache.ttl):
+            pairing.note_served(self.db, client, md.repository_id, arch, md.revision_id)
 
     def repomd_asc(self, project: ProjectRef, repo: str, arch: str, client: str = "") -> bytes:
-        seen = self._served.get((client, project.id, repo, arch))
-        if seen is not None and time.monotonic() - seen[1] < AFFINITY_SECONDS:
-            rev_id = seen[0]
-        else:
-            rev_id = self.repomd(project, repo, arch).revision_id
+        md = self.repomd(project, repo, arch)
+        rev_id = pairing.asc_revision(self.db, client, md.repository_id, arch, md.revision_id,
+                                      md.switches, self.cache.ttl)  # fmt: skip
         asc = self._ascs.get(rev_id) or self._asc_of(rev_id)
         if asc is None:
             raise NotFound(f"{project.name}/{repo}/{arch}: the current repomd.xml is not signed")

@@ -48,6 +48,20 @@ def _signed(s: Session, unsigned: str) -> tuple[SignedCopy, ...]:
     return tuple(out)
 
 
+def _as_built(s: Session, held: Artifact) -> tuple[Artifact, tuple[SignedCopy, ...]]:
+    """The file as built (the project holds the signed copy once the publisher signed it) and
+    its signed copies: those the log records, and the held one if the log has not got it yet."""
+    from olivine.db.models.signing import RpmSignature
+
+    sig = s.scalar(select(RpmSignature).where(RpmSignature.signed_sha256 == held.sha256))
+    orig = s.get(Artifact, sig.unsigned_artifact_id) if sig is not None else None
+    built = orig or held
+    copies = _signed(s, built.sha256)
+    if sig is not None and held.sha256 not in {c.sha256 for c in copies}:
+        copies += (SignedCopy(sig.fingerprint, held.sha256),)
+    return built, copies
+
+
 def _outputs(s: Session, store: ObjectStore, build_id: int) -> tuple[OutputRpm, ...]:
     q = (
         select(Artifact)
@@ -55,16 +69,13 @@ def _outputs(s: Session, store: ObjectStore, build_id: int) -> tuple[OutputRpm, 
         .where(ProjectArtifact.build_id == build_id, ProjectArtifact.origin == "build")
         .order_by(Artifact.filename)
     )
-    return tuple(
-        OutputRpm(
-            a.filename,
-            _nevra(a),
-            a.sha256,
-            header_sha256(store.open(a.sha256)),
-            _signed(s, a.sha256),
+    out = []
+    for held in s.scalars(q):
+        a, copies = _as_built(s, held)
+        out.append(
+            OutputRpm(a.filename, _nevra(a), a.sha256, header_sha256(store.open(a.sha256)), copies)
         )
-        for a in s.scalars(q)
-    )
+    return tuple(out)
 
 
 def _source(rev: ImportRevision, base_url: str) -> Source:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from olivine.db.base import Database
 from olivine.db.models import ProjectArtifact
-from olivine.repos.publish import PublishResult, activate, publish_project
+from olivine.repos.pairing import activate_paired
+from olivine.repos.publish import PublishResult, publish_project
 from olivine.signing.adopt import adopt_signed
 from olivine.signing.keystore import KeyStore
 from olivine.signing.repomd import RevisionToSign, sign_revisions
@@ -42,7 +43,7 @@ def publish_signed_now(
     pub = publish_project(db, store, project_id, changed=hint, log=log, hold_heads=True)
     want = [RevisionToSign(r.revision_id, r.repomd_sha256) for r in pub.revisions]
     made = sign_revisions(db, keys, project, want, keys.runtime_dir) if want else 0
-    activate(db, [r.revision_id for r in pub.revisions])
+    activate_paired(db, [r.revision_id for r in pub.revisions])
     return SignedPublish(sum(r.new for r in out), pub, made)
 
 

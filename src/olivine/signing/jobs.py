@@ -90,9 +90,20 @@ class ResignInput:
 
 @dataclass
 class ResignResult:
-    artifacts: int
-    fingerprint: str
-    status: SignStatus = SignStatus.succeeded
+    """What a `resign` task ends with (its task row keeps it)."""
+
+    artifacts: int = 0  # RPMs re-signed
+    signed: int = 0  # new signatures made
+    fingerprint: str = ""  # the default key that signed them
+
+
+@dataclass
+class ResignSubmitted:
+    """The API's answer to `key resign` (also the first answer to a repeated Idempotency-Key)."""
+
+    task_id: int
+    workflow_id: str
+    project: str = ""
 
 
 @dataclass
@@ -106,3 +117,24 @@ class PublishWait:
 class KeyRequestInput:
     task_id: int
     request_id: int = 0
+
+
+@dataclass
+class KeyRequestSubmitted:
+    """A recorded `key create` / `key import`: the API then waits for its workflow's result."""
+
+    task_id: int
+    request_id: int
+    workflow_id: str
+
+
+@dataclass
+class KeyRequestResult:
+    """The made or imported key's public summary: never any private material."""
+
+    fingerprint: str
+    algorithm: str = ""
+    user_id: str = ""
+    state: str = ""
+    is_default: bool = False
+    expires_at: str | None = None

@@ -5,9 +5,9 @@ signer for their `repomd.xml.asc`, then moves the heads (repos.publish.activate)
 given revision ids and the sha256 of the bytes the publisher rendered: it signs the bytes stored
 on the revision row, only if the revision belongs to that project and the hash matches.
 
-Serving (repos.serving) answers `repomd.xml.asc` with the signature of the very revision whose
-repomd.xml it last served to that client (see the comment there: dnf reads the two files in two
-requests, and the head may move between them).
+Serving (repos.serving, repos.pairing) answers `repomd.xml.asc` with the signature of the very
+revision whose repomd.xml that client was served, by whichever API process (dnf reads the two
+files in two requests, and the head may move between them).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from olivine.errors import ConfigError
 from olivine.signing.sealing import KEK_BYTES
 
 SIGNER_USER = "olivine-signer"
+API_USER = "olivine-api"  # the API's own uid under a root `olivine up`
 DATA_GROUP = "olivine-data"  # the API, the workers and the signer share the data files
 SIGNER_STATE = Path("/var/lib/olivine-signer")
 
@@ -106,13 +107,48 @@ def prepare_signer(data_dir: Path, state_root: Path | None = None) -> SignerRunt
     return SignerRuntime(uid, gid, state / "kek", state / "run", separate)
 
 
+def as_uid(uid: int, gid: int) -> list[str]:
+    """The command prefix that runs a child as `uid` (its groups from /etc/group), no caps."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--inh-caps=-all"]
+
+
 def signer_command(rt: SignerRuntime) -> list[str]:
     """`olivine worker --queue olivine-sign`, as the signer's uid when there is one."""
     cmd = [sys.executable, "-m", "olivine.cli", "worker", "--queue", "olivine-sign"]
-    if not rt.separate_uid:
-        return cmd
-    return ["setpriv", f"--reuid={rt.uid}", f"--regid={rt.gid}", "--init-groups",
-            "--inh-caps=-all", *cmd]  # fmt: skip
+    return [*as_uid(rt.uid, rt.gid), *cmd] if rt.separate_uid else cmd
+
+
+@dataclass(frozen=True)
+class ApiRuntime:
+    uid: int
+    gid: int
+    separate_uid: bool
+    reason: str = ""  # why the API keeps this process's uid
+
+
+def prepare_api(data_dir: Path, port: int) -> ApiRuntime:
+    """The API's uid under `olivine up`. As root it is the system user `olivine-api`, in the
+    data group (the database, the object store, the forge) and nothing else: the KEK, owned by
+    the signer's uid with mode 0600, gives it EACCES. A root API could read it (root reads any
+    file), so root keeps the API only where a separate uid cannot work, and says so."""
+    here = ApiRuntime(os.geteuid(), os.getegid(), False)
+    if os.geteuid() != 0:
+        return here
+    if not reachable_by_others(data_dir):
+        why = f"a directory above {data_dir} is closed to other uids"
+    elif port < 1024:
+        why = f"port {port} needs root to bind"
+    else:
+        user = _ensure_user(API_USER)
+        _ensure_group(DATA_GROUP, API_USER)
+        return ApiRuntime(user.pw_uid, user.pw_gid, True)
+    log.warning("the API runs as root (%s): it could read the signer's KEK", why)
+    return ApiRuntime(here.uid, here.gid, False, why)
+
+
+def api_command(rt: ApiRuntime) -> list[str]:
+    """The API server (olivine.apiserver) as its own uid."""
+    return [*as_uid(rt.uid, rt.gid), sys.executable, "-m", "olivine.apiserver"]
 
 
 def signer_env(rt: SignerRuntime, base: dict[str, str]) -> dict[str, str]:
@@ -146,10 +182,16 @@ def grant_data_access(data_dir: Path, rt: SignerRuntime) -> None:
     if not rt.separate_uid:
         return
     gid = _ensure_group(DATA_GROUP, SIGNER_USER)
-    paths = [data_dir, *data_dir.glob("olivine.db*"), data_dir / "objects"]
-    objects = data_dir / "objects"
-    objects.mkdir(exist_ok=True)
-    paths += list(objects.rglob("*"))
+    paths = [data_dir, *data_dir.glob("olivine.db*")]
+    for shared in ("objects", "forge"):  # the API's uid (prepare_api) serves and writes these
+        (data_dir / shared).mkdir(exist_ok=True)
+        paths += [data_dir / shared, *(data_dir / shared).rglob("*")]
     for p in paths:
+        if p.is_symlink():
+            continue
         os.chown(p, -1, gid, follow_symlinks=False)
         p.chmod(p.stat().st_mode | (0o2070 if p.is_dir() else 0o060))
+    key = data_dir / "secret-key"  # the API signs object links and sessions with it
+    if key.exists():
+        os.chown(key, -1, gid)
+        key.chmod(0o640)

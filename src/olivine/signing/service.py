@@ -17,11 +17,12 @@ from olivine.db.models.signing import KeyRequest, RpmSignature, SigningKey
 from olivine.errors import ConfigError, NotFound
 from olivine.services import Services
 from olivine.signing import adopt as adopting
-from olivine.signing.inbox import ensure_inbox, open_sealed, seal_for_signer
+from olivine.signing.inbox import ensure_inbox, open_sealed
 from olivine.signing.jobs import (
     AdoptInput,
     AdoptResult,
     KeyRequestInput,
+    KeyRequestResult,
     RepomdInput,
     ResignInput,
     SigningPolicy,
@@ -33,6 +34,12 @@ from olivine.signing.keystore import KeyBook, KeyStore, KeySummary
 from olivine.signing.repomd import RevisionToSign, sign_revisions
 from olivine.signing.sealing import load_kek
 from olivine.signing.signer import Signer, original_of
+from olivine.signing.submit import (  # noqa: F401 - the submit() of each signing job
+    record_key_request,
+    record_resign,
+    submit_key_request,
+    submit_resign,
+)
 from olivine.tasks.service import TaskLogWriter
 
 
@@ -135,9 +142,10 @@ def adopt(svc: Services, inp: AdoptInput) -> AdoptResult:
 
 
 def activate(svc: Services, revision_ids: Sequence[int]) -> None:
-    from olivine.repos.publish import activate as move_heads
+    """Move the heads to signed revisions so that every repomd.xml/.asc pair served matches."""
+    from olivine.repos.pairing import activate_paired
 
-    move_heads(svc.db, revision_ids)
+    activate_paired(svc.db, revision_ids)
 
 
 def resign_targets(svc: Services, inp: ResignInput) -> list[int]:
@@ -183,42 +191,10 @@ def published(svc: Services, project: str, artifact_ids: Sequence[int]) -> bool:
     return published_in_all(svc.db, pid or 0, held)
 
 
-# ---- key requests: the API records one, the signer carries it out ----
+# ---- key requests: the API records one (olivine.signing.submit), the signer carries it out ----
 
 
-def record_key_request(
-    svc: Services,
-    project: str,
-    kind: str,
-    actor_id: int | None,
-    params: dict[str, Any],
-    armored: bytes | None = None,
-) -> KeyRequestInput:
-    """The API side of `key create` / `key import`: the upload is sealed to the signer's inbox
-    at once; the request row and its task are made in one go."""
-    probe = seal_for_signer(svc.db, armored or b"")  # fails fast when no signer ever started
-    sealed = probe if armored is not None else None
-    with svc.db.session() as s:
-        p = s.scalar(select(Project).where(Project.name == project))
-        if p is None:
-            raise NotFound(f"project {project} does not exist")
-        req = KeyRequest(
-            project_id=p.id, kind=kind, params=params, sealed_input=sealed, actor_id=actor_id
-        )
-        s.add(req)
-        s.flush()
-        rid, pid = req.id, p.id
-    task_id = svc.tasks.create(
-        f"key-{kind}",
-        project_id=pid,
-        submitter_id=actor_id,
-        summary=f"key {kind} for {project}",
-        params={"request": rid},
-    )
-    return KeyRequestInput(task_id, rid)
-
-
-def run_key_request(svc: Services, keys: KeyStore, inp: KeyRequestInput) -> dict[str, Any]:
+def run_key_request(svc: Services, keys: KeyStore, inp: KeyRequestInput) -> KeyRequestResult:
     with svc.db.session() as s:
         req = s.scalar(
             select(KeyRequest)
@@ -276,31 +252,6 @@ def _close_request(
             req.status, req.key_id, req.error, req.sealed_input = status, key_id, error, None
 
 
-def _public(k: KeySummary) -> dict[str, Any]:
-    return {
-        "fingerprint": k.fingerprint,
-        "algorithm": k.algorithm,
-        "user_id": k.user_id,
-        "state": k.state,
-        "is_default": k.is_default,
-        "expires_at": k.expires_at.isoformat() if k.expires_at else None,
-    }
-
-
-def submit_resign(
-    svc: Services, project: str, actor_id: int | None, from_fingerprint: str | None, imported: bool
-) -> ResignInput:
-    with svc.db.session() as s:
-        pid = s.scalar(select(Project.id).where(Project.name == project))
-    if pid is None:
-        raise NotFound(f"project {project} does not exist")
-    if KeyBook(svc.db).default(project) is None:
-        raise NotFound(f"project {project} has no default key (olivine key create {project})")
-    task_id = svc.tasks.create(
-        "resign",
-        project_id=pid,
-        submitter_id=actor_id,
-        summary=f"re-sign {project}",
-        params={"from": from_fingerprint, "imported": imported},
-    )
-    return ResignInput(task_id, project, from_fingerprint, imported)
+def _public(k: KeySummary) -> KeyRequestResult:
+    expires = k.expires_at.isoformat() if k.expires_at else None
+    return KeyRequestResult(k.fingerprint, k.algorithm, k.user_id, k.state, k.is_default, expires)

@@ -90,6 +90,17 @@ def open_envelope(envelope: dict[str, Any], trust: InstanceTrust) -> bytes:
 
 
 def read_statement(payload: bytes, rpm: RpmFacts) -> dict[str, Any]:
+    st = statement_of(payload)
+    names = [s.get("digest", {}).get(HEADER_DIGEST) for s in st.get("subject", [])]
+    if rpm.header_sha256 not in names:
+        raise BrokenLink(
+            "subject", f"the provenance does not name {rpm.nevra} (header {rpm.header_sha256})"
+        )
+    return st
+
+
+def statement_of(payload: bytes) -> dict[str, Any]:
+    """The verified payload parsed, once it is an in-toto Statement with the SLSA predicate."""
     try:
         st = json.loads(payload)
         assert isinstance(st, dict)
@@ -99,15 +110,10 @@ def read_statement(payload: bytes, rpm: RpmFacts) -> dict[str, Any]:
         raise BrokenLink("statement type", f"{st.get('_type')!r}, not {STATEMENT_TYPE}")
     if st.get("predicateType") != PREDICATE_TYPE:
         raise BrokenLink("predicate type", f"{st.get('predicateType')!r}, not {PREDICATE_TYPE}")
-    names = [s.get("digest", {}).get(HEADER_DIGEST) for s in st.get("subject", [])]
-    if rpm.header_sha256 not in names:
-        raise BrokenLink(
-            "subject", f"the provenance does not name {rpm.nevra} (header {rpm.header_sha256})"
-        )
     return st
 
 
-def _included(item: LoggedLeaf, cp: Checkpoint, what: str) -> None:
+def included(item: LoggedLeaf, cp: Checkpoint, what: str) -> None:
     try:
         tlog.verify_inclusion(
             tlog.leaf_hash(item.leaf), item.index, cp.size, item.proof, cp.root_hash
@@ -122,7 +128,7 @@ def check_log_entry(item: LoggedLeaf, note: str, trust: InstanceTrust) -> Checkp
         cp = open_note(note, trust.name, trust.public_key)
     except IntegrityFailure as e:
         raise BrokenLink("checkpoint signature", e.message) from None
-    _included(item, cp, f"entry {item.index}")
+    included(item, cp, f"entry {item.index}")
     return cp
 
 
@@ -136,7 +142,7 @@ def check_log(b: Bundle, payload: bytes, trust: InstanceTrust) -> Checkpoint:
         raise BrokenLink("log entry", f"entry {b.provenance.index} is a {leaf.kind} entry")
     if leaf.statement_sha256 != hashlib.sha256(payload).hexdigest():
         raise BrokenLink("log entry", f"entry {b.provenance.index} records another statement")
-    _included(b.provenance, cp, "the provenance entry")
+    included(b.provenance, cp, "the provenance entry")
     return cp
 
 
@@ -161,7 +167,7 @@ def check_consistency(rem: Remembered | None, cp: Checkpoint, fetch: Consistency
 
 def check_revocations(b: Bundle, cp: Checkpoint, keyid: str | None) -> None:
     for item in b.revocations:
-        _included(item, cp, f"revocation entry {item.index}")
+        included(item, cp, f"revocation entry {item.index}")
         leaf = parse_leaf(item.leaf)
         if not isinstance(leaf, RevocationLeaf):
             raise BrokenLink("log entry", f"entry {item.index} is not a revocation")
@@ -182,7 +188,7 @@ def check_file_digest(b: Bundle, cp: Checkpoint, rpm: RpmFacts, st: dict[str, An
     if rpm.file_sha256 in {s.get("digest", {}).get("sha256") for s in st.get("subject", [])}:
         return f"file sha256 {rpm.file_sha256[:16]} is a subject of the provenance"
     for item in b.signed_rpms:
-        _included(item, cp, f"signed-rpm entry {item.index}")
+        included(item, cp, f"signed-rpm entry {item.index}")
         leaf = parse_leaf(item.leaf)
         if isinstance(leaf, SignedRpmLeaf) and leaf.signed_sha256 == rpm.file_sha256:
             if leaf.header_sha256 != rpm.header_sha256:

@@ -20,6 +20,7 @@ from olivine.builds.records import STATUSES
 from olivine.db.models import Project
 from olivine.errors import NotFound, ValidationFailed
 from olivine.services import Services
+from olivine.signing.buildview import build_provenance
 from olivine.web.render import WebRoute, caller, render, services
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -104,13 +105,17 @@ async def build_page(
         raise NotFound(f"project {name} has no build {build_id}")
     users = await run_in_threadpool(user_names, svc.db, [d.line.submitter_id])
     files = await run_in_threadpool(_files, svc, who, d)
+    links = await run_in_threadpool(provenance_links, svc, p, build_id)
     ctx = {
         "p": p,
         "d": d,
         "b": d.line,
         "submitter": users.get(d.line.submitter_id or 0),
         "files": files,
-        "provenance": await run_in_threadpool(provenance_links, svc, p, build_id),
+        "provenance": links,
+        "checked": await run_in_threadpool(build_provenance, svc.db, svc.store, build_id)
+        if links
+        else None,
         "live": d.line.status not in DONE,
     }
     return render(request, "build.html", ctx)

@@ -19,10 +19,12 @@ with workflow.unsafe.imports_passed_through():
         AdoptInput,
         AdoptResult,
         KeyRequestInput,
+        KeyRequestResult,
         PublishWait,
         RepomdInput,
         RepomdToSign,
         ResignInput,
+        ResignResult,
         SigningPolicy,
         SignInput,
         SignResult,
@@ -73,7 +75,7 @@ class SignerActivities:
         return signed
 
     @activity.defn(name="key_request")
-    def key_request(self, inp: KeyRequestInput) -> dict[str, Any]:
+    def key_request(self, inp: KeyRequestInput) -> KeyRequestResult:
         try:
             return service.run_key_request(self.svc, self.keys, inp)
         except OlivineError as e:
@@ -239,13 +241,13 @@ class ResignWorkflow:
     files, and publish them; done when the `all` repo serves them."""
 
     @workflow.run
-    async def run(self, inp: ResignInput) -> dict[str, Any]:
-        async def body() -> dict[str, Any]:
+    async def run(self, inp: ResignInput) -> ResignResult:
+        async def body() -> ResignResult:
             ids: list[int] = await workflow.execute_activity(
                 "resign_targets", inp, **_opts(REPO_QUEUE)
             )
             if not ids:
-                return {"artifacts": 0}
+                return ResignResult()
             sign = SignInput(
                 inp.project, ids, imported=inp.imported, strict=True, task_id=inp.task_id
             )
@@ -264,7 +266,7 @@ class ResignWorkflow:
                 "resign_published", done, **_opts(REPO_QUEUE)
             ):
                 await workflow.sleep(1)
-            return {"artifacts": len(ids), "signed": signed.signed, "key": signed.fingerprint}
+            return ResignResult(len(ids), signed.signed, signed.fingerprint)
 
         return await run_task(inp.task_id, body)
 
@@ -274,10 +276,10 @@ class KeyRequestWorkflow:
     """Make or import a key on the signer; the result is the key's public summary."""
 
     @workflow.run
-    async def run(self, inp: KeyRequestInput) -> dict[str, Any]:
-        async def body() -> dict[str, Any]:
-            out: dict[str, Any] = await workflow.execute_activity(
-                "key_request", inp, **_signer_opts()
+    async def run(self, inp: KeyRequestInput) -> KeyRequestResult:
+        async def body() -> KeyRequestResult:
+            out: KeyRequestResult = await workflow.execute_activity(
+                "key_request", inp, result_type=KeyRequestResult, **_signer_opts()
             )
             return out
 

@@ -307,3 +307,71 @@ def test_a_failed_signature_stops_a_required_publish(
     assert t["status"] == "failed" and "does not open with this signer's KEK" in t["error"]
     no_private(json.dumps(t), rsa_key.secret, rsa_key.public_key)
     assert stack.client.get("/repos/keys6/BaseOS/x86_64/repodata/repomd.xml").status_code == 404
+
+
+def _tasks(db: Database, kind: str, project_id: int) -> list[int]:
+    with db.session() as s:
+        return list(
+            s.scalars(select(Task.id).where(Task.kind == kind, Task.project_id == project_id))
+        )
+
+
+def test_signing_jobs_are_on_the_job_layer(stack: Stack, signer: Settings) -> None:
+    """key create and resign: a repeated Idempotency-Key is one job; a key request committed by
+    an API that died before starting it is started by the reconciler."""
+    from datetime import timedelta
+
+    from olivine.jobs.context import JobContext
+    from olivine.jobs.starter import reconcile
+    from olivine.signing.submit import record_key_request
+
+    db = stack.services.db
+    pid = _project(db, "keys7", extra="vendor: {family: generic}\n")
+    url, admin = "/api/v1/projects/keys7/keys", stack.as_(stack.admin_token)
+    once = {**admin, "Idempotency-Key": "create-1"}
+    body = {"algorithm": "ed25519", "expiry_days": 30}
+    first = stack.client.post(url, headers=once, json=body)
+    again = stack.client.post(url, headers=once, json=body)
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json()["fingerprint"] == again.json()["fingerprint"]
+    assert len(stack.client.get(url).json()) == 1 and len(_tasks(db, "key-create", pid)) == 1
+    other = stack.client.post(url, headers=once, json={**body, "expiry_days": 31})
+    assert other.status_code == 409 and "different request" in other.json()["detail"]
+
+    twice = {**admin, "Idempotency-Key": "resign-1"}
+    r1 = stack.client.post(url + "/resign", headers=twice, json={})
+    r2 = stack.client.post(url + "/resign", headers=twice, json={})
+    assert r1.status_code == r2.status_code == 202 and r1.json() == r2.json()
+    assert r1.json()["workflow_id"] == f"resign-{r1.json()['task_id']}"
+    assert _tasks(db, "resign", pid) == [r1.json()["task_id"]]
+    assert _wait(stack, lambda: _task_of(stack, "resign", pid))["status"] == "succeeded"
+
+    async def died_then_reconciled() -> tuple[int, list[str]]:
+        client = await connect(stack.services.settings, attempts=5)
+
+        async def fn() -> Any:
+            return client
+
+        ctx = JobContext(stack.services, fn, None)
+        sub, start = await asyncio.to_thread(
+            record_key_request, ctx, "keys7", "create", {**body, "make_default": False}
+        )
+        assert start is not None  # recorded; the launch that would follow never ran
+        started = await reconcile(db, client, older_than=timedelta(0))
+        return sub.task_id, started
+
+    task_id, started = asyncio.run(died_then_reconciled())
+    with db.session() as s:
+        wf = s.get(Task, task_id).workflow_id  # type: ignore[union-attr]
+    assert wf in started and wf.startswith("key-request-")
+    done = _wait(
+        stack, lambda: _task_of(stack, "key-create", pid) if _finished(db, task_id) else None
+    )
+    assert done["id"] == task_id and done["status"] == "succeeded", done
+    assert len(stack.client.get(url).json()) == 2
+
+
+def _finished(db: Database, task_id: int) -> bool:
+    with db.session() as s:
+        t = s.get(Task, task_id)
+        return t is not None and t.status in ("succeeded", "failed", "canceled")

@@ -178,3 +178,4 @@ def test_provenance_links_once_the_build_has_provenance(
     page = app_client.get(f"/projects/pub/builds/{b}").text
     assert f'href="/provenance/pub/{b}.intoto.jsonl"' in page
     assert f'href="/provenance/pub/{b}.spdx.json"' in page
+    assert "Not verified" in page and "Verified</strong>" not in page  # no such envelope

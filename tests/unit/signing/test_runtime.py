@@ -16,7 +16,15 @@ import pytest
 
 from olivine.builds.sandbox import SandboxSpec, run_sandboxed
 from olivine.errors import ConfigError
-from olivine.signing.runtime import SIGNER_USER, prepare_signer, signer_command, signer_env
+from olivine.signing.runtime import (
+    API_USER,
+    SIGNER_USER,
+    api_command,
+    prepare_api,
+    prepare_signer,
+    signer_command,
+    signer_env,
+)
 from olivine.signing.sealing import load_kek
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="a separate uid needs root")
@@ -53,11 +61,17 @@ def test_the_kek_belongs_to_the_signer_and_nobody_else_reads_it(open_tmp: Path) 
     assert prepare_signer(data, state_root=tmp_path / "signer").kek_file.read_bytes() == (
         rt.kek_file.read_bytes()
     )  # made once
-    # a process of another uid (the API's or a build worker's) gets EACCES
+    # the API's uid, as `olivine up` (root) runs the API: its command prefix, its groups
     os.chmod(tmp_path, 0o755)
+    api = prepare_api(data, 8080)
+    assert api.separate_uid and pwd.getpwuid(api.uid).pw_name == API_USER
+    probe = "import sys; open(sys.argv[1], 'rb')"
+    as_api = [*api_command(api)[:-3], sys.executable, "-c", probe, str(rt.kek_file)]
+    got = subprocess.run(as_api, capture_output=True, text=True)
+    assert got.returncode != 0 and "[Errno 13] Permission denied" in got.stderr
+    # and any other uid (a build's) too
     denied = _as_nobody("cat", str(rt.kek_file))
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
-    probe = "import sys; open(sys.argv[1], 'rb')"
     py = _as_nobody(sys.executable, "-c", probe, str(rt.kek_file))
     assert "PermissionError" in py.stderr and "Errno 13" in py.stderr
     # and this process (root, not the signer's uid) refuses to use it
@@ -117,3 +131,10 @@ def test_the_signer_uid_can_use_the_embedded_database_and_store(open_tmp: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert (data / "objects" / "ab" / "new").read_bytes() == b"x"
+
+
+@root_only
+def test_a_root_api_is_said_when_no_separate_uid_can_serve(tmp_path: Path) -> None:
+    """pytest's tmp is closed to other uids: the API keeps root, and says why."""
+    api = prepare_api(tmp_path / "data", 8080)
+    assert not api.separate_uid and api.uid == 0 and "closed to other uids" in api.reason

@@ -15,17 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError
 
 from olivine.api.deps import Caller, Svc, project_for, require_user
-from olivine.api.temporal import temporal
+from olivine.api.temporal import job_context, temporal
 from olivine.auth.policy import Action
 from olivine.db.models import Artifact
 from olivine.db.models.signing import RpmSignature
-from olivine.errors import Conflict, ServiceFailure, ValidationFailed
+from olivine.errors import Conflict, ServiceFailure, Unavailable, ValidationFailed
 from olivine.signing import service
+from olivine.signing.jobs import KeyRequestResult
 from olivine.signing.keys import DEFAULT_EXPIRY_DAYS
 from olivine.signing.keystore import KeyBook, KeySummary
-from olivine.workflows.common import QUEUE
 from olivine.workflows.tasks import error_message
 
 router = APIRouter(prefix="/api/v1/projects/{project}/keys", tags=["keys"])
@@ -109,23 +110,27 @@ async def create_key(project: str, body: KeyIn, request: Request, svc: Svc, who:
     kind = "import" if body.private_key else "create"
     params = body.model_dump(exclude={"private_key"})
     armored = body.private_key.encode() if body.private_key else None
-    inp = await run_in_threadpool(
-        service.record_key_request, svc, project, kind, who.user_id, params, armored
+    sub = await service.submit_key_request(
+        job_context(request, who), project, kind, params, armored
     )
-    client = await temporal(request)
+    handle = (await temporal(request)).get_workflow_handle(
+        sub.workflow_id, result_type=KeyRequestResult
+    )
     try:
-        wf_id = f"key-request-{inp.request_id}"
-        await run_in_threadpool(svc.tasks.set_workflow, inp.task_id, wf_id)
-        handle = await client.start_workflow("KeyRequest", inp, id=wf_id, task_queue=QUEUE)
         out = await asyncio.wait_for(handle.result(), KEY_REQUEST_WAIT)
     except TimeoutError:
         raise ServiceFailure(
             f"the signing worker did not answer in {KEY_REQUEST_WAIT} s: the request goes on as "
-            f"task {inp.task_id}"
+            f"task {sub.task_id}"
         ) from None
     except WorkflowFailureError as e:
         raise ValidationFailed(error_message(e.cause) if e.cause else str(e)) from None
-    return _out(await run_in_threadpool(KeyBook(svc.db).get, project, out["fingerprint"]))
+    except RPCError:  # not started yet (Temporal away): the reconciler starts it
+        raise Unavailable(
+            f"the key request is recorded as task {sub.task_id} but could not start yet; "
+            "it starts when Temporal answers"
+        ) from None
+    return _out(await run_in_threadpool(KeyBook(svc.db).get, project, out.fingerprint))
 
 
 @router.get("/audit", response_model=list[AuditOut])
@@ -160,13 +165,10 @@ async def resign(project: str, body: ResignIn, request: Request, svc: Svc, who: 
     """Re-sign with the default key what `from_fingerprint` signed (or everything)."""
     require_user(who)
     await run_in_threadpool(project_for, svc, who, project, Action.MANAGE)
-    inp = await run_in_threadpool(
-        service.submit_resign, svc, project, who.user_id, body.from_fingerprint, body.imported
+    sub = await service.submit_resign(
+        job_context(request, who), project, body.from_fingerprint, body.imported
     )
-    wf_id = f"resign-{inp.task_id}"
-    await run_in_threadpool(svc.tasks.set_workflow, inp.task_id, wf_id)
-    await (await temporal(request)).start_workflow("Resign", inp, id=wf_id, task_queue=QUEUE)
-    return TaskOut(task_id=inp.task_id, workflow_id=wf_id)
+    return TaskOut(task_id=sub.task_id, workflow_id=sub.workflow_id)
 
 
 @router.get("/{fpr}", response_class=PlainTextResponse)

@@ -123,3 +123,33 @@ class KeyRequest(Base):
     key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_keys.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RepomdSwitch(Base):
+    """A signed head move (olivine.repos.pairing): written before the head moves, so that every
+    API process that sees the new head also sees that it just moved and from which revision."""
+
+    __tablename__ = "repomd_switches"
+    __table_args__ = (Index("ix_repomd_switches_repo_arch", "repository_id", "arch", "moved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    arch: Mapped[str] = mapped_column(String(32))
+    from_revision_id: Mapped[int | None]  # None: the first head
+    to_revision_id: Mapped[int]
+    moved_at: Mapped[float]  # unix time, shared by every API process
+
+
+class RepomdClient(Base):
+    """Which revision's repomd.xml a client was served, near a head move (olivine.repos.pairing),
+    so that its repomd.xml.asc follows, whichever API process answers it."""
+
+    __tablename__ = "repomd_clients"
+    __table_args__ = (UniqueConstraint("client", "repository_id", "arch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    arch: Mapped[str] = mapped_column(String(32))
+    revision_id: Mapped[int]
+    served_at: Mapped[float]  # unix time
