@@ -1,7 +1,7 @@
 """repomd pairing
 
 Revision ID: trust_2
-Revises: trust_1
+Revises: everyday_2
 Create Date: 2026-12-01 11:58:21.204642
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "trust_2"
-down_revision: str | None = "trust_1"
+down_revision: str | None = "everyday_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
