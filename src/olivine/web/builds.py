@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from olivine.api.deps import project_for
-from olivine.api.routes.builds import BuildFile, build_files
 from olivine.auth.policy import Action, Principal
 from olivine.auth.queries import user_names
+from olivine.builds.files import BuildFile, build_files
 from olivine.builds.jobs import BuildStatus
 from olivine.builds.queries import BuildDetail, build_detail, has_provenance, list_builds
 from olivine.builds.records import STATUSES
@@ -51,11 +51,12 @@ def local_link(svc: Services, url: str) -> str:
     return url.removeprefix(base) if url.startswith(base + "/objects/") else url
 
 
-def _files(svc: Services, who: Principal, detail: BuildDetail) -> list[BuildFile]:
+def _files(svc: Services, detail: BuildDetail) -> list[BuildFile]:
+    """The API's own list and signed links (the page already checked who may read it)."""
     if detail.line.status not in DONE:
         return []
-    files = build_files(detail.line.id, svc, who)  # the API's own list and signed links
-    return [BuildFile(name=f.name, sha256=f.sha256, url=local_link(svc, f.url)) for f in files]
+    files = build_files(svc.db, svc.store, detail.line.id)
+    return [BuildFile(f.name, f.sha256, local_link(svc, f.url)) for f in files]
 
 
 @router.get("/projects/{name}/builds")
@@ -104,7 +105,7 @@ async def build_page(
     if d is None:
         raise NotFound(f"project {name} has no build {build_id}")
     users = await run_in_threadpool(user_names, svc.db, [d.line.submitter_id])
-    files = await run_in_threadpool(_files, svc, who, d)
+    files = await run_in_threadpool(_files, svc, d)
     links = await run_in_threadpool(provenance_links, svc, p, build_id)
     ctx = {
         "p": p,

@@ -8,10 +8,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from olivine.api.deps import project_for
-from olivine.api.routes import modules as modules_api
+from olivine.api.deps import project_for, require_user
+from olivine.api.temporal import job_context
 from olivine.auth.policy import Action, Principal
-from olivine.modules.service import list_streams, show_stream, unplanned_builds
+from olivine.modules.service import (
+    list_streams,
+    show_stream,
+    submit_module_build,
+    unplanned_builds,
+)
 from olivine.web.actions import CSRF, see_other
 from olivine.web.render import WebRoute, caller, render, services
 
@@ -46,6 +51,7 @@ async def module_build(
     who: Principal = Depends(caller),
     module: str = Form(..., max_length=511),
 ) -> Response:
-    body = modules_api.ModuleBuildIn(module=module.strip())
-    out = await modules_api.build_module(name, body, request, services(request), who)
+    require_user(who)
+    p = await run_in_threadpool(project_for, services(request), who, name, Action.BUILD)
+    out = await submit_module_build(job_context(request, who), p, module.strip())
     return see_other(request, f"/tasks/{out.task_id}")

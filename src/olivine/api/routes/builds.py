@@ -18,7 +18,7 @@ from olivine.api.routes.batches import show_batch as show_any_batch
 from olivine.api.schemas import BatchOut, Page, Utc
 from olivine.api.temporal import job_context
 from olivine.auth.policy import Action
-from olivine.builds import queries, records
+from olivine.builds import files, queries, records
 from olivine.builds.backends.mock import mock_config
 from olivine.builds.jobs import BuildRequest
 from olivine.builds.service import submit_build, submit_build_batch
@@ -181,24 +181,18 @@ def _settled(svc: Svc, b: records.BuildInfo) -> records.BuildInfo:
     return replace(b, status=t.status, reason=b.reason or t.error, finished_at=t.finished_at)
 
 
-class BuildFile(BaseModel):
+class BuildFileOut(BaseModel):
     name: str
     sha256: str
     url: str
 
 
-@router.get("/builds/{build_id}/files", response_model=list[BuildFile])
-def build_files(build_id: IdPath, svc: Svc, who: Caller) -> list[BuildFile]:
+@router.get("/builds/{build_id}/files", response_model=list[BuildFileOut])
+def build_files(build_id: IdPath, svc: Svc, who: Caller) -> list[BuildFileOut]:
     """The SRPM and RPMs of a finished build with download links (for a scratch build, the
     only place they are published)."""
     project_for(svc, who, _project_of_build(svc, build_id).name, Action.READ)
-    b = records.get_build(svc.db, build_id)
-    result = svc.tasks.get(b.task_id).result if b.task_id else None
-    files = (result or {}).get("rpms", [])
-    return [
-        BuildFile(name=f["name"], sha256=f["sha256"], url=svc.store.url_for(f["sha256"], f["name"]))
-        for f in files
-    ]
+    return [BuildFileOut(**asdict(f)) for f in files.build_files(svc.db, svc.store, build_id)]
 
 
 @router.post("/projects/{project}/build-batch", response_model=BatchOut, status_code=202)
