@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from olivine.builds.startup import prepare_worker
 from olivine.config import Settings
 from olivine.services import Services
+from olivine.workflows.build_activities import PublisherPort
 from olivine.workflows.client import connect
 from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
 from olivine.workflows.registry import activities, interceptors, workflows
@@ -60,11 +61,12 @@ async def run_worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     slots = {q: queue_concurrency(q, max_concurrent) for q in queues}
+    publisher = PublisherPort(client, asyncio.get_running_loop())
     with ThreadPoolExecutor(max_workers=sum(slots.values())) as pool:
         workers = []
         for q in queues:
             wfs = workflows() if q == QUEUE else []
-            acts = activities(svc, q)
+            acts = activities(svc, q, publisher)
             if not wfs and not acts:
                 continue
             workers.append(

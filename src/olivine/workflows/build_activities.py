@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
@@ -22,23 +23,13 @@ from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
 from olivine.services import Services
 from olivine.tasks.service import TaskLogWriter
 from olivine.workflows.attempts import attempt_text, retried
-from olivine.workflows.publish import PublishRequest, request_publish
+from olivine.workflows.publish import PublishRequest, Tell, request_publish
 
 
 @dataclass
 class SrpmInput:
     task_id: int
     build_id: int
-
-
-@dataclass
-class ArchInput:
-    task_id: int
-    build_id: int
-    srpm_sha256: str
-    srpm_name: str
-    arch: str
-    finish_task: bool = False  # a success finishes the arch task here (no workflow round trip)
 
 
 @dataclass
@@ -57,6 +48,22 @@ class FinishStepInput:
     project_id: int = 0
     submitter_id: int | None = None
     wait_publish: bool = True  # before the job layer finish also asked the publisher
+    # the finish asks the project's publisher itself, to signal this workflow (and `tell`)
+    reply_to: str | None = None
+    tell: list[Tell] = field(default_factory=list)
+
+
+@dataclass
+class ArchInput:
+    task_id: int
+    build_id: int
+    srpm_sha256: str
+    srpm_name: str
+    arch: str
+    finish_task: bool = False  # a success finishes the arch task here (no workflow round trip)
+    # the build's only arch: a success also finishes the build and asks the publisher (as
+    # build_finish would, with this input and the arch's result), when the worker can
+    finish: FinishStepInput | None = None
 
 
 @dataclass
@@ -109,9 +116,34 @@ def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[
     return check
 
 
+@dataclass(frozen=True)
+class PublisherPort:
+    """The worker's Temporal client and event loop: how a (sync, threaded) build activity asks
+    a project's publisher."""
+
+    client: Client
+    loop: asyncio.AbstractEventLoop
+    timeout: float = 60.0
+
+    def request(self, project: str, req: PublishRequest) -> None:
+        ask = request_publish(self.client, project, req)
+        asyncio.run_coroutine_threadsafe(ask, self.loop).result(self.timeout)
+
+
+def publish_request(inp: FinishStepInput, out: BuildResult) -> PublishRequest:
+    return PublishRequest(
+        out.artifact_ids,
+        reason=f"build {inp.build_id}",
+        submitter_id=inp.submitter_id,
+        reply_to=inp.reply_to,
+        tell=inp.tell,
+    )
+
+
 class BuildActivities:
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, publisher: PublisherPort | None = None) -> None:
         self.svc = svc
+        self.publisher = publisher  # None: a single-arch build's finish stays build_finish
 
     def orchestration(self) -> list[Callable[..., Any]]:
         return [self.arch_tasks, self.finish, self.mark, self.order, self.publish]
@@ -165,7 +197,25 @@ class BuildActivities:
         if inp.finish_task and not res.reason:
             result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
             self.svc.tasks.finish(inp.task_id, TaskStatus.SUCCEEDED, result=result)
+        if inp.finish is not None and not res.reason:
+            res.finished = self._finish_here(inp.finish, res)
         return res
+
+    def _finish_here(self, fin: FinishStepInput, res: ArchStepResult) -> BuildResult | None:
+        """The build's finish and its publish request, without a round trip through the
+        workflow. Any failure leaves both to build_finish (idempotent), which reports it."""
+        if self.publisher is None or not fin.reply_to:
+            return None
+        fin = replace(fin, results=[res])
+        try:
+            out = self._finish(fin)
+            if out.artifact_ids:
+                self.svc.tasks.log(fin.task_id, "publishing into the project's repositories\n")
+                self.publisher.request(out.project, publish_request(fin, out))
+            return out
+        except Exception as e:  # build_finish runs it again, and says why if it fails
+            activity.logger.info("finish of build %s left to build_finish: %s", fin.build_id, e)
+            return None
 
     @activity.defn(name="build_arch_tasks")
     def arch_tasks(self, inp: ArchTasksInput) -> dict[str, int]:
@@ -193,14 +243,20 @@ class BuildActivities:
 
     @activity.defn(name="build_finish")
     async def finish(self, inp: FinishStepInput) -> BuildResult:
-        """Record the build's RPMs in the project (a failed arch fails the build). The
-        workflow then asks the project's publisher for them (PublishAsk)."""
+        """Record the build's RPMs in the project (a failed arch fails the build), and ask the
+        project's publisher for them, to answer `reply_to` (before FINISH_ASKS_PUBLISHER the
+        workflow asked, with build_publish)."""
         work = asyncio.ensure_future(asyncio.to_thread(self._finish, inp))
         while not work.done():
             activity.heartbeat()
             await asyncio.wait([work], timeout=5)
         out = work.result()
-        if inp.wait_publish and out.artifact_ids:  # a workflow from before the job layer
+        if inp.reply_to and out.artifact_ids:
+            await asyncio.to_thread(
+                self.svc.tasks.log, inp.task_id, "publishing into the project's repositories\n"
+            )
+            await request_publish(activity.client(), out.project, publish_request(inp, out))
+        elif inp.wait_publish and out.artifact_ids:  # a workflow from before the job layer
             req = PublishRequest(out.artifact_ids, reason=f"build {inp.build_id}")
             await request_publish(activity.client(), out.project, req)
         return out

@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, build_queue
     from olivine.workflows.provenance import ProvenanceWorkflow, provenance_workflow_id
-    from olivine.workflows.publish import AwaitsPublisher
+    from olivine.workflows.publish import AwaitsPublisher, Tell
     from olivine.workflows.tasks import error_message, finish, log, run_task
 
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
@@ -68,6 +68,9 @@ ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
 # a Build of a batch tells its batch once its RPMs are in `all` (before its own bookkeeping)
 BUILT_SIGNAL = "build-signals-batch-when-in-all"
 BUILT = "build_in_all"  # the batch's signal: a Build's workflow ID
+# build_finish asks the publisher itself (no build_publish round trip), and the publisher tells
+# the batch that the RPMs are in `all` (not the Build, once it has the publisher's answer)
+FINISH_ASKS_PUBLISHER = "build-finish-asks-publisher"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -101,11 +104,16 @@ def _no_worker(err: BaseException) -> bool:
 
 
 async def _arch_build(
-    p: BuildInput, srpm: SrpmStepResult, arch: str, task_id: int
+    p: BuildInput,
+    srpm: SrpmStepResult,
+    arch: str,
+    task_id: int,
+    fin: FinishStepInput | None = None,
 ) -> ArchStepResult:
-    """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
+    """One arch build as a child task on its arch's queue; a failure is a result, not raised.
+    `fin`: the build's finish, for the activity to make too (the build's only arch)."""
     own = workflow.patched(ARCH_FINISHES_TASK)
-    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own)
+    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own, fin)
     try:
         res = await workflow.execute_activity_method(
             BuildActivities.arch, inp, **_build_opts(p, arch)
@@ -156,34 +164,35 @@ class BuildWorkflow(AwaitsPublisher):
                 ArchTasksInput(p.task_id, p.build_id, srpm.arches),
                 **_opts(),
             )
+            asks = workflow.patched(FINISH_ASKS_PUBLISHER)
+            fin = FinishStepInput(p.task_id, p.build_id, srpm, [], p.project_id, p.submitter_id)
+            if asks:
+                fin.reply_to, fin.tell = workflow.info().workflow_id, _batch_tell()
+            one = fin if asks and len(srpm.arches) == 1 else None
             results = await asyncio.gather(
-                *(_arch_build(p, srpm, a, tasks[a]) for a in srpm.arches)
+                *(_arch_build(p, srpm, a, tasks[a], one) for a in srpm.arches)
             )
-            signal = workflow.patched(PUBLISH_SIGNAL)
-            out = await workflow.execute_activity_method(
-                BuildActivities.finish,
-                FinishStepInput(
-                    p.task_id,
-                    p.build_id,
-                    srpm,
-                    list(results),
-                    p.project_id,
-                    p.submitter_id,
-                    wait_publish=not signal,
-                ),
-                start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=DEFAULT_RETRY,
-            )
-            if signal and out.artifact_ids:
+            signal = asks or workflow.patched(PUBLISH_SIGNAL)
+            fin.results, fin.wait_publish = list(results), not signal
+            out = results[0].finished if one else None
+            if out is None:
+                out = await workflow.execute_activity_method(
+                    BuildActivities.finish,
+                    fin,
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(seconds=30),
+                    retry_policy=DEFAULT_RETRY,
+                )
+            if asks and out.artifact_ids:
+                await self.answer(out.project, "built, but publishing failed: ")
+                ended = [log(p.task_id, f"published {out.nevr}")]
+                if not out.scratch and workflow.patched("provenance"):
+                    ended.append(_provenance(p.build_id))
+                await asyncio.gather(*ended)  # one round trip
+            elif signal and out.artifact_ids:
                 await self._publish(p, out)
                 if not out.scratch and workflow.patched("provenance"):
-                    await workflow.start_child_workflow(
-                        ProvenanceWorkflow.run,
-                        p.build_id,
-                        id=provenance_workflow_id(p.build_id),
-                        parent_close_policy=ParentClosePolicy.ABANDON,
-                    )
+                    await _provenance(p.build_id)
             return out
 
         try:
@@ -217,6 +226,24 @@ class BuildWorkflow(AwaitsPublisher):
         ):
             await _tell_batch(parent.workflow_id)
         await log(p.task_id, f"published {out.nevr}")
+
+
+async def _provenance(build_id: int) -> None:
+    await workflow.start_child_workflow(
+        ProvenanceWorkflow.run,
+        build_id,
+        id=provenance_workflow_id(build_id),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+    )
+
+
+def _batch_tell() -> list[Tell]:
+    """The batch this Build belongs to, to be told by the publisher once the RPMs are in
+    `all` (its dependents may start)."""
+    parent = workflow.info().parent
+    if parent and parent.workflow_id.startswith("build-batch-"):
+        return [Tell(parent.workflow_id, BUILT, workflow.info().workflow_id)]
+    return []
 
 
 async def _tell_batch(batch_id: str) -> None:
