@@ -175,7 +175,8 @@ class Timeline:
     srpm_done: float  # its arch task was created (end of the SRPM activity)
     arch_start: float  # a worker took the arch build
     arch_end: float  # the arch task finished
-    build_end: float  # the build task finished: RPMs recorded and in `all`
+    build_end: float  # its RPMs are in `all`: the publisher's answer reached the Build
+    task_end: float  # the build task finished (its bookkeeping done)
 
 
 def _ts(d: datetime | None) -> float:
@@ -202,8 +203,17 @@ def timelines(st: Stack, epoch: float) -> dict[str, Timeline]:
                 _ts(arch.started_at) - epoch,
                 _ts(arch.finished_at) - epoch,
                 _ts(task.finished_at) - epoch,
+                _ts(task.finished_at) - epoch,
             )
     return out
+
+
+def answered(tl: dict[str, Timeline], hist: dict[str, list[Step]], epoch: float) -> None:
+    """Each build's RPMs are in `all` when the publisher's `published` signal reached it."""
+    for t in tl.values():
+        got = [x.done for x in hist[f"build-{t.build_id}"] if x.name == "signal published"]
+        if got:
+            t.build_end = got[0] - epoch
 
 
 def histories(st: Stack, tl: dict[str, Timeline]) -> dict[str, list[Step]]:
@@ -259,18 +269,21 @@ def report(
     print(f"{'olivine: API -> BuildBatch -> published':44} {olv:8.1f} {n / olv * 60:11.1f}")
     print(f"throughput ratio {ratio:.3f} (target >= 0.9)\n")
 
-    srpms_done = max(t.srpm_done for t in tl.values())
-    print(f"SRPM stage (every package, before any arch build): 0 -> {srpms_done:.2f} s")
+    srpms_done = min(t.arch_start for t in tl.values())
+    made = max(t.srpm_done for t in tl.values())
+    print(f"first arch build started at {srpms_done:.2f} s (every SRPM made at {made:.2f} s); "
+          f"batch ended {olv - max(t.build_end for t in tl.values()):.2f} s after the last "
+          "RPMs were in `all`")  # fmt: skip
     print(f"{'level':>5} {'xargs s':>8} {'first arch start':>17} {'last in all':>12} "
           f"{'span':>6} {'dispatch':>9} {'arch':>6} {'finish+pub':>11}")  # fmt: skip
-    prev_end = srpms_done
+    prev_end = 0.0
     for lv, specs in enumerate(levels):
         rows = [tl[s.stem] for s in specs]
         first = min(t.arch_start for t in rows)
         last = max(t.build_end for t in rows)
         deps_ready = [
-            max(tl[levels[lv - 1][i].stem].build_end, srpms_done) if lv else srpms_done
-            for i in range(len(specs))
+            max(tl[levels[lv - 1][i].stem].build_end, t.srpm_done) if lv else t.srpm_done
+            for i, t in enumerate(rows)
         ]
         dispatch = _mean([t.arch_start - d for t, d in zip(rows, deps_ready, strict=True)])
         arch = _mean([t.arch_end - t.arch_start for t in rows])
@@ -278,7 +291,7 @@ def report(
         print(f"{lv:>5} {ref[lv]:8.2f} {first:17.2f} {last:12.2f} {last - prev_end:6.2f} "
               f"{dispatch:9.2f} {arch:6.2f} {fin:11.2f}")  # fmt: skip
         prev_end = last
-    print("dispatch: deps in `all` (or SRPMs done) -> a worker took the arch build;")
+    print("dispatch: deps in `all` and own SRPM made -> a worker took the arch build;")
     print("arch: the arch activity; finish+pub: arch done -> RPMs recorded and served in `all`\n")
 
     print(f"{'phase (inside the worker)':44} {'count':>5} {'mean s':>7} {'total s':>8}")
@@ -315,6 +328,7 @@ def main() -> int:
             olv, epoch = olivine(st)
             tl = timelines(st, epoch)
             hist = histories(st, tl)
+            answered(tl, hist, epoch)
         after = reference(levels, args.jobs, work)
         # the machine is shared: the reference runs before and after, and counts as their mean
         print(f"xargs runs: {sum(before):.1f} s before, {sum(after):.1f} s after olivine's")

@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
-from olivine.builds.steps import arch_step, finish_step, srpm_step
+from olivine.builds.steps import arch_step, finish_step, import_facts, srpm_step
 from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
 from olivine.fetch.policy import FetchPolicy
 from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
@@ -78,6 +78,20 @@ class OrderInput:
     srpms: dict[str, SrpmStepResult]
     failed: list[str] = field(default_factory=list)  # packages whose SRPM step failed
     project_id: int = 0
+
+
+@dataclass
+class ImportPlanInput:
+    builds: dict[str, int]  # package -> its build in the batch
+
+
+@dataclass
+class ImportPlan:
+    """A batch's order from its imports' spec facts; no schedule when a package has none that
+    holds for its build (imported before they were kept, or with other macros)."""
+
+    schedule: Schedule | None = None
+    facts: dict[str, SrpmFacts] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,7 +160,7 @@ class BuildActivities:
         self.publisher = publisher  # None: a single-arch build's finish stays build_finish
 
     def orchestration(self) -> list[Callable[..., Any]]:
-        return [self.arch_tasks, self.finish, self.mark, self.order, self.publish]
+        return [self.arch_tasks, self.finish, self.mark, self.order, self.publish, self.import_plan]
 
     def builder(self) -> list[Callable[..., Any]]:
         return [self.srpm, self.arch]
@@ -320,3 +334,13 @@ class BuildActivities:
         made = {n: SrpmFacts(s.build_requires, s.provides) for n, s in inp.srpms.items()}
         known = {n: records.built_names(self.svc.db, inp.project_id, n) for n in inp.failed}
         return plan_batch(made, inp.failed, known)
+
+    @activity.defn(name="build_batch_import_plan")
+    def import_plan(self, inp: ImportPlanInput) -> ImportPlan:
+        facts: dict[str, SrpmFacts] = {}
+        for name, build_id in inp.builds.items():
+            found = import_facts(self.svc.db, build_id)
+            if found is None:
+                return ImportPlan()
+            facts[name] = found
+        return ImportPlan(plan_batch(facts), facts)

@@ -33,12 +33,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from olivine.domain.scheduling import Schedule, next_moves
     from olivine.jobs.status import CANCELED, TaskStatus
+    from olivine.workflows.batch_ahead import Ahead, drive_ahead
     from olivine.workflows.batches import report_build
     from olivine.workflows.build_activities import (
         ArchInput,
         ArchTasksInput,
         BuildActivities,
         FinishStepInput,
+        ImportPlanInput,
         MarkInput,
         OrderInput,
         PublishAsk,
@@ -68,6 +70,8 @@ ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
 # a Build of a batch tells its batch once its RPMs are in `all` (before its own bookkeeping)
 BUILT_SIGNAL = "build-signals-batch-when-in-all"
 BUILT = "build_in_all"  # the batch's signal: a Build's workflow ID
+# a batch is ordered from its imports' spec facts when they hold: no wait for every SRPM
+PLAN_AHEAD = "batch-plans-from-import-facts"
 # build_finish asks the publisher itself (no build_publish round trip), and the publisher tells
 # the batch that the RPMs are in `all` (not the Build, once it has the publisher's answer)
 FINISH_ASKS_PUBLISHER = "build-finish-asks-publisher"
@@ -260,9 +264,10 @@ State = dict[str, tuple[str, str | None]]
 
 @workflow.defn(name="BuildBatch")
 class BuildBatchWorkflow:
-    """SRPMs first, then each package's Build (ID `build-<build_id>`) once the builds it
-    build-requires are published; cycles start together; a failed dependency (its SRPM or
-    its build) skips."""
+    """Each package's Build (ID `build-<build_id>`) once the builds it build-requires are
+    published; cycles start together; a failed dependency (its SRPM or its build) skips. The
+    order comes from the imports' spec facts when they hold for every package (the SRPMs are
+    made ahead, workflows/batch_ahead.py), else from the SRPMs, all made first."""
 
     def __init__(self) -> None:
         self._in_all: set[str] = set()  # Builds whose RPMs are in `all` (BUILT signals)
@@ -323,16 +328,33 @@ class BuildBatchWorkflow:
                 except Exception as e:  # a failed item does not stop the batch
                     await item_status(name, ItemStatus.FAILED, error_message(e))
 
-        async def body() -> BuildBatchResult:
-            made = dict(zip(items, await asyncio.gather(*(srpm(n) for n in items)), strict=True))
-            ok = {n: s for n, s in made.items() if s is not None}
-            failed = [n for n, s in made.items() if s is None]
+        async def reorder(ok: dict[str, SrpmStepResult], failed: list[str]) -> Schedule:
             order = OrderInput(ok, failed if workflow.patched(SRPM_SKIP) else [], p.project_id)
             plan = await workflow.execute_activity_method(BuildActivities.order, order, **_opts())
             if plan.cycles:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
                 await log(p.task_id, f"cycles, built together: {cycles}")
-            await _drive(ok, plan, state, item_status, build)
+            return plan
+
+        async def body() -> BuildBatchResult:
+            ahead = None
+            if workflow.patched(PLAN_AHEAD):
+                builds = {n: i.build_id or 0 for n, i in items.items()}
+                ahead = await workflow.execute_activity_method(
+                    BuildActivities.import_plan, ImportPlanInput(builds), **_opts()
+                )
+            if ahead is not None and ahead.schedule is not None:
+                if ahead.schedule.cycles:
+                    cycles = "; ".join(" ".join(c) for c in ahead.schedule.cycles)
+                    await log(p.task_id, f"cycles, built together: {cycles}")
+                a = Ahead(ahead, state, srpm, build, item_status, reorder, _logger(p.task_id))
+                plan = await drive_ahead(a, list(items))
+            else:
+                made = await asyncio.gather(*(srpm(n) for n in items))
+                made_by = dict(zip(items, made, strict=True))
+                ok = {n: s for n, s in made_by.items() if s is not None}
+                plan = await reorder(ok, [n for n, s in made_by.items() if s is None])
+                await _drive(ok, plan, state, item_status, build)
             await asyncio.gather(*writes.values(), *tails)
             counts: dict[str, int] = {}
             for status, _ in state.values():
@@ -351,6 +373,13 @@ class BuildBatchWorkflow:
 
 
 _NO_GATE = contextlib.nullcontext()
+
+
+def _logger(task_id: int) -> Callable[[str], Awaitable[None]]:
+    async def say(text: str) -> None:
+        await log(task_id, text)
+
+    return say
 
 
 async def _tail(task_id: int, name: str, child: Awaitable[Any]) -> None:
