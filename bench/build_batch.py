@@ -291,6 +291,10 @@ def report(
         print(f"{lv:>5} {ref[lv]:8.2f} {first:17.2f} {last:12.2f} {last - prev_end:6.2f} "
               f"{dispatch:9.2f} {arch:6.2f} {fin:11.2f}")  # fmt: skip
         prev_end = last
+    if os.environ.get("BENCH_VERBOSE"):
+        for t in sorted(tl.values(), key=lambda t: t.arch_start):
+            print(f"  {t.package:10} srpm {t.srpm_done:6.2f} arch {t.arch_start:6.2f}-"
+                  f"{t.arch_end:6.2f} in all {t.build_end:6.2f}")  # fmt: skip
     print("dispatch: deps in `all` and own SRPM made -> a worker took the arch build;")
     print("arch: the arch activity; finish+pub: arch done -> RPMs recorded and served in `all`\n")
 
@@ -357,6 +361,16 @@ def main() -> int:
             if last.arch_end - 0.5 <= x.scheduled - epoch <= last.build_end
         ]
         print_one("the Publisher meanwhile:", window, epoch)
+        if os.environ.get("BENCH_VERBOSE") and len(levels) > 1:
+            first = min((tl[s.stem] for s in levels[1]), key=lambda t: t.arch_start)
+            dep = tl[levels[0][int(first.package.rsplit("-", 1)[1])].stem]
+            lo, hi = dep.build_end - 0.3, first.arch_start
+            print_one(
+                f"the batch between {dep.package} in `all` and {first.package}'s arch start:",
+                [x for x in hist["batch"] if lo <= x.scheduled - epoch <= hi],
+                epoch,
+            )
+            print_one(f"{first.package}'s Build:", hist[f"build-{first.build_id}"][:4], epoch)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ratio >= 0.9 else 1

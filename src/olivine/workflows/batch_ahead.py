@@ -34,7 +34,8 @@ class Ahead:
 
     plan: ImportPlan
     state: dict[str, tuple[str, str | None]]  # package -> (item status, reason)
-    srpm: Callable[[str], Awaitable[SrpmStepResult | None]]  # None: failed, item says so
+    # (package, made ahead of its need) -> the SRPM, or None: it failed, its item says so
+    srpm: Callable[[str, bool], Awaitable[SrpmStepResult | None]]
     build: Start
     status: Status
     reorder: Callable[[dict[str, SrpmStepResult], list[str]], Awaitable[Schedule]]
@@ -45,10 +46,10 @@ class Ahead:
 
 async def _make(a: Ahead, name: str, gate: asyncio.Semaphore | None) -> None:
     if gate is None:
-        res = await a.srpm(name)
+        res = await a.srpm(name, False)
     else:
         async with gate:
-            res = await a.srpm(name)
+            res = await a.srpm(name, True)
     a.made[name] = res
     if res is None or a.stale:
         return

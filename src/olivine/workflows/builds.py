@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
 
 BUILD_TIMEOUT = timedelta(hours=6)
+LATER = Priority(priority_key=4)  # below the default (3): SRPMs made ahead of their need
 BATCH_CONCURRENCY = 8
 # Patch markers (workflow.patched): histories started before each change replay the old way.
 PUBLISH_SIGNAL = "build-waits-for-published-signal"
@@ -140,10 +141,14 @@ async def _arch_build(
     return res
 
 
-async def srpm_stage(p: BuildInput) -> SrpmStepResult:
+async def srpm_stage(p: BuildInput, priority: Priority | None = None) -> SrpmStepResult:
+    """`priority`: of an SRPM made ahead (a worker takes the arch builds queued first)."""
+    opts = _build_opts(p, p.srpm_arch)
+    if priority is not None:
+        opts["priority"] = priority
     try:
         return await workflow.execute_activity_method(
-            BuildActivities.srpm, SrpmInput(p.task_id, p.build_id), **_build_opts(p, p.srpm_arch)
+            BuildActivities.srpm, SrpmInput(p.task_id, p.build_id), **opts
         )
     except ActivityError as e:
         if not _no_worker(e):
@@ -298,11 +303,11 @@ class BuildBatchWorkflow:
             if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
                 await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
-        async def srpm(name: str) -> SrpmStepResult | None:
+        async def srpm(name: str, later: bool = False) -> SrpmStepResult | None:
             i = items[name]
             async with gate:
                 try:
-                    return await srpm_stage(p.build_input(i, None))
+                    return await srpm_stage(p.build_input(i, None), LATER if later else None)
                 except (ActivityError, ApplicationError) as e:
                     await item_status(name, ItemStatus.FAILED, error_message(e))
                     await finish(i.task_id, TaskStatus.FAILED, error=error_message(e))

@@ -114,7 +114,7 @@ class PublishOrPolicy:
     """What `repo_publish_unsigned` did: published (a project that signs nothing), or left
     the publish to the signed path, with the policy it read."""
 
-    out: dict[str, Any] | None = None
+    out: dict[str, Any] | None = None  # published, and every requester answered
     policy: SigningPolicy | None = None
 
 
@@ -175,12 +175,23 @@ class PublishActivities:
         return out
 
     @activity.defn(name="repo_publish_unsigned")
-    def publish_unsigned(self, batch: PublishBatch) -> PublishOrPolicy:
-        """The signing policy, then the publish when the project signs nothing."""
-        policy = signing.policy(self.svc, batch.project)
+    async def publish_unsigned(self, batch: PublishBatch) -> PublishOrPolicy:
+        """The signing policy, then, when the project signs nothing, the publish and the
+        answers to its requesters (no round trip through the publisher's workflow)."""
+        policy = await asyncio.to_thread(signing.policy, self.svc, batch.project)
         if policy.signs or policy.refusal:
             return PublishOrPolicy(policy=policy)
-        return PublishOrPolicy(out=self.publish(batch))
+        out = await asyncio.to_thread(self.publish, batch)
+        answer = Published(batch.artifact_ids, task_id=out.get("task_id"))
+        client = activity.client()
+        sends = [client.get_workflow_handle(w).signal("published", answer) for w in batch.reply_to]
+        sends += [
+            client.get_workflow_handle(t.workflow_id).signal(t.signal, t.arg) for t in batch.tell
+        ]
+        for failed in await asyncio.gather(*sends, return_exceptions=True):
+            if failed is not None:  # the requester ended meanwhile (canceled): nobody to tell
+                activity.logger.info("a requester is gone: %s", failed)
+        return PublishOrPolicy(out=out)
 
     @activity.defn(name="repo_rollback")
     def rollback(self, batch: RollbackBatch) -> list[str]:
@@ -228,10 +239,10 @@ class PublisherWorkflow:
             batch = merge(inp.project, self._pending)
             self._pending = []
             batch.full = batch.full or after_failure  # a lost hint: select everything again
-            error, task_id = None, None
+            error, task_id, answered = None, None, False
             try:
                 if workflow.patched(POLICY_IN_PUBLISH):
-                    out = await _publish(inp.project, batch)
+                    out, answered = await _publish(inp.project, batch)
                 elif workflow.patched("signed-publish"):  # publishers from before signing
                     out = await publish_signed(inp.project, batch, PUBLISH_TIMEOUT)
                 else:
@@ -246,7 +257,8 @@ class PublisherWorkflow:
             except (ActivityError, ApplicationError) as e:  # recorded in a task; serving on
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
                 after_failure, error = True, error_message(e)
-            await _answer(batch, error, task_id)
+            if not answered:
+                await _answer(batch, error, task_id)
             runs += 1
             if runs >= RUNS_PER_HISTORY:
                 workflow.continue_as_new(PublisherInput(inp.project, self._pending))
@@ -277,7 +289,8 @@ class AwaitsPublisher:
         return self._answer
 
 
-async def _publish(project: str, batch: PublishBatch) -> dict[str, Any]:
+async def _publish(project: str, batch: PublishBatch) -> tuple[dict[str, Any], bool]:
+    """The publish's result, and whether its requesters were answered already."""
     done = await workflow.execute_activity_method(
         PublishActivities.publish_unsigned,
         batch,
@@ -286,8 +299,8 @@ async def _publish(project: str, batch: PublishBatch) -> dict[str, Any]:
         retry_policy=DEFAULT_RETRY,
     )
     if done.out is not None:
-        return done.out
-    return await publish_signed(project, batch, PUBLISH_TIMEOUT, done.policy)
+        return done.out, True
+    return await publish_signed(project, batch, PUBLISH_TIMEOUT, done.policy), False
 
 
 async def _rollback(project: str, req: PublishRequest) -> None:
