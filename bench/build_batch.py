@@ -306,6 +306,28 @@ def report(
     return ratio
 
 
+def print_slowest(
+    levels: list[list[Path]], tl: dict[str, Timeline], hist: dict[str, list[Step]], epoch: float
+) -> None:
+    """The dependent that waited longest between its dependency in `all` and its arch build:
+    the batch's steps meanwhile, and its Build's first steps."""
+
+    def dep_of(t: Timeline) -> Timeline:
+        lv, i = (int(x) for x in t.package.split("-")[1:])
+        return tl[levels[lv - 1][i].stem]
+
+    rows = [tl[s.stem] for lv in levels[1:] for s in lv]
+    worst = max(rows, key=lambda t: t.arch_start - max(dep_of(t).build_end, t.srpm_done))
+    dep = dep_of(worst)
+    lo, hi = dep.build_end - 0.3, worst.arch_start
+    print_one(
+        f"\nthe batch between {dep.package} in `all` and {worst.package}'s arch start:",
+        [x for x in hist["batch"] if lo <= x.scheduled - epoch <= hi],
+        epoch,
+    )
+    print_one(f"{worst.package}'s Build:", hist[f"build-{worst.build_id}"][:5], epoch)
+
+
 def _live_probes() -> None:
     """Drop the probes whose function has left its module (bench/_probe.py is not this
     script's; a stale entry would stop the run)."""
@@ -362,15 +384,7 @@ def main() -> int:
         ]
         print_one("the Publisher meanwhile:", window, epoch)
         if os.environ.get("BENCH_VERBOSE") and len(levels) > 1:
-            first = min((tl[s.stem] for s in levels[1]), key=lambda t: t.arch_start)
-            dep = tl[levels[0][int(first.package.rsplit("-", 1)[1])].stem]
-            lo, hi = dep.build_end - 0.3, first.arch_start
-            print_one(
-                f"the batch between {dep.package} in `all` and {first.package}'s arch start:",
-                [x for x in hist["batch"] if lo <= x.scheduled - epoch <= hi],
-                epoch,
-            )
-            print_one(f"{first.package}'s Build:", hist[f"build-{first.build_id}"][:4], epoch)
+            print_slowest(levels, tl, hist, epoch)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ratio >= 0.9 else 1

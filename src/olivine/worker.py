@@ -9,6 +9,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from olivine.builds.startup import prepare_worker
 from olivine.config import Settings
@@ -23,6 +24,12 @@ BUILD_QUEUE_PREFIX = "olivine-build-"
 # Orchestration and repo activities are short DB/Temporal calls: they get their own slots so
 # that builds holding every build slot never queue the bookkeeping of the builds finishing.
 ORCHESTRATION_CONCURRENCY = 32
+# Workflows run in Temporal's sandbox (its determinism checks stay on), with every module passed
+# through rather than imported again for each workflow run: a batch starts a Build workflow per
+# package, and re-importing olivine for each cost the workflow worker most of its time.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+)
 
 
 def queue_concurrency(queue: str, max_concurrent: int) -> int:
@@ -74,6 +81,7 @@ async def run_worker(
                     client,
                     task_queue=q,
                     workflows=wfs,
+                    workflow_runner=WORKFLOW_RUNNER,
                     activities=acts,
                     activity_executor=pool,
                     interceptors=interceptors(),
