@@ -12,20 +12,27 @@ level, and per phase inside the worker (bench/_probe.py) and between steps (task
 
 N is the worker's `max_concurrent` (olivine.worker.run_worker; 8 by default, as `olivine worker`
 runs), which bounds the build queues (SRPM and arch builds); the orchestration and repo queues
-have their own slots (olivine.worker.queue_concurrency). The BuildBatch workflow bounds only
-its SRPM stage by BATCH_CONCURRENCY: its Builds are bounded by the build queues' slots.
+have their own slots (olivine.worker.queue_concurrency). BENCH_VERBOSE=1 also prints each
+package's timeline and the batch's steps around the dependent that waited longest.
 
-Measured on 2 cores shared with other sessions (load average 3-6), 1 s %build, 20 specs in 4
-levels at N = 4: 0.38-0.40 before the changes of the `perf` branch, 0.49-0.53 after (40 in 4
-at N = 8: 0.26-0.30, the Publisher's answer then taking 4-5 s a level). The Build
-signals its batch once its RPMs are in `all`; batch-item writes, task_start and the arch
-task's finish off the critical path; no batch slot held across a Build). What remains, per
-level: the arch build itself (sandboxed rpmbuild --rebuild, about 2 s against the
-reference's 1.3 s), two rounds of arch builds for 5 packages at N = 4 (as the reference),
-0.9-1.5 s from the arch build's end to its RPMs in `all` (build_finish, build_publish, the
-Publisher's serial signing_policy + repo_publish + signal), and once, the SRPM stage before
-any arch build (2.5-3 s). Each orchestration step is an activity or workflow-task round trip
-of 0.05-0.3 s at that load.
+Measured on 2 cores shared with other sessions (load average 3-7), 1 s %build. 20 specs in 4
+levels at N = 4: 0.38-0.40 before the `perf` branch, 0.43-0.53 after it, 0.65-0.72 after the
+`perf2` branch; 40 in 4 at N = 8: 0.26-0.30, then 0.48-0.50. What `perf2` changed:
+- the batch is ordered from the imports' spec facts (BuildRequires and provides, read by the
+  import's sandboxed evaluation): each Build starts once its own SRPM is made and its
+  dependencies are in `all`, no wait for every SRPM (the first arch build starts at 1-2 s);
+- a single-arch build's arch activity records the RPMs and asks the publisher itself; the
+  publish activity reads the signing policy, publishes, and signals the Build and its batch
+  itself: 0.25-0.55 s from the arch build's end to its RPMs in `all` (was 0.9-1.5 s);
+- the Temporal dev server's SQLite in WAL mode, synchronous=NORMAL: with an fsync per commit a
+  40-build batch's workflow steps queued for seconds behind the disk.
+What remains: the arch build itself, 2.0-2.5 s at N = 4 and 3-4 s at N = 8 against the
+reference's 1.3 s and 1.6 s: the machine's CPU is the limit, and each package costs Olivine
+several times the reference's CPU (an SRPM made in its own sandbox, the build root unpacked in
+another, ext4 volume, cgroup and bwrap per sandbox, digests verified, RPMs stored, ingested and
+published); so level 0, whose 5 builds take two rounds at N = 4, ends at 6 s (the reference's
+two rounds: 2.6 s). Each orchestration step (workflow task, child start, activity dispatch) is
+0.05-0.3 s at that load.
 """
 
 from __future__ import annotations
