@@ -17,6 +17,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
@@ -189,8 +190,10 @@ class PublishActivities:
             client.get_workflow_handle(t.workflow_id).signal(t.signal, t.arg) for t in batch.tell
         ]
         for failed in await asyncio.gather(*sends, return_exceptions=True):
-            if failed is not None:  # the requester ended meanwhile (canceled): nobody to tell
-                activity.logger.info("a requester is gone: %s", failed)
+            if isinstance(failed, RPCError) and failed.status == RPCStatusCode.NOT_FOUND:
+                activity.logger.info("a requester is gone: %s", failed)  # ended (canceled)
+            elif failed is not None:  # retried: the publish again changes nothing, then answers
+                raise failed
         return PublishOrPolicy(out=out)
 
     @activity.defn(name="repo_rollback")
