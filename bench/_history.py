@@ -32,7 +32,8 @@ def _t(e: HistoryEvent) -> float:
 
 
 def steps(events: list[HistoryEvent]) -> list[Step]:
-    """Activities, workflow tasks and child workflows, in the order they were scheduled."""
+    """Activities, workflow tasks and child workflows, in the order they were scheduled; a
+    signal received is a step of no length ("signal <name>")."""
     sched: dict[int, tuple[str, float]] = {}
     started: dict[int, float] = {}
     out: list[Step] = []
@@ -46,6 +47,9 @@ def steps(events: list[HistoryEvent]) -> list[Step]:
         elif kind == "start_child_workflow_execution_initiated_event_attributes":
             wf = e.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
             sched[e.event_id] = (f"child {wf}", _t(e))
+        elif kind == "workflow_execution_signaled_event_attributes":
+            name = e.workflow_execution_signaled_event_attributes.signal_name
+            out.append(Step(f"signal {name}", _t(e), _t(e), _t(e)))
         elif kind == "activity_task_started_event_attributes":
             started[e.activity_task_started_event_attributes.scheduled_event_id] = _t(e)
         elif kind == "workflow_task_started_event_attributes":

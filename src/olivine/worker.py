@@ -9,10 +9,12 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from olivine.builds.startup import prepare_worker
 from olivine.config import Settings
 from olivine.services import Services
+from olivine.workflows.build_activities import PublisherPort
 from olivine.workflows.client import connect
 from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
 from olivine.workflows.registry import activities, interceptors, workflows
@@ -22,6 +24,12 @@ BUILD_QUEUE_PREFIX = "olivine-build-"
 # Orchestration and repo activities are short DB/Temporal calls: they get their own slots so
 # that builds holding every build slot never queue the bookkeeping of the builds finishing.
 ORCHESTRATION_CONCURRENCY = 32
+# Workflows run in Temporal's sandbox (its determinism checks stay on), with every module passed
+# through rather than imported again for each workflow run: a batch starts a Build workflow per
+# package, and re-importing olivine for each cost the workflow worker most of its time.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+)
 
 
 def queue_concurrency(queue: str, max_concurrent: int) -> int:
@@ -60,11 +68,12 @@ async def run_worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     slots = {q: queue_concurrency(q, max_concurrent) for q in queues}
+    publisher = PublisherPort(client, asyncio.get_running_loop())
     with ThreadPoolExecutor(max_workers=sum(slots.values())) as pool:
         workers = []
         for q in queues:
             wfs = workflows() if q == QUEUE else []
-            acts = activities(svc, q)
+            acts = activities(svc, q, publisher)
             if not wfs and not acts:
                 continue
             workers.append(
@@ -72,6 +81,7 @@ async def run_worker(
                     client,
                     task_queue=q,
                     workflows=wfs,
+                    workflow_runner=WORKFLOW_RUNNER,
                     activities=acts,
                     activity_executor=pool,
                     interceptors=interceptors(),

@@ -33,6 +33,7 @@ class ArchStepResult:
     arch: str
     rpms: list[dict[str, str]]  # {name, sha256}
     reason: str | None = None
+    finished: BuildResult | None = None  # the build's finish, made by the arch activity
 
 
 class BuildStatus(StrEnum):

@@ -19,6 +19,7 @@ from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_a
 from olivine.builds.sources import checkout_revision
 from olivine.db.base import Database
 from olivine.db.models import Build, Project
+from olivine.domain.scheduling import SrpmFacts
 from olivine.errors import NotFound, OlivineError
 from olivine.fetch.policy import FetchPolicy
 from olivine.forge.interfaces import Forge
@@ -81,6 +82,23 @@ def srpm_step(
             list(res.info.build_requires),
             [res.info.name, *res.provides],
         )
+
+
+def import_facts(db: Database, build_id: int) -> SrpmFacts | None:
+    """What the build's import said of its spec (BuildRequires, provides), when it was read with
+    the macros this build's SRPM will be made with; None otherwise (or never recorded)."""
+    from olivine.db.models import ImportRevision
+    from olivine.imports.service import defines_for
+    from olivine.imports.specs import defines_digest
+
+    b, _, pf = _project(db, build_id)
+    with db.session() as s:
+        rev = s.get(ImportRevision, b.import_revision_id)
+        facts = dict(rev.spec_facts) if rev is not None and rev.spec_facts else None
+    package = records.get_build(db, build_id).package
+    if facts is None or facts.get("defines") != defines_digest(defines_for(pf, package)):
+        return None
+    return SrpmFacts(list(facts["build_requires"]), list(facts["provides"]))
 
 
 def _failed_status(reasons: Sequence[str | None]) -> BuildStatus:

@@ -8,6 +8,10 @@
 - `next_moves`: given the state of every item, which waiting packages start now and which are
   skipped (a package they wait for failed or was skipped).
 - `to_retry`: what a retry runs again: every item that did not end done.
+- `same_facts`: whether a made SRPM says what its import said (a batch planned from the
+  imports' spec facts starts each package without waiting for every SRPM; a difference sends
+  it back to waiting for them all).
+- `by_depth`: packages in the order their builds can start (the SRPMs made ahead in that order).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from olivine.domain.buildorder import build_order
+from olivine.domain.buildorder import build_order, capability_names
 
 BUILT = "built"
 FAILED = "failed"
@@ -77,6 +81,31 @@ def next_moves(
         elif all(state.get(d) == BUILT for d in wait):
             start.append(n)
     return Moves(start, skip)
+
+
+def _names(deps: Iterable[str]) -> set[str]:
+    return {n for d in deps for n in capability_names(d)}
+
+
+def same_facts(package: str, planned: SrpmFacts, made: SrpmFacts) -> bool:
+    """Whether two sets of facts order the batch alike: the same BuildRequires names, and the
+    same provided names (the package's own name counts as provided either way)."""
+    if _names(planned.build_requires) != _names(made.build_requires):
+        return False
+    return _names(planned.provides) | {package} == _names(made.provides) | {package}
+
+
+def by_depth(deps: Mapping[str, list[str]]) -> list[str]:
+    """Every package of `deps`, those that wait for nobody first, then by how long a chain of
+    packages they wait for (plan_batch broke the cycles), then by name."""
+    depth: dict[str, int] = {}
+    pending = {n: [d for d in ds if d in deps and d != n] for n, ds in deps.items()}
+    while pending:
+        ready = [n for n, ds in pending.items() if all(d in depth for d in ds)] or list(pending)
+        for n in ready:
+            depth[n] = 1 + max((depth[d] for d in pending[n] if d in depth), default=-1)
+            del pending[n]
+    return sorted(deps, key=lambda n: (depth[n], n))
 
 
 def to_retry(statuses: Mapping[str, str], done: Collection[str]) -> list[str]:

@@ -81,6 +81,16 @@ def record(db: Database, project_id: int, pkg_id: int, nevr: NEVR, **values: Any
     raise AssertionError("unreachable")
 
 
+def set_spec_facts(db: Database, revision_id: int, facts: dict[str, Any] | None) -> None:
+    """Record the spec facts of a revision that has none (imported before they were kept)."""
+    if facts is None:
+        return
+    with db.session() as s:
+        rev = s.get(ImportRevision, revision_id)
+        if rev is not None and rev.spec_facts is None:
+            rev.spec_facts = facts
+
+
 @dataclass(frozen=True)
 class RevisionView:
     id: int

@@ -33,7 +33,7 @@ from olivine.imports.lookaside import Blob, Lookaside
 from olivine.imports.modules import find_modulemd, pin_components, stream_of_branch
 from olivine.imports.patches.apply import Workspace, apply_file
 from olivine.imports.patches.repo import PatchSet, load_patches
-from olivine.imports.specs import evaluate, find_spec, rpm_defines
+from olivine.imports.specs import evaluate, find_spec, rpm_defines, spec_facts
 from olivine.imports.submit import submit_import, submit_import_batch
 from olivine.imports.upstream import UpstreamRequest, UpstreamTree, read_upstream
 from olivine.imports.upstream.base import metadata_name
@@ -142,7 +142,7 @@ def run_import(
         blobs = _fetch_lookaside(db, store, req, tree, pkg_id, say)
         patches = _apply_patches(store, project.file, package, tree, blobs, work, req, say)
         check_tree(tree.root, "the import tree after the patch directives")
-        nevr = _finish_tree(db, project, package, tree, blobs, req, say)
+        nevr, facts = _finish_tree(db, project, package, tree, blobs, req, say)
         result = _commit(
             db,
             forge,
@@ -156,6 +156,7 @@ def run_import(
             submitter_id,
             task_id,
             say,
+            facts,
         )
         if not diff.has(db, result.revision_id):
             tree.root.rename(work / "diff" / "imported")
@@ -219,8 +220,9 @@ def _finish_tree(
     blobs: dict[str, Blob],
     req: UpstreamRequest,
     say: Log,
-) -> NEVR:
-    """Write the lookaside list (sha256, the store's key) and evaluate the NEVR."""
+) -> tuple[NEVR, dict[str, Any] | None]:
+    """Write the lookaside list (sha256, the store's key) and evaluate the NEVR; the spec's
+    facts for a build batch's order (none for a module)."""
     lines = [f"{b.sha256} {path}\n" for path, b in sorted(blobs.items())]
     meta = tree.root / metadata_name(package)
     if lines or meta.exists():
@@ -229,12 +231,14 @@ def _finish_tree(
         (tree.root / "sources").unlink()
     module = find_modulemd(tree.root, package)
     if module is not None:
-        return _pin_module(db, project, package, tree, module, say)
-    nevr = evaluate(find_spec(tree.root, package), defines_for(project.file, package)).nevr
+        return _pin_module(db, project, package, tree, module, say), None
+    defines = defines_for(project.file, package)
+    info = evaluate(find_spec(tree.root, package), defines)
+    nevr = info.nevr
     if nevr.name != package:
         raise ValidationFailed(f"the spec of {package} names package {nevr.name}")
     say(f"nevr: {nevr}")
-    return nevr
+    return nevr, spec_facts(info, defines)
 
 
 def _pin_module(
@@ -291,6 +295,7 @@ def _commit(
     submitter_id: int | None,
     task_id: int | None,
     say: Log,
+    facts: dict[str, Any] | None = None,
 ) -> ImportResult:
     branch = project.file.target.branch
     tag = f"imports/{branch}/{nevr.nvr}"
@@ -311,6 +316,7 @@ def _commit(
         prev = records.by_forge_commit(db, project.id, package, res.commit)
         if prev is not None:
             say(f"forge: unchanged, {branch} is already at {res.commit} ({prev.forge_tag})")
+            records.set_spec_facts(db, prev.id, facts)  # one imported before they were kept
             return _result("unchanged", project, package, prev)
         # the forge has this tree but no import recorded it (made outside Olivine): record it
         if forge.tag_info(project.name, package, tag) is None:
@@ -335,6 +341,7 @@ def _commit(
         forge_tag=tag,
         lookaside=lookaside,
         submitter_id=submitter_id,
+        spec_facts=facts,
     )
     view = records.get_revision(db, project.id, package, rev_id)
     return _result("imported" if res.changed else "unchanged", project, package, view)

@@ -4,9 +4,12 @@ never hands a spec to rpm: parsing one runs its `%(...)` shell and `%{lua:...}` 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from olivine.domain.nevra import NEVR
 from olivine.imports.errors import SpecError
@@ -27,9 +30,25 @@ class SpecSource:
 class SpecInfo:
     nevr: NEVR
     sources: tuple[SpecSource, ...]
+    build_requires: tuple[str, ...] = ()  # as the SRPM's header will list them
+    provides: tuple[str, ...] = ()  # of its binary packages, as `rpmspec -q --provides`
 
     def source(self, number: int) -> SpecSource | None:
         return next((s for s in self.sources if not s.is_patch and s.number == number), None)
+
+
+def defines_digest(defines: Sequence[tuple[str, str]]) -> str:
+    """Which macros a spec was evaluated with (spec facts hold only for the same ones)."""
+    return hashlib.sha256(json.dumps([list(d) for d in defines]).encode()).hexdigest()
+
+
+def spec_facts(info: SpecInfo, defines: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """What an import records of the spec for a build batch's order (ImportRevision)."""
+    return {
+        "defines": defines_digest(defines),
+        "build_requires": list(info.build_requires),
+        "provides": list(info.provides),
+    }
 
 
 def rpm_defines(
@@ -66,12 +85,15 @@ def evaluate(
     try:
         nevr = NEVR(str(ans["name"]), int(ans["epoch"]), str(ans["version"]), str(ans["release"]))
         srcs = tuple(SpecSource(int(n), str(f), bool(p)) for n, f, p in ans["sources"])
+        brs = tuple(str(d) for d in ans.get("build_requires", ()))
+        provides = tuple(str(d) for d in ans.get("provides", ()))
     except (KeyError, TypeError, ValueError):
         raise SpecError(f"spec file {spec.name}: the sandbox gave no usable answer") from None
     for label, value in (("Name", nevr.name), ("Version", nevr.version), ("Release", nevr.release)):
         if not value or len(value) > FIELD_LIMIT:
             raise SpecError(f"spec file {spec.name}: {label} is empty or over {FIELD_LIMIT} chars")
-    return SpecInfo(nevr, tuple(sorted(srcs, key=lambda s: (s.is_patch, s.number))))
+    srcs = tuple(sorted(srcs, key=lambda s: (s.is_patch, s.number)))
+    return SpecInfo(nevr, srcs, brs, provides)
 
 
 def find_spec(tree: Path, name: str) -> Path:

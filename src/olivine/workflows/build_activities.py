@@ -8,15 +8,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import CancelledError
 
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
-from olivine.builds.steps import arch_step, finish_step, srpm_step
+from olivine.builds.steps import arch_step, finish_step, import_facts, srpm_step
 from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
 from olivine.errors import OlivineError
 from olivine.fetch.policy import FetchPolicy
@@ -24,23 +25,13 @@ from olivine.jobs.status import CANCELED, TERMINAL, TaskStatus
 from olivine.services import Services
 from olivine.tasks.service import TaskLogWriter
 from olivine.workflows.attempts import attempt_text, retried
-from olivine.workflows.publish import PublishRequest, request_publish
+from olivine.workflows.publish import PublishRequest, Tell, request_publish
 
 
 @dataclass
 class SrpmInput:
     task_id: int
     build_id: int
-
-
-@dataclass
-class ArchInput:
-    task_id: int
-    build_id: int
-    srpm_sha256: str
-    srpm_name: str
-    arch: str
-    finish_task: bool = False  # a success finishes the arch task here (no workflow round trip)
 
 
 @dataclass
@@ -59,6 +50,22 @@ class FinishStepInput:
     project_id: int = 0
     submitter_id: int | None = None
     wait_publish: bool = True  # before the job layer finish also asked the publisher
+    # the finish asks the project's publisher itself, to signal this workflow (and `tell`)
+    reply_to: str | None = None
+    tell: list[Tell] = field(default_factory=list)
+
+
+@dataclass
+class ArchInput:
+    task_id: int
+    build_id: int
+    srpm_sha256: str
+    srpm_name: str
+    arch: str
+    finish_task: bool = False  # a success finishes the arch task here (no workflow round trip)
+    # the build's only arch: a success also finishes the build and asks the publisher (as
+    # build_finish would, with this input and the arch's result), when the worker can
+    finish: FinishStepInput | None = None
 
 
 @dataclass
@@ -73,6 +80,20 @@ class OrderInput:
     srpms: dict[str, SrpmStepResult]
     failed: list[str] = field(default_factory=list)  # packages whose SRPM step failed
     project_id: int = 0
+
+
+@dataclass
+class ImportPlanInput:
+    builds: dict[str, int]  # package -> its build in the batch
+
+
+@dataclass
+class ImportPlan:
+    """A batch's order from its imports' spec facts; no schedule when a package has none that
+    holds for its build (imported before they were kept, or with other macros)."""
+
+    schedule: Schedule | None = None
+    facts: dict[str, SrpmFacts] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,12 +144,37 @@ def _final(e: Exception) -> bool:
     return bool(most) and info.attempt >= most
 
 
+@dataclass(frozen=True)
+class PublisherPort:
+    """The worker's Temporal client and event loop: how a (sync, threaded) build activity asks
+    a project's publisher."""
+
+    client: Client
+    loop: asyncio.AbstractEventLoop
+    timeout: float = 60.0
+
+    def request(self, project: str, req: PublishRequest) -> None:
+        ask = request_publish(self.client, project, req)
+        asyncio.run_coroutine_threadsafe(ask, self.loop).result(self.timeout)
+
+
+def publish_request(inp: FinishStepInput, out: BuildResult) -> PublishRequest:
+    return PublishRequest(
+        out.artifact_ids,
+        reason=f"build {inp.build_id}",
+        submitter_id=inp.submitter_id,
+        reply_to=inp.reply_to,
+        tell=inp.tell,
+    )
+
+
 class BuildActivities:
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, publisher: PublisherPort | None = None) -> None:
         self.svc = svc
+        self.publisher = publisher  # None: a single-arch build's finish stays build_finish
 
     def orchestration(self) -> list[Callable[..., Any]]:
-        return [self.arch_tasks, self.finish, self.mark, self.order, self.publish]
+        return [self.arch_tasks, self.finish, self.mark, self.order, self.publish, self.import_plan]
 
     def builder(self) -> list[Callable[..., Any]]:
         return [self.srpm, self.arch]
@@ -182,7 +228,25 @@ class BuildActivities:
         if inp.finish_task and not res.reason:
             result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
             self.svc.tasks.finish(inp.task_id, TaskStatus.SUCCEEDED, result=result)
+        if inp.finish is not None and not res.reason:
+            res.finished = self._finish_here(inp.finish, res)
         return res
+
+    def _finish_here(self, fin: FinishStepInput, res: ArchStepResult) -> BuildResult | None:
+        """The build's finish and its publish request, without a round trip through the
+        workflow. Any failure leaves both to build_finish (idempotent), which reports it."""
+        if self.publisher is None or not fin.reply_to:
+            return None
+        fin = replace(fin, results=[res])
+        try:
+            out = self._finish(fin)
+            if out.artifact_ids:
+                self.svc.tasks.log(fin.task_id, "publishing into the project's repositories\n")
+                self.publisher.request(out.project, publish_request(fin, out))
+            return out
+        except Exception as e:  # build_finish runs it again, and says why if it fails
+            activity.logger.info("finish of build %s left to build_finish: %s", fin.build_id, e)
+            return None
 
     @activity.defn(name="build_arch_tasks")
     def arch_tasks(self, inp: ArchTasksInput) -> dict[str, int]:
@@ -210,14 +274,20 @@ class BuildActivities:
 
     @activity.defn(name="build_finish")
     async def finish(self, inp: FinishStepInput) -> BuildResult:
-        """Record the build's RPMs in the project (a failed arch fails the build). The
-        workflow then asks the project's publisher for them (PublishAsk)."""
+        """Record the build's RPMs in the project (a failed arch fails the build), and ask the
+        project's publisher for them, to answer `reply_to` (before FINISH_ASKS_PUBLISHER the
+        workflow asked, with build_publish)."""
         work = asyncio.ensure_future(asyncio.to_thread(self._finish, inp))
         while not work.done():
             activity.heartbeat()
             await asyncio.wait([work], timeout=5)
         out = work.result()
-        if inp.wait_publish and out.artifact_ids:  # a workflow from before the job layer
+        if inp.reply_to and out.artifact_ids:
+            await asyncio.to_thread(
+                self.svc.tasks.log, inp.task_id, "publishing into the project's repositories\n"
+            )
+            await request_publish(activity.client(), out.project, publish_request(inp, out))
+        elif inp.wait_publish and out.artifact_ids:  # a workflow from before the job layer
             req = PublishRequest(out.artifact_ids, reason=f"build {inp.build_id}")
             await request_publish(activity.client(), out.project, req)
         return out
@@ -281,3 +351,13 @@ class BuildActivities:
         made = {n: SrpmFacts(s.build_requires, s.provides) for n, s in inp.srpms.items()}
         known = {n: records.built_names(self.svc.db, inp.project_id, n) for n in inp.failed}
         return plan_batch(made, inp.failed, known)
+
+    @activity.defn(name="build_batch_import_plan")
+    def import_plan(self, inp: ImportPlanInput) -> ImportPlan:
+        facts: dict[str, SrpmFacts] = {}
+        for name, build_id in inp.builds.items():
+            found = import_facts(self.svc.db, build_id)
+            if found is None:
+                return ImportPlan()
+            facts[name] = found
+        return ImportPlan(plan_batch(facts), facts)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -33,12 +33,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from olivine.domain.scheduling import Schedule, next_moves
     from olivine.jobs.status import CANCELED, TaskStatus
+    from olivine.workflows.batch_ahead import Ahead, drive_ahead
     from olivine.workflows.batches import report_build
     from olivine.workflows.build_activities import (
         ArchInput,
         ArchTasksInput,
         BuildActivities,
         FinishStepInput,
+        ImportPlanInput,
         MarkInput,
         OrderInput,
         PublishAsk,
@@ -46,12 +48,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, SHORT, build_queue
     from olivine.workflows.provenance import ProvenanceWorkflow, provenance_workflow_id
-    from olivine.workflows.publish import AwaitsPublisher
+    from olivine.workflows.publish import AwaitsPublisher, Tell
     from olivine.workflows.tasks import error_message, finish, log, run_task
 
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
 
 BUILD_TIMEOUT = timedelta(hours=6)
+LATER = Priority(priority_key=4)  # below the default (3): SRPMs made ahead of their need
 BATCH_CONCURRENCY = 8
 # Patch markers (workflow.patched): histories started before each change replay the old way.
 PUBLISH_SIGNAL = "build-waits-for-published-signal"
@@ -68,6 +71,11 @@ ARCH_FINISHES_TASK = "arch-activity-finishes-its-task"
 # a Build of a batch tells its batch once its RPMs are in `all` (before its own bookkeeping)
 BUILT_SIGNAL = "build-signals-batch-when-in-all"
 BUILT = "build_in_all"  # the batch's signal: a Build's workflow ID
+# a batch is ordered from its imports' spec facts when they hold: no wait for every SRPM
+PLAN_AHEAD = "batch-plans-from-import-facts"
+# build_finish asks the publisher itself (no build_publish round trip), and the publisher tells
+# the batch that the RPMs are in `all` (not the Build, once it has the publisher's answer)
+FINISH_ASKS_PUBLISHER = "build-finish-asks-publisher"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -101,11 +109,16 @@ def _no_worker(err: BaseException) -> bool:
 
 
 async def _arch_build(
-    p: BuildInput, srpm: SrpmStepResult, arch: str, task_id: int
+    p: BuildInput,
+    srpm: SrpmStepResult,
+    arch: str,
+    task_id: int,
+    fin: FinishStepInput | None = None,
 ) -> ArchStepResult:
-    """One arch build as a child task on its arch's queue; a failure is a result, not raised."""
+    """One arch build as a child task on its arch's queue; a failure is a result, not raised.
+    `fin`: the build's finish, for the activity to make too (the build's only arch)."""
     own = workflow.patched(ARCH_FINISHES_TASK)
-    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own)
+    inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own, fin)
     try:
         res = await workflow.execute_activity_method(
             BuildActivities.arch, inp, **_build_opts(p, arch)
@@ -128,10 +141,14 @@ async def _arch_build(
     return res
 
 
-async def srpm_stage(p: BuildInput) -> SrpmStepResult:
+async def srpm_stage(p: BuildInput, priority: Priority | None = None) -> SrpmStepResult:
+    """`priority`: of an SRPM made ahead (a worker takes the arch builds queued first)."""
+    opts = _build_opts(p, p.srpm_arch)
+    if priority is not None:
+        opts["priority"] = priority
     try:
         return await workflow.execute_activity_method(
-            BuildActivities.srpm, SrpmInput(p.task_id, p.build_id), **_build_opts(p, p.srpm_arch)
+            BuildActivities.srpm, SrpmInput(p.task_id, p.build_id), **opts
         )
     except ActivityError as e:
         if not _no_worker(e):
@@ -156,34 +173,35 @@ class BuildWorkflow(AwaitsPublisher):
                 ArchTasksInput(p.task_id, p.build_id, srpm.arches),
                 **_opts(),
             )
+            asks = workflow.patched(FINISH_ASKS_PUBLISHER)
+            fin = FinishStepInput(p.task_id, p.build_id, srpm, [], p.project_id, p.submitter_id)
+            if asks:
+                fin.reply_to, fin.tell = workflow.info().workflow_id, _batch_tell()
+            one = fin if asks and len(srpm.arches) == 1 else None
             results = await asyncio.gather(
-                *(_arch_build(p, srpm, a, tasks[a]) for a in srpm.arches)
+                *(_arch_build(p, srpm, a, tasks[a], one) for a in srpm.arches)
             )
-            signal = workflow.patched(PUBLISH_SIGNAL)
-            out = await workflow.execute_activity_method(
-                BuildActivities.finish,
-                FinishStepInput(
-                    p.task_id,
-                    p.build_id,
-                    srpm,
-                    list(results),
-                    p.project_id,
-                    p.submitter_id,
-                    wait_publish=not signal,
-                ),
-                start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=DEFAULT_RETRY,
-            )
-            if signal and out.artifact_ids:
+            signal = asks or workflow.patched(PUBLISH_SIGNAL)
+            fin.results, fin.wait_publish = list(results), not signal
+            out = results[0].finished if one else None
+            if out is None:
+                out = await workflow.execute_activity_method(
+                    BuildActivities.finish,
+                    fin,
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(seconds=30),
+                    retry_policy=DEFAULT_RETRY,
+                )
+            if asks and out.artifact_ids:
+                await self.answer(out.project, "built, but publishing failed: ")
+                ended = [log(p.task_id, f"published {out.nevr}")]
+                if not out.scratch and workflow.patched("provenance"):
+                    ended.append(_provenance(p.build_id))
+                await asyncio.gather(*ended)  # one round trip
+            elif signal and out.artifact_ids:
                 await self._publish(p, out)
                 if not out.scratch and workflow.patched("provenance"):
-                    await workflow.start_child_workflow(
-                        ProvenanceWorkflow.run,
-                        p.build_id,
-                        id=provenance_workflow_id(p.build_id),
-                        parent_close_policy=ParentClosePolicy.ABANDON,
-                    )
+                    await _provenance(p.build_id)
             return out
 
         try:
@@ -219,6 +237,24 @@ class BuildWorkflow(AwaitsPublisher):
         await log(p.task_id, f"published {out.nevr}")
 
 
+async def _provenance(build_id: int) -> None:
+    await workflow.start_child_workflow(
+        ProvenanceWorkflow.run,
+        build_id,
+        id=provenance_workflow_id(build_id),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+    )
+
+
+def _batch_tell() -> list[Tell]:
+    """The batch this Build belongs to, to be told by the publisher once the RPMs are in
+    `all` (its dependents may start)."""
+    parent = workflow.info().parent
+    if parent and parent.workflow_id.startswith("build-batch-"):
+        return [Tell(parent.workflow_id, BUILT, workflow.info().workflow_id)]
+    return []
+
+
 async def _tell_batch(batch_id: str) -> None:
     try:
         await workflow.get_external_workflow_handle(batch_id).signal(
@@ -233,9 +269,10 @@ State = dict[str, tuple[str, str | None]]
 
 @workflow.defn(name="BuildBatch")
 class BuildBatchWorkflow:
-    """SRPMs first, then each package's Build (ID `build-<build_id>`) once the builds it
-    build-requires are published; cycles start together; a failed dependency (its SRPM or
-    its build) skips."""
+    """Each package's Build (ID `build-<build_id>`) once the builds it build-requires are
+    published; cycles start together; a failed dependency (its SRPM or its build) skips. The
+    order comes from the imports' spec facts when they hold for every package (the SRPMs are
+    made ahead, workflows/batch_ahead.py), else from the SRPMs, all made first."""
 
     def __init__(self) -> None:
         self._in_all: set[str] = set()  # Builds whose RPMs are in `all` (BUILT signals)
@@ -266,11 +303,11 @@ class BuildBatchWorkflow:
             if status == ItemStatus.SKIPPED and workflow.patched(SKIP_ENDS_BUILD):
                 await _end_skipped(items[name].build_id or 0, items[name].task_id, reason)
 
-        async def srpm(name: str) -> SrpmStepResult | None:
+        async def srpm(name: str, later: bool = False) -> SrpmStepResult | None:
             i = items[name]
             async with gate:
                 try:
-                    return await srpm_stage(p.build_input(i, None))
+                    return await srpm_stage(p.build_input(i, None), LATER if later else None)
                 except (ActivityError, ApplicationError) as e:
                     await item_status(name, ItemStatus.FAILED, error_message(e))
                     await finish(i.task_id, TaskStatus.FAILED, error=error_message(e))
@@ -296,16 +333,33 @@ class BuildBatchWorkflow:
                 except Exception as e:  # a failed item does not stop the batch
                     await item_status(name, ItemStatus.FAILED, error_message(e))
 
-        async def body() -> BuildBatchResult:
-            made = dict(zip(items, await asyncio.gather(*(srpm(n) for n in items)), strict=True))
-            ok = {n: s for n, s in made.items() if s is not None}
-            failed = [n for n, s in made.items() if s is None]
+        async def reorder(ok: dict[str, SrpmStepResult], failed: list[str]) -> Schedule:
             order = OrderInput(ok, failed if workflow.patched(SRPM_SKIP) else [], p.project_id)
             plan = await workflow.execute_activity_method(BuildActivities.order, order, **_opts())
             if plan.cycles:
                 cycles = "; ".join(" ".join(c) for c in plan.cycles)
                 await log(p.task_id, f"cycles, built together: {cycles}")
-            await _drive(ok, plan, state, item_status, build)
+            return plan
+
+        async def body() -> BuildBatchResult:
+            ahead = None
+            if workflow.patched(PLAN_AHEAD):
+                builds = {n: i.build_id or 0 for n, i in items.items()}
+                ahead = await workflow.execute_activity_method(
+                    BuildActivities.import_plan, ImportPlanInput(builds), **_opts()
+                )
+            if ahead is not None and ahead.schedule is not None:
+                if ahead.schedule.cycles:
+                    cycles = "; ".join(" ".join(c) for c in ahead.schedule.cycles)
+                    await log(p.task_id, f"cycles, built together: {cycles}")
+                a = Ahead(ahead, state, srpm, build, item_status, reorder, _logger(p.task_id))
+                plan = await drive_ahead(a, list(items))
+            else:
+                made = await asyncio.gather(*(srpm(n) for n in items))
+                made_by = dict(zip(items, made, strict=True))
+                ok = {n: s for n, s in made_by.items() if s is not None}
+                plan = await reorder(ok, [n for n, s in made_by.items() if s is None])
+                await _drive(ok, plan, state, item_status, build)
             await asyncio.gather(*writes.values(), *tails)
             counts: dict[str, int] = {}
             for status, _ in state.values():
@@ -324,6 +378,13 @@ class BuildBatchWorkflow:
 
 
 _NO_GATE = contextlib.nullcontext()
+
+
+def _logger(task_id: int) -> Callable[[str], Awaitable[None]]:
+    async def say(text: str) -> None:
+        await log(task_id, text)
+
+    return say
 
 
 async def _tail(task_id: int, name: str, child: Awaitable[Any]) -> None:

@@ -8,6 +8,7 @@ project file with new filters) calls `request_publish`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,12 +17,15 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from olivine.errors import OlivineError
     from olivine.projects.service import ProjectService
     from olivine.repos.service import publish_project, rollback
     from olivine.services import Services
+    from olivine.signing import service as signing
+    from olivine.signing.jobs import SigningPolicy
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
     from olivine.workflows.signing import publish_signed
@@ -31,6 +35,23 @@ PUBLISH_TIMEOUT = timedelta(minutes=30)
 IDLE = timedelta(minutes=10)  # a publisher with nothing to do ends; the next request restarts it
 RUNS_PER_HISTORY = 200  # then continue-as-new, to keep the workflow history small
 ANSWER_WAIT = timedelta(hours=1)  # how long a requester waits for the publisher's answer
+# Patch markers (workflow.patched): publishers started before each change replay the old way.
+# the signing policy is read by the publish activity itself (one round trip for an unsigned
+# project; a signing one goes on to the signed publish with that policy)
+POLICY_IN_PUBLISH = "publish-reads-signing-policy"
+# every requester is answered at once (one workflow task), not one signal after the other
+ANSWERS_AT_ONCE = "publisher-answers-at-once"
+
+
+@dataclass
+class Tell:
+    """A workflow the publisher signals `signal(arg)` once the request's RPMs are out (never
+    on a failure): a build's batch, whose dependents then start without a round trip through
+    the build."""
+
+    workflow_id: str
+    signal: str
+    arg: str
 
 
 @dataclass
@@ -51,6 +72,7 @@ class PublishRequest:
     reply_to: str | None = None  # a workflow to signal `published` once the repos have them
     rollback: RollbackRequest | None = None  # a head move instead of a publish
     task_id: int | None = None  # the requester's task, where a rollback logs
+    tell: list[Tell] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +107,16 @@ class PublishBatch:
     submitter_id: int | None = None
     reply_to: list[str] = field(default_factory=list)
     hold_heads: bool = False  # signed repos: the heads move once repomd.xml is signed
+    tell: list[Tell] = field(default_factory=list)
+
+
+@dataclass
+class PublishOrPolicy:
+    """What `repo_publish_unsigned` did: published (a project that signs nothing), or left
+    the publish to the signed path, with the policy it read."""
+
+    out: dict[str, Any] | None = None  # published, and every requester answered
+    policy: SigningPolicy | None = None
 
 
 def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
@@ -92,7 +124,9 @@ def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
     reasons = list(dict.fromkeys(r.reason for r in requests if r.reason))
     submitter = next((r.submitter_id for r in requests if r.submitter_id), None)
     replies = list(dict.fromkeys(r.reply_to for r in requests if r.reply_to))
-    return PublishBatch(project, ids, any(r.full for r in requests), reasons, submitter, replies)
+    tell = [t for r in requests for t in r.tell]
+    full = any(r.full for r in requests)
+    return PublishBatch(project, ids, full, reasons, submitter, replies, tell=tell)
 
 
 class PublishActivities:
@@ -141,6 +175,27 @@ class PublishActivities:
         self.svc.tasks.finish(task_id, "succeeded", result=out)
         return out
 
+    @activity.defn(name="repo_publish_unsigned")
+    async def publish_unsigned(self, batch: PublishBatch) -> PublishOrPolicy:
+        """The signing policy, then, when the project signs nothing, the publish and the
+        answers to its requesters (no round trip through the publisher's workflow)."""
+        policy = await asyncio.to_thread(signing.policy, self.svc, batch.project)
+        if policy.signs or policy.refusal:
+            return PublishOrPolicy(policy=policy)
+        out = await asyncio.to_thread(self.publish, batch)
+        answer = Published(batch.artifact_ids, task_id=out.get("task_id"))
+        client = activity.client()
+        sends = [client.get_workflow_handle(w).signal("published", answer) for w in batch.reply_to]
+        sends += [
+            client.get_workflow_handle(t.workflow_id).signal(t.signal, t.arg) for t in batch.tell
+        ]
+        for failed in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(failed, RPCError) and failed.status == RPCStatusCode.NOT_FOUND:
+                activity.logger.info("a requester is gone: %s", failed)  # ended (canceled)
+            elif failed is not None:  # retried: the publish again changes nothing, then answers
+                raise failed
+        return PublishOrPolicy(out=out)
+
     @activity.defn(name="repo_rollback")
     def rollback(self, batch: RollbackBatch) -> list[str]:
         """A head move, made by the publisher like every other change of what is served."""
@@ -187,9 +242,11 @@ class PublisherWorkflow:
             batch = merge(inp.project, self._pending)
             self._pending = []
             batch.full = batch.full or after_failure  # a lost hint: select everything again
-            error, task_id = None, None
+            error, task_id, answered = None, None, False
             try:
-                if workflow.patched("signed-publish"):  # publishers from before signing
+                if workflow.patched(POLICY_IN_PUBLISH):
+                    out, answered = await _publish(inp.project, batch)
+                elif workflow.patched("signed-publish"):  # publishers from before signing
                     out = await publish_signed(inp.project, batch, PUBLISH_TIMEOUT)
                 else:
                     out = await workflow.execute_activity_method(
@@ -203,7 +260,8 @@ class PublisherWorkflow:
             except (ActivityError, ApplicationError) as e:  # recorded in a task; serving on
                 workflow.logger.warning("publish of %s failed: %s", inp.project, e)
                 after_failure, error = True, error_message(e)
-            await _answer(batch, error, task_id)
+            if not answered:
+                await _answer(batch, error, task_id)
             runs += 1
             if runs >= RUNS_PER_HISTORY:
                 workflow.continue_as_new(PublisherInput(inp.project, self._pending))
@@ -234,6 +292,20 @@ class AwaitsPublisher:
         return self._answer
 
 
+async def _publish(project: str, batch: PublishBatch) -> tuple[dict[str, Any], bool]:
+    """The publish's result, and whether its requesters were answered already."""
+    done = await workflow.execute_activity_method(
+        PublishActivities.publish_unsigned,
+        batch,
+        task_queue=REPO_QUEUE,
+        start_to_close_timeout=PUBLISH_TIMEOUT,
+        retry_policy=DEFAULT_RETRY,
+    )
+    if done.out is not None:
+        return done.out, True
+    return await publish_signed(project, batch, PUBLISH_TIMEOUT, done.policy), False
+
+
 async def _rollback(project: str, req: PublishRequest) -> None:
     assert req.rollback is not None
     answer = Published()
@@ -258,10 +330,27 @@ async def _signal(wf_id: str, answer: Published) -> None:
         workflow.logger.info("requester %s is gone", wf_id)
 
 
+async def _tell(t: Tell) -> None:
+    try:
+        await workflow.get_external_workflow_handle(t.workflow_id).signal(t.signal, t.arg)
+    except Exception:  # ended meanwhile (a canceled batch): nobody to tell
+        workflow.logger.info("workflow %s is gone", t.workflow_id)
+
+
 async def _answer(batch: PublishBatch, error: str | None, task_id: int | None) -> None:
-    """Signal every requester that asked to be told (a build waiting for its RPMs)."""
+    """Signal every requester that asked to be told (a build waiting for its RPMs), and, when
+    the publish went out, every workflow a requester named to be told too."""
+    answer = Published(batch.artifact_ids, error, task_id=task_id)
+    tells = [] if error else batch.tell
+    if workflow.patched(ANSWERS_AT_ONCE):
+        await asyncio.gather(
+            *(_tell(t) for t in tells), *(_signal(w, answer) for w in batch.reply_to)
+        )
+        return
     for wf_id in batch.reply_to:
-        await _signal(wf_id, Published(batch.artifact_ids, error, task_id=task_id))
+        await _signal(wf_id, answer)
+    for t in tells:  # requests from before the marker name none
+        await _tell(t)
 
 
 def publisher_id(project: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.worker import Interceptor
 
 from olivine.services import Services
 from olivine.workflows.common import QUEUE, REPO_QUEUE, SIGN_QUEUE
+
+if TYPE_CHECKING:
+    from olivine.workflows.build_activities import PublisherPort
 
 
 def workflows() -> list[type]:
@@ -34,8 +37,11 @@ def interceptors() -> list[Interceptor]:
     return [DomainErrorInterceptor()]
 
 
-def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
-    """Activities served on `queue` (orchestration, repo, or a build queue)."""
+def activities(
+    svc: Services, queue: str, publisher: PublisherPort | None = None
+) -> list[Callable[..., Any]]:
+    """Activities served on `queue` (orchestration, repo, or a build queue); `publisher`: the
+    worker's client and loop, for the build activities that ask a publisher."""
     from olivine.workflows.batches import BatchActivities
     from olivine.workflows.builds import BuildActivities
     from olivine.workflows.imports import ImportActivities
@@ -55,10 +61,10 @@ def activities(svc: Services, queue: str) -> list[Callable[..., Any]]:
         from olivine.workflows.signing import SigningRepoActivities
 
         pub = PublishActivities(svc)
-        return [pub.publish, pub.rollback, *SigningRepoActivities(svc).all()]
+        return [pub.publish, pub.publish_unsigned, pub.rollback, *SigningRepoActivities(svc).all()]
     if queue == SIGN_QUEUE:  # the signing worker only: ConfigError without the KEK
         return _signer_activities(svc)
-    return BuildActivities(svc).builder()  # the build queues
+    return BuildActivities(svc, publisher).builder()  # the build queues
 
 
 def _signer_activities(svc: Services) -> list[Callable[..., Any]]:

@@ -180,13 +180,17 @@ async def _sign_batch(policy: SigningPolicy, batch: Any) -> list[int]:
     return adopted.changed
 
 
-async def publish_signed(project: str, batch: Any, timeout: timedelta) -> dict[str, Any]:
+async def publish_signed(
+    project: str, batch: Any, timeout: timedelta, policy: SigningPolicy | None = None
+) -> dict[str, Any]:
     """What the publisher runs for one batch: sign its RPMs (when the project has a default
     key), publish without moving the heads, sign each new repomd.xml, then move the heads. With
-    `signing: required` a failed signature stops the publish and nothing unsigned is served."""
-    policy: SigningPolicy = await workflow.execute_activity(
-        "signing_policy", project, result_type=SigningPolicy, **_opts(REPO_QUEUE)
-    )
+    `signing: required` a failed signature stops the publish and nothing unsigned is served.
+    `policy`: read already (by repo_publish_unsigned)."""
+    if policy is None:
+        policy = await workflow.execute_activity(
+            "signing_policy", project, result_type=SigningPolicy, **_opts(REPO_QUEUE)
+        )
     if policy.refusal:
         raise ApplicationError(policy.refusal, non_retryable=True)
     publish = {**_opts(REPO_QUEUE, timeout)}

@@ -14,7 +14,8 @@ from olivine.db.base import Database
 from olivine.db.models import ImportRevision, PackageVersion
 from olivine.forge.local import LocalForge
 from olivine.imports import records
-from olivine.imports.service import ProjectRef, run_import
+from olivine.imports.service import ProjectRef, defines_for, run_import
+from olivine.imports.specs import defines_digest
 from olivine.storage.fs import FsStore
 from tests.integration.imports.helpers import (
     LOOKASIDE_TEMPLATE,
@@ -54,7 +55,7 @@ def distgit_upstream(tmp_path: Path, la_root: Path) -> Path:
     )
     commit(
         repo,
-        {"SPECS/hello.spec": spec_text(release="10%{?dist}")},
+        {"SPECS/hello.spec": spec_text(release="10%{?dist}", extra="BuildRequires: gcc >= 4")},
         date=1_700_000_100,
         tag="imports/c9/hello-1.0-10.el9",
     )
@@ -122,6 +123,11 @@ def test_distgit_import_pins_everything(
     assert rev.id == res.revision_id and rev.forge_commit == res.forge_commit
     assert rev.lookaside[0]["sha256"] == sha256 and rev.lookaside[0]["hashtype"] == "sha512"
     assert any("lookaside" in line for line in logs)
+    with db.session() as s:  # what a build batch is ordered by, as the sandbox's rpm read it
+        facts = s.get(ImportRevision, res.revision_id).spec_facts  # type: ignore[union-attr]
+    assert facts["build_requires"] == ["gcc >= 4"]
+    assert "hello = 1.0-10.el9" in facts["provides"]
+    assert facts["defines"] == defines_digest(defines_for(project.file, "hello"))
 
     again = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert again.status == "unchanged" and again.forge_commit == res.forge_commit

@@ -27,6 +27,7 @@ from olivine.projects.schema import ProjectFile
 from olivine.projects.service import ProjectService
 from olivine.services import Services
 from olivine.supervisor import temporal_binary
+from olivine.workflows.build_activities import PublisherPort
 from olivine.workflows.common import QUEUE, REPO_QUEUE, build_queue
 from olivine.workflows.registry import activities, interceptors, workflows
 from tests.integration.histories import record, record_dir
@@ -110,6 +111,7 @@ class Jobs:
 
 @contextlib.asynccontextmanager
 async def running_worker(svc: Services, client: Client) -> AsyncIterator[None]:
+    port = PublisherPort(client, asyncio.get_running_loop())
     with ThreadPoolExecutor(max_workers=32) as pool:
         async with contextlib.AsyncExitStack() as stack:
             for q in QUEUES:
@@ -117,7 +119,7 @@ async def running_worker(svc: Services, client: Client) -> AsyncIterator[None]:
                     client,
                     task_queue=q,
                     workflows=workflows() if q == QUEUE else [],
-                    activities=activities(svc, q),
+                    activities=activities(svc, q, port),
                     activity_executor=pool,
                     interceptors=interceptors(),
                     max_concurrent_activities=8,

@@ -1,18 +1,23 @@
 """BuildBatch on the dev server with real rpmbuild: a chain, a cycle, a package whose SRPM step
 fails and one whose arch build fails. Their dependents are skipped, the rest is built and
 published (each Build waits for the publisher's `published` signal), and a retry builds again
-only what failed or was skipped."""
+only what failed or was skipped. Ordered both ways: from the SRPMs (revisions imported before
+the spec facts were kept), and from the imports' spec facts (read by the import's evaluation in
+the sandbox), one of which a made SRPM contradicts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from olivine.batches import service as batches
 from olivine.batches.retry import retry_batch
 from olivine.builds.service import submit_build_batch
-from olivine.db.models import Build, Package
+from olivine.db.models import Build, ImportRevision, Package
+from olivine.imports.service import defines_for
+from olivine.imports.specs import evaluate, spec_facts
 from olivine.projects.schema import ProjectFile
 
 from .conftest import Jobs, needs_bwrap, on_worker_loop
@@ -58,7 +63,20 @@ def spec(name: str, requires: list[str], breaks: str | None) -> str:
     return "\n".join(lines)
 
 
-def _seed(jobs: Jobs, tmp: Path) -> object:
+def _record_facts(jobs: Jobs, pf: ProjectFile, name: str, spec: Path, rev_id: int) -> None:
+    """What the import would have kept; appa's says it needs nothing (its SRPM says
+    otherwise)."""
+    defines = defines_for(pf, name)
+    facts = spec_facts(evaluate(spec, defines), defines)
+    if name == "appa":
+        facts["build_requires"] = []
+    with jobs.svc.db.session() as s:
+        rev = s.get(ImportRevision, rev_id)
+        assert rev is not None
+        rev.spec_facts = facts
+
+
+def _seed(jobs: Jobs, tmp: Path, facts: bool) -> object:
     pf = ProjectFile.model_validate(
         {
             "name": "wfb",
@@ -74,7 +92,9 @@ def _seed(jobs: Jobs, tmp: Path) -> object:
         tree = tmp / name
         (tree / "SPECS").mkdir(parents=True)
         (tree / "SPECS" / f"{name}.spec").write_text(spec(name, reqs, breaks))
-        jobs.pin(project, name, tree)
+        rev_id = jobs.pin(project, name, tree)
+        if facts:
+            _record_facts(jobs, pf, name, tree / "SPECS" / f"{name}.spec", rev_id)
     return project
 
 
@@ -84,10 +104,11 @@ def _builds_of(jobs: Jobs, package: str) -> int:
         return s.scalar(q.where(Package.name == package)) or 0
 
 
+@pytest.mark.parametrize("facts", [False, True], ids=["from-srpms", "from-import-facts"])
 async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
-    jobs: Jobs, tmp_path: Path
+    jobs: Jobs, tmp_path: Path, facts: bool
 ) -> None:
-    project = _seed(jobs, tmp_path)
+    project = _seed(jobs, tmp_path, facts)
     sub = await submit_build_batch(jobs.ctx(), project, list(PACKAGES))  # type: ignore[arg-type]
     assert await jobs.finished(sub.task_id, 60) == "succeeded"
 
@@ -103,6 +124,8 @@ async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
     assert result["cycles"] == [["cyc1", "cyc2"]]
     log = "".join(c.text for c in jobs.svc.tasks.read_log(sub.task_id))
     assert "cycles, built together: cyc1 cyc2" in log
+    differs = "appa: its SRPM's BuildRequires or provides differ from its import's"
+    assert (differs in log) == facts
     appa = next(i for i in view.items if i.package == "appa")
     appa_log = "".join(c.text for c in jobs.svc.tasks.read_log(appa.task_id or 0))
     assert "published appa-1.0-1.el9" in appa_log  # after the publisher's signal

@@ -1,4 +1,12 @@
-from olivine.domain.scheduling import Schedule, SrpmFacts, next_moves, plan_batch, to_retry
+from olivine.domain.scheduling import (
+    Schedule,
+    SrpmFacts,
+    by_depth,
+    next_moves,
+    plan_batch,
+    same_facts,
+    to_retry,
+)
 
 
 def _facts(reqs: list[str], prov: list[str]) -> SrpmFacts:
@@ -65,3 +73,16 @@ def test_retry_takes_every_item_not_done_in_batch_order() -> None:
 
 def test_schedule_defaults_are_empty() -> None:
     assert Schedule() == Schedule({}, [])
+
+
+def test_same_facts_compares_the_names_that_order_a_batch() -> None:
+    planned = SrpmFacts(["gcc", "libfoo-devel >= 1.2"], ["foo = 1.0-1", "foo-libs(x86-64)"])
+    made = SrpmFacts(["libfoo-devel >= 1.3", "gcc"], ["foo-libs(x86-64) = 1.0-1", "foo"])
+    assert same_facts("foo", planned, made)
+    assert not same_facts("foo", planned, SrpmFacts(["gcc"], made.provides))
+    assert not same_facts("foo", planned, SrpmFacts(made.build_requires, ["foo", "foo-extra"]))
+
+
+def test_by_depth_puts_what_waits_for_nobody_first() -> None:
+    deps = {"c": ["b"], "b": ["a"], "a": [], "z": [], "y": ["a", "c"]}
+    assert by_depth(deps) == ["a", "z", "b", "c", "y"]

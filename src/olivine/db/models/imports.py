@@ -35,6 +35,9 @@ class ImportRevision(Base):
     version: Mapped[str] = mapped_column(String(255))
     release: Mapped[str] = mapped_column(String(255))
     lookaside: Mapped[list[Any]] = mapped_column(default=list)  # [{path, sha256, size}]
+    # what the spec said at import, for a build batch's order: {defines (their digest),
+    # build_requires, provides}; None before they were kept, and for a module
+    spec_facts: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -55,7 +55,16 @@ def evaluate(req: dict[str, Any]) -> dict[str, Any]:
         "version": _text(hdr["version"]),
         "release": _text(hdr["release"]),
         "sources": sources,
+        # what the SRPM's header and `rpmspec -q --provides` will say (a batch's order)
+        "build_requires": _deps(rpm, hdr, "requirename"),
+        "provides": [d for p in parsed.packages for d in _deps(rpm, p.header, "providename")],
     }
+
+
+def _deps(rpm: Any, hdr: Any, kind: str) -> list[str]:
+    """As olivine.builds.rpminfo reads them: "foo >= 1.2", rpmlib() requirements left out."""
+    out = [_text(d.DNEVR())[2:] for d in rpm.ds(hdr, kind)]
+    return [d for d in out if not d.startswith("rpmlib(")]
 
 
 def _git(*args: str, cwd: Path | None = None) -> None:
