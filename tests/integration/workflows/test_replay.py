@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Replayer
 
+from olivine.worker import WORKFLOW_RUNNER
 from olivine.workflows.registry import interceptors, workflows
 from tests.integration.histories import KEPT, load
 
@@ -27,5 +28,7 @@ def test_histories_cover_the_job_kinds() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.name for p in HISTORIES])
 async def test_the_workflows_replay_a_recorded_history(path: Path) -> None:
-    replayer = Replayer(workflows=workflows(), interceptors=interceptors())
+    replayer = Replayer(
+        workflows=workflows(), interceptors=interceptors(), workflow_runner=WORKFLOW_RUNNER
+    )
     await replayer.replay_workflow(load(path))
