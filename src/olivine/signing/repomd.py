@@ -23,8 +23,8 @@ from olivine.db.base import Database
 from olivine.db.models import Repository, RepositoryRevision
 from olivine.db.models.signing import RepomdSignature
 from olivine.errors import Forbidden, IntegrityFailure, NotFound
+from olivine.signing.detached import sign_blobs
 from olivine.signing.keystore import KeyStore
-from olivine.signing.rpmsign import sign_detached
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def sign_revisions(
     if not todo:
         return 0
     secret = keys.secret(project, key.fingerprint)
-    ascs = sign_detached(key.fingerprint, secret, [r.body for r in todo], runtime_dir)
+    ascs = sign_blobs(key.fingerprint, secret, [r.body for r in todo], runtime_dir)
     made = 0
     for r, asc in zip(todo, ascs, strict=True):
         try:

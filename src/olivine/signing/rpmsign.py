@@ -8,15 +8,19 @@ with the *public* key and the agent's *extra* socket. That socket is gpg-agent's
 So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this job,
 and every result is checked afterwards. The agent is killed when the job ends.
 
-Each signed file is verified with `rpmkeys --import` + `rpm -K` against the public key alone, in
-the same sandbox run (see _batch_script).
+Each signed file is verified with `rpm -K` against an rpmdb holding the public key alone (made
+once per key by `rpmkeys --import`, outside the sandbox, from the key the database holds), in the
+same sandbox run (see _batch_script).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
 from olivine.errors import IntegrityFailure, ServiceFailure
-from olivine.signing.gpg import GpgHome, gpg_home
+from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
 
 Log = Callable[[str], None]
 _SOCKET = "S.gpg-agent"
@@ -60,12 +64,45 @@ def rpmsign_command(fingerprint: str, names: Sequence[str], home: str = "gnupg")
     ]
 
 
+def _public_cache(job: SignJob) -> Path:
+    """The public GNUPGHOME and the rpmdb holding the public key, made once per public key in
+    the signer's runtime directory (a gpg and an rpmkeys run less per job); each job copies
+    them into its own work directory. Both are made from the key the database holds, never from
+    anything of the job."""
+    base = job.runtime_dir or default_runtime_dir()
+    tag = hashlib.sha256(job.public_key.encode()).hexdigest()[:32]
+    done = base / f"pub-{tag}"
+    if done.is_dir():
+        return done
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="pub-", dir=base))
+    (tmp / "gnupg").mkdir(mode=0o700)
+    GpgHome(tmp / "gnupg", False).run(["--no-autostart", "--import"], job.public_key.encode())
+    (tmp / "pub.asc").write_text(job.public_key)
+    r = subprocess.run(
+        ["rpmkeys", "--dbpath", str(tmp / "rpmdb"), "--import", str(tmp / "pub.asc")],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if r.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ServiceFailure(f"rpmkeys cannot import the public key {job.fingerprint}")
+    try:
+        tmp.rename(done)
+    except OSError:  # another job made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done
+
+
 def _public_home(job: SignJob) -> Path:
-    """The sandbox's GNUPGHOME: the public key only; the agent adds its extra socket here."""
-    pub = job.work_dir / "gnupg"
+    """The sandbox's GNUPGHOME: the public key only; the agent adds its extra socket here. Next
+    to it the rpmdb that `rpm -K` checks against (the public key alone)."""
+    cache, pub = _public_cache(job), job.work_dir / "gnupg"
     pub.mkdir(mode=0o700, parents=True, exist_ok=True)
-    GpgHome(pub, False).run(["--no-autostart", "--import"], job.public_key.encode())
-    (job.work_dir / "pub.asc").write_text(job.public_key)
+    for f in (cache / "gnupg").iterdir():
+        if f.is_file() and not f.name.startswith("S.") and not f.name.endswith(".lock"):
+            shutil.copy2(f, pub / f.name)
+    shutil.copytree(cache / "rpmdb", job.work_dir / "rpmdb", dirs_exist_ok=True)
     return pub
 
 
@@ -109,7 +146,7 @@ def _sandboxed(
     return list(result.lines)
 
 
-_CHECK = 'rpmkeys --dbpath /tmp/rpmdb --import /build/pub.asc && rpm --dbpath /tmp/rpmdb -K "$@"'
+_CHECK = 'rpm --dbpath /build/rpmdb -K "$@"'  # the rpmdb holds the public key alone
 
 
 def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -> None:
