@@ -1,4 +1,5 @@
-"""Sign RPM files and repomd.xml with one project key, for one job.
+"""Sign RPM files (and, for a key Sequoia refuses, repomd.xml: signing.detached) with one project
+key, for one job.
 
 The secret key is imported into a fresh GNUPGHOME (a private tmpfs as root, signing.gpg) whose
 gpg-agent alone holds it. rpmsign never runs beside it: it runs inside the build sandbox
@@ -195,7 +196,8 @@ def sign_detached(
     fingerprint: str, secret: bytes, blobs: Sequence[bytes], runtime_dir: Path | None = None
 ) -> list[str]:
     """Armored detached signatures of `blobs` (repomd.xml files: bytes we rendered ourselves,
-    never upstream content), with one GNUPGHOME and agent for all of them."""
+    never upstream content), with one GNUPGHOME and agent for all of them: for the keys that
+    Sequoia's policy refuses (signing.detached signs the others in-process)."""
     out: list[str] = []
     with gpg_home(runtime_dir) as home:
         home.run(["--import"], secret)
