@@ -16,6 +16,7 @@ same sandbox run (see _batch_script).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shlex
@@ -27,7 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
+from olivine.builds import host
+from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
+from olivine.builds.users import BuildUser
 from olivine.errors import IntegrityFailure, ServiceFailure
 from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
 
@@ -116,8 +119,8 @@ def _start_agent(home: GpgHome, secret: bytes, extra_socket: Path) -> None:
 
 def _lane(job: SignJob, i: int) -> str:
     """A GNUPGHOME of its own for parallel rpmsign run `i` (gpg's lock files are named by host
-    and pid, which every sandbox run shares): the public keyring, and the agent's socket by a
-    relative link."""
+    and pid, which every sandbox run shares): the public keyring, a copy of the rpmdb for its
+    `rpm -K`, and the agent's socket by a relative link."""
     if i == 0:
         return "gnupg"
     lane = job.work_dir / f"gnupg-{i}"
@@ -128,17 +131,24 @@ def _lane(job: SignJob, i: int) -> str:
             if f.is_file() and not f.name.startswith("S.") and not f.name.endswith(".lock"):
                 shutil.copy2(f, lane / f.name)
         (lane / _SOCKET).symlink_to(f"../gnupg/{_SOCKET}")
+        shutil.copytree(job.work_dir / "rpmdb", job.work_dir / f"rpmdb-{i}")
     return lane.name
 
 
 def _sandboxed(
-    job: SignJob, command: list[str], log: Log, what: str, home: str = "gnupg"
+    job: SignJob,
+    command: list[str],
+    log: Log,
+    what: str,
+    home: str = "gnupg",
+    user: BuildUser | None = None,
 ) -> list[str]:
     spec = SandboxSpec(
         build_dir=job.work_dir,
         command=command,
         env={"GNUPGHOME": f"{SANDBOX_HOME}/{home}", "LC_ALL": "C"},
         time_limit=3600,
+        user=user,
     )
     result = run_sandboxed(spec, log)
     if not result.ok:
@@ -147,7 +157,11 @@ def _sandboxed(
     return list(result.lines)
 
 
-_CHECK = 'rpm --dbpath /build/rpmdb -K "$@"'  # the rpmdb holds the public key alone
+def _check_cmd(home: str) -> str:
+    """rpm -K against the lane's own copy of the rpmdb holding the public key alone (parallel
+    runs share no sqlite file)."""
+    db = "rpmdb" + home.removeprefix("gnupg")
+    return f'rpm --dbpath {SANDBOX_HOME}/{db} -K "$@"'
 
 
 def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -> None:
@@ -167,7 +181,8 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> li
     (a second run would add no safety: whatever runs in there could already have the agent sign
     anything; the check catches rpmsign signing nothing, Debian's trap, or signing wrongly)."""
     sign = shlex.join(rpmsign_command(job.fingerprint, names, home))
-    return ["/bin/sh", "-c", f"{sign} </dev/null && {_CHECK}", "sh", *[f"rpms/{n}" for n in names]]
+    check = _check_cmd(home)
+    return ["/bin/sh", "-c", f"{sign} </dev/null && {check}", "sh", *[f"rpms/{n}" for n in names]]
 
 
 def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> None:
@@ -182,14 +197,28 @@ def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> No
         batches = [names[i : i + size] for i in range(0, len(names), size)]
 
         lanes = [_lane(job, i) for i in range(min(PARALLEL, len(batches)))]
+        with contextlib.ExitStack() as stack:
+            user = _lanes_user(stack, job, len(lanes))
 
-        def one(i: int) -> None:
-            batch, home = batches[i], lanes[i % len(lanes)]
-            script = _batch_script(job, batch, home)
-            _check(job, batch, _sandboxed(job, script, lambda _l: None, "rpmsign", home), log)
+            def one(i: int) -> None:
+                batch, home = batches[i], lanes[i % len(lanes)]
+                script = _batch_script(job, batch, home)
+                lines = _sandboxed(job, script, lambda _l: None, "rpmsign", home, user)
+                _check(job, batch, lines, log)
 
-        with ThreadPoolExecutor(len(lanes)) as pool:
-            list(pool.map(one, range(len(batches))))
+            with ThreadPoolExecutor(len(lanes)) as pool:
+                list(pool.map(one, range(len(batches))))
+
+
+def _lanes_user(stack: contextlib.ExitStack, job: SignJob, lanes: int) -> BuildUser | None:
+    """As root with parallel lanes: one build user for all of them, given the work directory
+    once (each sandbox run would otherwise lease its own and chown the shared directory under
+    the others' feet). One lane: the sandbox leases its own, as for any run."""
+    if lanes < 2 or os.geteuid() != 0:
+        return None
+    user = stack.enter_context(host.current().pool.lease())
+    chown_tree(job.work_dir, user)
+    return user
 
 
 def sign_detached(
