@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from olivine.db.base import Database
 from olivine.db.models import Repository, RepositoryRevision
-from olivine.db.models.signing import RepomdSignature
+from olivine.db.models.signing import RepomdSignature, SigningKey
 from olivine.errors import Forbidden, IntegrityFailure, NotFound
+from olivine.signing.detached import sign_blobs
 from olivine.signing.keystore import KeyStore
-from olivine.signing.rpmsign import sign_detached
 
 
 @dataclass(frozen=True)
@@ -92,23 +92,32 @@ def sign_revisions(
     if not todo:
         return 0
     secret = keys.secret(project, key.fingerprint)
-    ascs = sign_detached(key.fingerprint, secret, [r.body for r in todo], runtime_dir)
+    ascs = sign_blobs(key.fingerprint, secret, [r.body for r in todo], runtime_dir)
+    rows = [_row(key, r, asc) for r, asc in zip(todo, ascs, strict=True)]
+    try:  # one transaction for all; when another signer raced us, row by row
+        with db.session() as s:
+            s.add_all(rows)
+        return len(rows)
+    except IntegrityError:
+        pass
     made = 0
     for r, asc in zip(todo, ascs, strict=True):
         try:
             with db.session() as s:
-                s.add(
-                    RepomdSignature(
-                        revision_id=r.id,
-                        repository_id=r.repository_id,
-                        arch=r.arch,
-                        key_id=key.id,
-                        fingerprint=key.fingerprint,
-                        repomd_sha256=hashlib.sha256(r.body).hexdigest(),
-                        asc=asc,
-                    )
-                )
+                s.add(_row(key, r, asc))
             made += 1
         except IntegrityError:  # signed concurrently: one signature per revision and key
             pass
     return made
+
+
+def _row(key: SigningKey, r: _Rev, asc: str) -> RepomdSignature:
+    return RepomdSignature(
+        revision_id=r.id,
+        repository_id=r.repository_id,
+        arch=r.arch,
+        key_id=key.id,
+        fingerprint=key.fingerprint,
+        repomd_sha256=hashlib.sha256(r.body).hexdigest(),
+        asc=asc,
+    )

@@ -1,4 +1,5 @@
-"""Sign RPM files and repomd.xml with one project key, for one job.
+"""Sign RPM files (and, for a key Sequoia refuses, repomd.xml: signing.detached) with one project
+key, for one job.
 
 The secret key is imported into a fresh GNUPGHOME (a private tmpfs as root, signing.gpg) whose
 gpg-agent alone holds it. rpmsign never runs beside it: it runs inside the build sandbox
@@ -8,23 +9,30 @@ with the *public* key and the agent's *extra* socket. That socket is gpg-agent's
 So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this job,
 and every result is checked afterwards. The agent is killed when the job ends.
 
-Each signed file is verified with `rpmkeys --import` + `rpm -K` against the public key alone, in
-the same sandbox run (see _batch_script).
+Each signed file is verified with `rpm -K` against an rpmdb holding the public key alone (made
+once per key by `rpmkeys --import`, outside the sandbox, from the key the database holds), in the
+same sandbox run (see _batch_script).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shlex
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
+from olivine.builds import host
+from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
+from olivine.builds.users import BuildUser
 from olivine.errors import IntegrityFailure, ServiceFailure
-from olivine.signing.gpg import GpgHome, gpg_home
+from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
 
 Log = Callable[[str], None]
 _SOCKET = "S.gpg-agent"
@@ -60,12 +68,45 @@ def rpmsign_command(fingerprint: str, names: Sequence[str], home: str = "gnupg")
     ]
 
 
+def _public_cache(job: SignJob) -> Path:
+    """The public GNUPGHOME and the rpmdb holding the public key, made once per public key in
+    the signer's runtime directory (a gpg and an rpmkeys run less per job); each job copies
+    them into its own work directory. Both are made from the key the database holds, never from
+    anything of the job."""
+    base = job.runtime_dir or default_runtime_dir()
+    tag = hashlib.sha256(job.public_key.encode()).hexdigest()[:32]
+    done = base / f"pub-{tag}"
+    if done.is_dir():
+        return done
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="pub-", dir=base))
+    (tmp / "gnupg").mkdir(mode=0o700)
+    GpgHome(tmp / "gnupg", False).run(["--no-autostart", "--import"], job.public_key.encode())
+    (tmp / "pub.asc").write_text(job.public_key)
+    r = subprocess.run(
+        ["rpmkeys", "--dbpath", str(tmp / "rpmdb"), "--import", str(tmp / "pub.asc")],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if r.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ServiceFailure(f"rpmkeys cannot import the public key {job.fingerprint}")
+    try:
+        tmp.rename(done)
+    except OSError:  # another job made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done
+
+
 def _public_home(job: SignJob) -> Path:
-    """The sandbox's GNUPGHOME: the public key only; the agent adds its extra socket here."""
-    pub = job.work_dir / "gnupg"
+    """The sandbox's GNUPGHOME: the public key only; the agent adds its extra socket here. Next
+    to it the rpmdb that `rpm -K` checks against (the public key alone)."""
+    cache, pub = _public_cache(job), job.work_dir / "gnupg"
     pub.mkdir(mode=0o700, parents=True, exist_ok=True)
-    GpgHome(pub, False).run(["--no-autostart", "--import"], job.public_key.encode())
-    (job.work_dir / "pub.asc").write_text(job.public_key)
+    for f in (cache / "gnupg").iterdir():
+        if f.is_file() and not f.name.startswith("S.") and not f.name.endswith(".lock"):
+            shutil.copy2(f, pub / f.name)
+    shutil.copytree(cache / "rpmdb", job.work_dir / "rpmdb", dirs_exist_ok=True)
     return pub
 
 
@@ -78,8 +119,8 @@ def _start_agent(home: GpgHome, secret: bytes, extra_socket: Path) -> None:
 
 def _lane(job: SignJob, i: int) -> str:
     """A GNUPGHOME of its own for parallel rpmsign run `i` (gpg's lock files are named by host
-    and pid, which every sandbox run shares): the public keyring, and the agent's socket by a
-    relative link."""
+    and pid, which every sandbox run shares): the public keyring, a copy of the rpmdb for its
+    `rpm -K`, and the agent's socket by a relative link."""
     if i == 0:
         return "gnupg"
     lane = job.work_dir / f"gnupg-{i}"
@@ -90,17 +131,24 @@ def _lane(job: SignJob, i: int) -> str:
             if f.is_file() and not f.name.startswith("S.") and not f.name.endswith(".lock"):
                 shutil.copy2(f, lane / f.name)
         (lane / _SOCKET).symlink_to(f"../gnupg/{_SOCKET}")
+        shutil.copytree(job.work_dir / "rpmdb", job.work_dir / f"rpmdb-{i}")
     return lane.name
 
 
 def _sandboxed(
-    job: SignJob, command: list[str], log: Log, what: str, home: str = "gnupg"
+    job: SignJob,
+    command: list[str],
+    log: Log,
+    what: str,
+    home: str = "gnupg",
+    user: BuildUser | None = None,
 ) -> list[str]:
     spec = SandboxSpec(
         build_dir=job.work_dir,
         command=command,
         env={"GNUPGHOME": f"{SANDBOX_HOME}/{home}", "LC_ALL": "C"},
         time_limit=3600,
+        user=user,
     )
     result = run_sandboxed(spec, log)
     if not result.ok:
@@ -109,7 +157,11 @@ def _sandboxed(
     return list(result.lines)
 
 
-_CHECK = 'rpmkeys --dbpath /tmp/rpmdb --import /build/pub.asc && rpm --dbpath /tmp/rpmdb -K "$@"'
+def _check_cmd(home: str) -> str:
+    """rpm -K against the lane's own copy of the rpmdb holding the public key alone (parallel
+    runs share no sqlite file)."""
+    db = "rpmdb" + home.removeprefix("gnupg")
+    return f'rpm --dbpath {SANDBOX_HOME}/{db} -K "$@"'
 
 
 def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -> None:
@@ -129,7 +181,8 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> li
     (a second run would add no safety: whatever runs in there could already have the agent sign
     anything; the check catches rpmsign signing nothing, Debian's trap, or signing wrongly)."""
     sign = shlex.join(rpmsign_command(job.fingerprint, names, home))
-    return ["/bin/sh", "-c", f"{sign} </dev/null && {_CHECK}", "sh", *[f"rpms/{n}" for n in names]]
+    check = _check_cmd(home)
+    return ["/bin/sh", "-c", f"{sign} </dev/null && {check}", "sh", *[f"rpms/{n}" for n in names]]
 
 
 def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> None:
@@ -144,21 +197,36 @@ def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> No
         batches = [names[i : i + size] for i in range(0, len(names), size)]
 
         lanes = [_lane(job, i) for i in range(min(PARALLEL, len(batches)))]
+        with contextlib.ExitStack() as stack:
+            user = _lanes_user(stack, job, len(lanes))
 
-        def one(i: int) -> None:
-            batch, home = batches[i], lanes[i % len(lanes)]
-            script = _batch_script(job, batch, home)
-            _check(job, batch, _sandboxed(job, script, lambda _l: None, "rpmsign", home), log)
+            def one(i: int) -> None:
+                batch, home = batches[i], lanes[i % len(lanes)]
+                script = _batch_script(job, batch, home)
+                lines = _sandboxed(job, script, lambda _l: None, "rpmsign", home, user)
+                _check(job, batch, lines, log)
 
-        with ThreadPoolExecutor(len(lanes)) as pool:
-            list(pool.map(one, range(len(batches))))
+            with ThreadPoolExecutor(len(lanes)) as pool:
+                list(pool.map(one, range(len(batches))))
+
+
+def _lanes_user(stack: contextlib.ExitStack, job: SignJob, lanes: int) -> BuildUser | None:
+    """As root with parallel lanes: one build user for all of them, given the work directory
+    once (each sandbox run would otherwise lease its own and chown the shared directory under
+    the others' feet). One lane: the sandbox leases its own, as for any run."""
+    if lanes < 2 or os.geteuid() != 0:
+        return None
+    user = stack.enter_context(host.current().pool.lease())
+    chown_tree(job.work_dir, user)
+    return user
 
 
 def sign_detached(
     fingerprint: str, secret: bytes, blobs: Sequence[bytes], runtime_dir: Path | None = None
 ) -> list[str]:
     """Armored detached signatures of `blobs` (repomd.xml files: bytes we rendered ourselves,
-    never upstream content), with one GNUPGHOME and agent for all of them."""
+    never upstream content), with one GNUPGHOME and agent for all of them: for the keys that
+    Sequoia's policy refuses (signing.detached signs the others in-process)."""
     out: list[str] = []
     with gpg_home(runtime_dir) as home:
         home.run(["--import"], secret)

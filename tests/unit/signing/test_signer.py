@@ -125,3 +125,31 @@ def test_two_signers_at_once_sign_one_rpm_once(
     assert len(results) == 2 and results[0] == results[1]
     with db.session() as s:
         assert len(s.scalars(select(RpmSignature)).all()) == 1
+
+
+def test_parallel_lanes_sign_and_verify_every_file(
+    rsa_key: keys.KeyMaterial, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than one batch: the lanes run at once in sandboxes of one build user, each with its
+    own public GNUPGHOME and rpmdb copy, all signing through the job's one agent."""
+    import shutil
+
+    from olivine.signing import rpmsign
+
+    monkeypatch.setattr(rpmsign, "PARALLEL", 2)
+    work, run = tmp_path / "work", tmp_path / "run"
+    (work / "rpms").mkdir(parents=True)
+    src = pulp_rpms()[0]
+    names = [f"copy{i:02d}-{src.name}" for i in range(60)]  # batches of 50 and 10
+    for n in names:
+        shutil.copyfile(src, work / "rpms" / n)  # the fixtures are read-only
+    lines: list[str] = []
+    job = rpmsign.SignJob(rsa_key.info.fingerprint, rsa_key.public_key, work, run)
+    rpmsign.sign_rpms(job, rsa_key.secret, names, lines.append)
+    assert sorted(ln for ln in lines if "verify against" in ln) == sorted(
+        f"rpm -K: {k} RPMs verify against {rsa_key.info.fingerprint}" for k in (50, 10)
+    )
+    assert (work / "rpmdb-1").is_dir() and (work / "gnupg-1" / "pubring.kbx").is_file()
+    for n in (names[0], names[-1]):
+        out = rpm_checksig(work / "rpms" / n, [rsa_key.public_key], tmp_path)
+        assert out.endswith("digests signatures OK")
