@@ -176,9 +176,20 @@ def test_dnf_never_fails_behind_a_balancer_while_signed_publishes_move_the_head(
             gdnf(url, "makecache", "--refresh")  # raises on "Bad GPG signature"
             rounds += 1
         thread.join()
-        final = gdnf(url, "repoquery", "--refresh", "--qf", "%{version}", "churn").stdout
+        final = _versions_once_settled(gdnf, url, len(rpms))
     finally:
         thread.join()
         lb.shutdown()
     assert not errors and rounds >= 2 and all(n > rounds for n in lb.sent.values())
     assert sorted(final.split()) == [f"1.{i}" for i in range(6)]
+
+
+def _versions_once_settled(gdnf: GpgDnf, url: str, count: int) -> str:
+    """churn's versions as dnf sees them once each process serves the last head (a process may
+    serve a head up to its cache TTL, 1 s here, old)."""
+    deadline = time.monotonic() + 10
+    while True:
+        out = gdnf(url, "repoquery", "--refresh", "--qf", "%{version}", "churn").stdout
+        if len(out.split()) >= count or time.monotonic() > deadline:
+            return out
+        time.sleep(0.5)
