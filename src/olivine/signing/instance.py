@@ -116,6 +116,11 @@ def load_or_create(db: Database, kek: Kek, origin: str) -> InstanceSigner:
     return loaded
 
 
+def _published_keyid(db: Database) -> str | None:
+    with db.session() as s:
+        return s.scalar(select(InstanceKey.keyid).where(InstanceKey.name == NAME))
+
+
 def _load(db: Database, kek: Kek) -> InstanceSigner | None:
     with db.session() as s:
         row = s.scalar(select(InstanceKey).where(InstanceKey.name == NAME))
@@ -134,14 +139,16 @@ def public_instance_key(db: Database) -> InstancePublicKey:
 
 
 def loader(db: Database, kek: Callable[[], Kek], origin: str) -> Callable[[], InstanceSigner]:
-    """For the signing worker: the instance key, made or opened on first use, then kept."""
+    """For the signing worker: the instance key, made or opened on first use, then kept while
+    the database names it (one indexed SELECT a call): a signer never signs with a key the
+    instance no longer publishes, should the row be replaced (a database restored, emptied)."""
     lock = threading.Lock()
     held: list[InstanceSigner] = []
 
     def get() -> InstanceSigner:
         with lock:
-            if not held:
-                held.append(load_or_create(db, kek(), origin))
+            if not held or held[0].public.keyid != _published_keyid(db):
+                held[:] = [load_or_create(db, kek(), origin)]
             return held[0]
 
     return get
