@@ -18,8 +18,10 @@ from olivine.auth.service import AuthService
 from olivine.config import Settings
 from olivine.db.base import Database
 from olivine.services import Services
+from olivine.signing.sealing import create_kek, load_kek
 from olivine.supervisor import free_port, temporal_dev_command, wait_for_port
 from olivine.worker import default_queues, run_worker
+from olivine.workflows.common import SIGN_QUEUE
 from tests.integration.histories import record_at, record_dir
 from tests.integration.orphans import orphaned_tasks
 
@@ -143,3 +145,37 @@ def live_url(stack: Stack) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+# One signing worker for the session, whatever module asks for it: two (each with its own KEK)
+# polling olivine-sign would take each other's requests.
+@pytest.fixture(scope="session")
+def sign_worker(
+    stack_settings: Settings, worker: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """`olivine worker --queue olivine-sign` with its own KEK file, in a thread."""
+    state = tmp_path_factory.mktemp("signer")
+    create_kek(state / "kek")
+    settings = stack_settings.model_copy(
+        update={"signing_kek_file": state / "kek", "signing_runtime_dir": state / "run"}
+    )
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(run_worker(settings, [SIGN_QUEUE], stop=stop)),
+        daemon=True,
+    )
+    thread.start()
+    yield settings
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(30)
+
+
+@pytest.fixture
+def signer(sign_worker: Settings, db: Database) -> Settings:
+    """The signing worker, its inbox key in the database (each test starts from empty tables)."""
+    from olivine.signing.inbox import ensure_inbox
+
+    assert sign_worker.signing_kek_file is not None
+    ensure_inbox(db, load_kek(sign_worker.signing_kek_file))
+    return sign_worker

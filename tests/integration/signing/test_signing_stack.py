@@ -9,13 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from olivine.config import Settings
@@ -25,44 +22,9 @@ from olivine.db.models.signing import RpmSignature
 from olivine.projects.loader import load_project_text
 from olivine.projects.service import ProjectService
 from olivine.signing import keys
-from olivine.signing.sealing import create_kek, load_kek
-from olivine.worker import run_worker
 from olivine.workflows.client import connect
-from olivine.workflows.common import SIGN_QUEUE
 from tests.integration.conftest import Stack
 from tests.unit.signing.helpers import build_outputs, no_private, pulp_rpms
-
-
-@pytest.fixture(scope="session")
-def sign_worker(
-    stack_settings: Settings, worker: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Settings]:
-    """`olivine worker --queue olivine-sign` with its own KEK file, in a thread."""
-    state = tmp_path_factory.mktemp("signer")
-    create_kek(state / "kek")
-    settings = stack_settings.model_copy(
-        update={"signing_kek_file": state / "kek", "signing_runtime_dir": state / "run"}
-    )
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    thread = threading.Thread(
-        target=lambda: loop.run_until_complete(run_worker(settings, [SIGN_QUEUE], stop=stop)),
-        daemon=True,
-    )
-    thread.start()
-    yield settings
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(30)
-
-
-@pytest.fixture
-def signer(sign_worker: Settings, db: Database) -> Settings:
-    """The signing worker, its inbox key in the database (each test starts from empty tables)."""
-    from olivine.signing.inbox import ensure_inbox
-
-    assert sign_worker.signing_kek_file is not None
-    ensure_inbox(db, load_kek(sign_worker.signing_kek_file))
-    return sign_worker
 
 
 def _project(db: Database, name: str, extra: str = "") -> int:

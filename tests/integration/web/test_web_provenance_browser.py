@@ -21,12 +21,11 @@ from olivine.db.models import Provenance
 from olivine.db.models.signing import RpmSignature
 from olivine.signing import keys
 from tests.integration.conftest import Stack
-from tests.integration.signing.test_signing_stack import sign_worker, signer
 from tests.integration.web.test_web_actions import ui_project, upstreams, wait_done
 from tests.integration.web.test_web_browser import browser, shot
 from tests.unit.signing.conftest import rsa_key
 
-__all__ = ["browser", "rsa_key", "sign_worker", "signer"]
+__all__ = ["browser", "rsa_key"]
 pytestmark = pytest.mark.slow
 P = "webprov"
 
