@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -87,6 +88,12 @@ class Stack:
 
     def as_(self, token: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def admin_call(self, method: str, url: str, **kw: Any) -> Any:
+        """An API call as the admin that must succeed: its JSON answer."""
+        r = self.client.request(method, url, headers=self.as_(self.admin_token), **kw)
+        assert r.status_code < 300, r.text
+        return r.json()
 
     def token_for(self, name: str, admin: bool = False) -> str:
         auth = AuthService(self.services.db)

@@ -31,37 +31,35 @@ pytestmark = pytest.mark.slow
 P = "webb"
 
 
-def _api(stack: Stack, method: str, url: str, **kw: object) -> dict:  # type: ignore[type-arg]
-    r = stack.client.request(method, url, headers=stack.as_(stack.admin_token), **kw)  # type: ignore[arg-type]
-    assert r.status_code < 300, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
 def _built(stack: Stack, tmp_path: Path) -> tuple[int, int, int]:
     """A project with hello imported and built, a scratch build of it, and a build batch of it
     (refused: already built). Their build IDs and the batch ID."""
     text = ui_project(upstreams(tmp_path / "up"), P)
     assert (
-        _api(stack, "POST", "/api/v1/projects/apply", json={"file": text, "wait": True})["status"]
+        stack.admin_call("POST", "/api/v1/projects/apply", json={"file": text, "wait": True})[
+            "status"
+        ]
         == "succeeded"
     )
     AuthService(stack.services.db).grant(P, "bob", "builder", None)
-    imp = _api(stack, "POST", f"/api/v1/projects/{P}/imports", json={"package": "hello"})
+    imp = stack.admin_call("POST", f"/api/v1/projects/{P}/imports", json={"package": "hello"})
     assert wait_done(stack, imp["task_id"]) == "succeeded"
-    real = _api(stack, "POST", f"/api/v1/projects/{P}/builds", json={"package": "hello"})
-    scratch = _api(
-        stack, "POST", f"/api/v1/projects/{P}/builds", json={"package": "hello", "scratch": True}
+    real = stack.admin_call("POST", f"/api/v1/projects/{P}/builds", json={"package": "hello"})
+    scratch = stack.admin_call(
+        "POST", f"/api/v1/projects/{P}/builds", json={"package": "hello", "scratch": True}
     )
     assert wait_done(stack, real["task_id"], 180) == "succeeded"
     assert wait_done(stack, scratch["task_id"], 180) == "succeeded"
-    batch = _api(stack, "POST", f"/api/v1/projects/{P}/build-batch", json={"packages": ["hello"]})
+    batch = stack.admin_call(
+        "POST", f"/api/v1/projects/{P}/build-batch", json={"packages": ["hello"]}
+    )
     wait_done(stack, batch["task_id"], 180)
     return real["build_id"], scratch["build_id"], batch["batch_id"]
 
 
 def _downloads_match_the_api(page: Page, stack: Stack, build_id: int, tmp_path: Path) -> int:
     listed = {
-        f["name"]: f["sha256"] for f in _api(stack, "GET", f"/api/v1/builds/{build_id}/files")
+        f["name"]: f["sha256"] for f in stack.admin_call("GET", f"/api/v1/builds/{build_id}/files")
     }
     links = page.get_by_role("region", name="Downloads").get_by_role("link")
     assert links.count() == len(listed) > 0

@@ -30,12 +30,6 @@ pytestmark = pytest.mark.slow
 P = "webprov"
 
 
-def _api(stack: Stack, method: str, url: str, **kw: object) -> dict:  # type: ignore[type-arg]
-    r = stack.client.request(method, url, headers=stack.as_(stack.admin_token), **kw)  # type: ignore[arg-type]
-    assert r.status_code < 300, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
 def _provenance(stack: Stack, build_id: int, timeout: float = 180) -> Provenance:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -56,18 +50,20 @@ def test_the_build_page_shows_verified_provenance(
     tmp_path: Path,
 ) -> None:
     text = ui_project(upstreams(tmp_path / "up"), P)
-    applied = _api(stack, "POST", "/api/v1/projects/apply", json={"file": text, "wait": True})
+    applied = stack.admin_call("POST", "/api/v1/projects/apply", json={"file": text, "wait": True})
     assert applied["status"] == "succeeded"
-    _api(stack, "POST", f"/api/v1/projects/{P}/keys", json={"private_key": rsa_key.secret.decode()})
-    imp = _api(stack, "POST", f"/api/v1/projects/{P}/imports", json={"package": "hello"})
+    stack.admin_call(
+        "POST", f"/api/v1/projects/{P}/keys", json={"private_key": rsa_key.secret.decode()}
+    )
+    imp = stack.admin_call("POST", f"/api/v1/projects/{P}/imports", json={"package": "hello"})
     assert wait_done(stack, imp["task_id"]) == "succeeded"
-    build = _api(stack, "POST", f"/api/v1/projects/{P}/builds", json={"package": "hello"})
+    build = stack.admin_call("POST", f"/api/v1/projects/{P}/builds", json={"package": "hello"})
     assert wait_done(stack, build["task_id"], 240) == "succeeded"
     bid = build["build_id"]
     prov = _provenance(stack, bid)
     with stack.services.db.session() as s:
         signed = {r.unsigned_sha256: r.signed_sha256 for r in s.scalars(select(RpmSignature))}
-    files = _api(stack, "GET", f"/api/v1/builds/{bid}/files")
+    files = stack.admin_call("GET", f"/api/v1/builds/{bid}/files")
 
     page = browser.new_page()
     page.goto(f"{live_url}/projects/{P}/builds/{bid}")
