@@ -17,7 +17,9 @@ package's timeline and the batch's steps around the dependent that waited longes
 
 Measured on 2 cores shared with other sessions (load average 3-7), 1 s %build. 20 specs in 4
 levels at N = 4: 0.38-0.40 before the `perf` branch, 0.43-0.53 after it, 0.65-0.72 after the
-`perf2` branch; 40 in 4 at N = 8: 0.26-0.30, then 0.48-0.50. What `perf2` changed:
+`perf2` branch; 40 in 4 at N = 8: 0.26-0.30, then 0.48-0.50. On main after every merge of
+session 3, the machine otherwise idle (load 0.04): 0.747 at 20/4/4, 0.490 at 40/4/8. What
+`perf2` changed:
 - the batch is ordered from the imports' spec facts (BuildRequires and provides, read by the
   import's sandboxed evaluation): each Build starts once its own SRPM is made and its
   dependencies are in `all`, no wait for every SRPM (the first arch build starts at 1-2 s);
