@@ -7,16 +7,12 @@ it builds against (dnf's modular filtering)."""
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 import createrepo_c as cr
-import zstandard
 
 from olivine.builds.fetch import fetch_metadata
 from olivine.builds.resolve import ModularMask
@@ -27,6 +23,7 @@ from olivine.modules.libmodulemd import modulemd
 from olivine.modules.model import ModuleSource
 from olivine.modules.nsvc import PLATFORM
 from olivine.projects.schema import ProjectFile
+from olivine.repos import metadata
 
 MAX_TEXT = 256 * 1024 * 1024  # a modules document, decompressed
 CHUNK = 1024 * 1024
@@ -65,25 +62,11 @@ def nevra(artifact: str) -> str:
     return f"{name}-{version}-{release}.{arch}"
 
 
-def _opener(path: Path) -> BinaryIO:
-    suffix = path.suffix
-    if suffix == ".gz":
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    if suffix == ".xz":
-        return cast(BinaryIO, lzma.open(path, "rb"))
-    if suffix == ".bz2":
-        return cast(BinaryIO, bz2.open(path, "rb"))
-    if suffix == ".zst":
-        reader = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
-        return cast(BinaryIO, reader)
-    return path.open("rb")
-
-
 def read_text(path: Path, repo: str) -> str:
     """The decompressed document, refused past MAX_TEXT (a small file can expand a lot)."""
     parts: list[bytes] = []
     total = 0
-    with _opener(path) as f:
+    with path.open("rb") as raw, metadata.open_compressed(raw) as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
             total += len(chunk)
             if total > MAX_TEXT:

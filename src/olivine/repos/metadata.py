@@ -16,7 +16,7 @@ import io
 import lzma
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 import zstandard
 
@@ -53,17 +53,26 @@ def compress(data: bytes, comp: Compression) -> bytes:
     return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
 
 
+def open_compressed(f: BinaryIO) -> BinaryIO:
+    """A reader of `f`'s bytes decompressed, in any compression createrepo_c writes (told by its
+    magic, not its name); `f` as it is when it is not compressed. `f` must be seekable."""
+    magic = f.read(6)
+    f.seek(0)
+    if magic[:2] == b"\x1f\x8b":
+        return cast(BinaryIO, gzip.GzipFile(fileobj=f))
+    if magic[:4] == b"\x28\xb5\x2f\xfd":
+        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(f))
+    if magic == b"\xfd7zXZ\x00":
+        return cast(BinaryIO, lzma.LZMAFile(f))
+    if magic[:3] == b"BZh":
+        return cast(BinaryIO, bz2.BZ2File(f))
+    return f
+
+
 def decompress(raw: bytes) -> bytes:
-    """The XML of a metadata file in any compression createrepo_c writes, told by its magic."""
-    if raw[:2] == b"\x1f\x8b":
-        return gzip.decompress(raw)
-    if raw[:4] == b"\x28\xb5\x2f\xfd":
-        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
-    if raw[:6] == b"\xfd7zXZ\x00":
-        return lzma.decompress(raw)
-    if raw[:3] == b"BZh":
-        return bz2.decompress(raw)
-    return raw
+    """The XML of a metadata file in any compression createrepo_c writes."""
+    with open_compressed(io.BytesIO(raw)) as f:
+        return f.read()
 
 
 def sort_key(r: PackageRecord) -> tuple[str, str, int, str, str, str]:
