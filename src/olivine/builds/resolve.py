@@ -9,6 +9,7 @@ is taken as supplied by the host and recorded as such ("host-assumed")."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from olivine.builds.hostpkgs import host_packages
 from olivine.builds.rpminfo import sha256_file
 from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
+from olivine.repos.metadata import open_compressed
 
 PROJECT_PRIORITY, HOST_PRIORITY, EXTERNAL_PRIORITY = 300, 200, 100
 FIRST_PRIORITY = 400  # a repo ahead of everything (a module build's earlier groups)
@@ -102,11 +104,9 @@ def _metadata(path: Path) -> tuple[Path, Path | None, Path]:
 def _open(path: Path, tmp: Path) -> solv.xfopen:
     # The solv wheel opens only gzip (a .zst segfaults add_rpmmd): decompress zstd first.
     if path.suffix == ".zst":
-        import zstandard
-
         out = tmp / path.name.removesuffix(".zst")
-        with path.open("rb") as src, out.open("wb") as dst:
-            zstandard.ZstdDecompressor().copy_stream(src, dst)
+        with path.open("rb") as src, open_compressed(src) as plain, out.open("wb") as dst:
+            shutil.copyfileobj(plain, dst)
         path = out
     f = solv.xfopen(str(path))
     if f is None:
