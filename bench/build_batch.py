@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _cpu import Cpu, cpu_now
 from _history import Step, timeline
 from _probe import PROBES, Probe, probed
 from _stack import Stack, stack
@@ -151,20 +152,22 @@ def reference(levels: list[list[Path]], jobs: int, tmp: Path) -> list[float]:
     return took
 
 
-def olivine(st: Stack) -> tuple[float, float]:
-    """Submit the batch through the API and wait for its task; (wall seconds, start epoch)."""
+def olivine(st: Stack) -> tuple[float, float, Cpu]:
+    """Submit the batch through the API and wait for its task; (wall seconds, start epoch, the
+    CPU it took)."""
     r = st.client.post(
         "/api/v1/projects/bench/import-batch", headers=st.headers, json={"all": True}
     )
     if st.wait_task(r.json()["task_id"])["status"] != "succeeded":
         raise SystemExit("the import batch failed")
-    epoch = time.time()
+    epoch, c0 = time.time(), cpu_now()
     r = st.client.post("/api/v1/projects/bench/build-batch", headers=st.headers, json={"all": True})
     if r.status_code != 202:
         raise SystemExit(f"build-batch refused: {r.text}")
     # polled slowly (the API runs in this process, next to the worker): the batch's time is
     # its task's end as recorded, not when a poll saw it
     task = st.wait_task(r.json()["task_id"], poll=0.25)
+    cpu = cpu_now() - c0
     with st.services.db.session() as s:
         row = s.get(Task, task["id"])
         assert row is not None
@@ -172,7 +175,7 @@ def olivine(st: Stack) -> tuple[float, float]:
     counts = (task.get("result") or {}).get("counts", {})
     if task["status"] != "succeeded" or set(counts) != {"built"}:
         raise SystemExit(f"the build batch did not build everything: {task}")
-    return took, epoch
+    return took, epoch, cpu
 
 
 @dataclass
@@ -353,14 +356,16 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="olivine-bench-batch-"))
     try:
         levels = make_specs(work / "up", args.count, args.levels, args.build_seconds)
+        c0 = cpu_now()
         before = reference(levels, args.jobs, work)
+        ref_cpu = cpu_now() - c0
         _live_probes()
         with (
             probed() as probe,
             stack(work, max_concurrent=args.jobs, file_roots=[work / "up"]) as st,
         ):
             st.apply(project_file(work / "up", levels))
-            olv, epoch = olivine(st)
+            olv, epoch, olv_cpu = olivine(st)
             tl = timelines(st, epoch)
             hist = histories(st, tl)
             answered(tl, hist, epoch)
@@ -369,6 +374,9 @@ def main() -> int:
         print(f"xargs runs: {sum(before):.1f} s before, {sum(after):.1f} s after olivine's")
         ref = [(a + b) / 2 for a, b in zip(before, after, strict=True)]
         ratio = report(levels, args.jobs, ref, olv, tl, probe, epoch)
+        n = sum(len(lv) for lv in levels)
+        print(f"CPU per package: reference {ref_cpu.text(n)}")
+        print(f"CPU per package: olivine   {olv_cpu.text(n)}")
         print()
         print_steps("Build workflows: step (wait = queued)", [
             h for k, h in hist.items() if k.startswith("build-")
