@@ -43,6 +43,7 @@ import argparse
 import importlib
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -160,6 +161,7 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
     )
     if st.wait_task(r.json()["task_id"])["status"] != "succeeded":
         raise SystemExit("the import batch failed")
+    spy = _spy()
     epoch, c0 = time.time(), cpu_now()
     r = st.client.post("/api/v1/projects/bench/build-batch", headers=st.headers, json={"all": True})
     if r.status_code != 202:
@@ -168,6 +170,9 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
     # its task's end as recorded, not when a poll saw it
     task = st.wait_task(r.json()["task_id"], poll=0.25)
     cpu = cpu_now() - c0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
     with st.services.db.session() as s:
         row = s.get(Task, task["id"])
         assert row is not None
@@ -176,6 +181,21 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
     if task["status"] != "succeeded" or set(counts) != {"built"}:
         raise SystemExit(f"the build batch did not build everything: {task}")
     return took, epoch, cpu
+
+
+def _spy() -> subprocess.Popen[bytes] | None:
+    """During the batch: BENCH_PYSPY=FILE, py-spy samples this process (collapsed stacks);
+    BENCH_PERF=FILE, `perf record -a` samples the machine (`perf report --sort comm,pid`)."""
+    if out := os.environ.get("BENCH_PYSPY"):
+        cmd = ["py-spy", "record", "--pid", str(os.getpid()), "-r", "200", "--format", "raw", "--gil"]
+        cmd += ["-o", out, "--nonblocking"]
+    elif out := os.environ.get("BENCH_PERF"):
+        cmd = ["perf", "record", "-a", "-F", "199", "-o", out]
+    else:
+        return None
+    spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached before the batch starts
+    return spy
 
 
 @dataclass

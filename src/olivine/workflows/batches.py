@@ -11,7 +11,7 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     from olivine.batches.service import set_item
     from olivine.services import Services
-    from olivine.workflows.common import DEFAULT_RETRY, SHORT
+    from olivine.workflows.common import bookkeeping
 
 
 @dataclass
@@ -49,6 +49,4 @@ async def report_build(item_id: int, status: str, reason: str | None = None) -> 
 
 
 async def _report(method: Callable[[BatchActivities, ItemUpdate], None], inp: ItemUpdate) -> None:
-    await workflow.execute_activity_method(
-        method, inp, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
-    )
+    await bookkeeping(method, inp)

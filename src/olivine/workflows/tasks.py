@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from olivine.jobs.status import TaskStatus
     from olivine.services import Services
-    from olivine.workflows.common import DEFAULT_RETRY, SHORT, FinishInput, LogInput
+    from olivine.workflows.common import FinishInput, LogInput, bookkeeping
 
 T = TypeVar("T")
 # Patch marker: histories from before it await task_start before the body.
@@ -56,29 +56,17 @@ def as_result(value: Any) -> dict[str, Any] | None:
 
 
 async def finish(task_id: int, status: TaskStatus, **kw: Any) -> None:
-    await workflow.execute_activity_method(
-        TaskActivities.task_finish,
-        FinishInput(task_id, status.value, **kw),
-        start_to_close_timeout=SHORT,
-        retry_policy=DEFAULT_RETRY,
-    )
+    await bookkeeping(TaskActivities.task_finish, FinishInput(task_id, status.value, **kw))
 
 
 async def log(task_id: int, text: str) -> None:
-    await workflow.execute_activity_method(
-        TaskActivities.task_log,
-        LogInput(task_id, text + "\n"),
-        start_to_close_timeout=SHORT,
-        retry_policy=DEFAULT_RETRY,
-    )
+    await bookkeeping(TaskActivities.task_log, LogInput(task_id, text + "\n"))
 
 
 async def run_task(task_id: int, body: Callable[[], Awaitable[T]]) -> T:
     """Mark the task running, run `body`, and record its outcome (result, failure or cancel).
     The start is written alongside the body (awaited before any finish)."""
-    start = workflow.execute_activity_method(
-        TaskActivities.task_start, task_id, start_to_close_timeout=SHORT, retry_policy=DEFAULT_RETRY
-    )
+    start = bookkeeping(TaskActivities.task_start, task_id)
     if workflow.patched(START_ALONGSIDE):
         started: asyncio.Task[None] | None = asyncio.ensure_future(start)
     else:
