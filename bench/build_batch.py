@@ -187,8 +187,8 @@ def _spy() -> subprocess.Popen[bytes] | None:
     """During the batch: BENCH_PYSPY=FILE, py-spy samples this process (collapsed stacks);
     BENCH_PERF=FILE, `perf record -a` samples the machine (`perf report --sort comm,pid`)."""
     if out := os.environ.get("BENCH_PYSPY"):
-        cmd = ["py-spy", "record", "--pid", str(os.getpid()), "-r", "200", "--format", "raw", "--gil"]
-        cmd += ["-o", out, "--nonblocking"]
+        cmd = ["py-spy", "record", "--pid", str(os.getpid()), "-r", "200", "--gil"]
+        cmd += ["--format", "raw", "-o", out, "--nonblocking"]
     elif out := os.environ.get("BENCH_PERF"):
         cmd = ["perf", "record", "-a", "-F", "199", "-o", out]
     else:
