@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _cpu import Cpu, cpu_now
+from _cpu import Cpu, cpu_now, own_group
 from _history import Step, timeline
 from _probe import PROBES, Probe, probed
 from _stack import Stack, stack
@@ -168,7 +168,7 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
         raise SystemExit(f"build-batch refused: {r.text}")
     # polled slowly (the API runs in this process, next to the worker): the batch's time is
     # its task's end as recorded, not when a poll saw it
-    task = st.wait_task(r.json()["task_id"], poll=0.25)
+    task = st.wait_task(r.json()["task_id"], poll=1.0)
     cpu = cpu_now() - c0
     if spy is not None:
         spy.send_signal(signal.SIGINT)
@@ -373,6 +373,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("--build-seconds", type=float, default=1.0)
     args = ap.parse_args()
+    own_group()
     work = Path(tempfile.mkdtemp(prefix="olivine-bench-batch-"))
     try:
         levels = make_specs(work / "up", args.count, args.levels, args.build_seconds)

@@ -73,6 +73,7 @@ class MarkInput:
     build_id: int
     status: str
     reason: str | None = None
+    open_only: bool = False  # fail the build only if no step ended it (its row keeps its end)
 
 
 @dataclass
@@ -109,21 +110,22 @@ class PublishAsk:
 
 
 def _cancel_check(svc: Services, build_id: int, log: TaskLogWriter) -> Callable[[], bool]:
-    """Polled by the sandbox a few times a second: heartbeats, flushes the log (a quiet build's
-    last lines must not wait in the buffer), and says whether the build was canceled. Temporal
-    delivers a cancel only with a heartbeat reply (throttled to most of the heartbeat timeout),
-    so the build task's status is read too, once a second: the workflow marks it canceled as
-    soon as Temporal has accepted the cancel."""
+    """Polled by the sandbox a few times a second: says whether the build was canceled; once a
+    second it heartbeats and flushes the log (a quiet build's last lines must not wait in the
+    buffer). Temporal delivers a cancel only with a heartbeat reply (throttled to most of the
+    heartbeat timeout, which is minutes), so the build task's status is read too, once a second:
+    the workflow marks it canceled as soon as Temporal has accepted the cancel. (A heartbeat at
+    every poll cost eight running builds 40 calls a second into the SDK for nothing.)"""
     task_id = records.get_build(svc.db, build_id).task_id
     last, seen = [0.0], [False]
 
     def check() -> bool:
-        activity.heartbeat()
         if activity.is_cancelled():
             return True
         now = time.monotonic()
         if now - last[0] >= 1.0:
             last[0] = now
+            activity.heartbeat()
             log.flush()
             if task_id is not None:
                 seen[0] = svc.tasks.status_of(task_id)[0] == CANCELED
@@ -326,8 +328,11 @@ class BuildActivities:
 
     @activity.defn(name="build_mark")
     def mark(self, inp: MarkInput) -> None:
-        """A build ended outside its steps (canceled, no worker): the build and its unfinished
-        arch tasks say so."""
+        """A build ended outside its steps (canceled, no worker, a worker lost): the build and
+        its unfinished arch tasks say so."""
+        if inp.open_only:
+            records.fail_if_open(self.svc.db, inp.build_id, inp.reason or "failed")
+            return
         status = BuildStatus(CANCELED if inp.status in ("cancelled", CANCELED) else inp.status)
         records.finish_build(self.svc.db, inp.build_id, status, inp.reason)
         task_id = records.get_build(self.svc.db, inp.build_id).task_id

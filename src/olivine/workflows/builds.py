@@ -76,6 +76,9 @@ PLAN_AHEAD = "batch-plans-from-import-facts"
 # build_finish asks the publisher itself (no build_publish round trip), and the publisher tells
 # the batch that the RPMs are in `all` (not the Build, once it has the publisher's answer)
 FINISH_ASKS_PUBLISHER = "build-finish-asks-publisher"
+# an SRPM activity whose worker was lost on its last attempt (a heartbeat or start-to-close
+# timeout) could not end the build row: the workflow ends it failed
+SRPM_LOST_ENDS_BUILD = "srpm-lost-worker-ends-build"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -152,6 +155,10 @@ async def srpm_stage(p: BuildInput, priority: Priority | None = None) -> SrpmSte
         )
     except ActivityError as e:
         if not _no_worker(e):
+            if isinstance(e.cause, TimeoutError) and workflow.patched(SRPM_LOST_ENDS_BUILD):
+                why = f"the SRPM build's worker was lost ({error_message(e)}) on its last attempt"
+                lost = MarkInput(p.build_id, "failed", why, open_only=True)
+                await workflow.execute_activity_method(BuildActivities.mark, lost, **_opts())
             raise
         reason = f"no worker: no {p.srpm_arch} worker took the SRPM build within {p.worker_wait} s"
         await workflow.execute_activity_method(

@@ -5,6 +5,7 @@ it), a repeated Idempotency-Key, and the publisher batching requests."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import http.server
 import threading
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from temporalio import activity
+from temporalio.worker import Worker
 
 from olivine.batches import service as batches
-from olivine.builds.jobs import BuildRequest
+from olivine.builds.jobs import BuildInput, BuildRequest
 from olivine.builds.records import get_build
 from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import record_build
@@ -27,6 +30,8 @@ from olivine.imports.submit import submit_import
 from olivine.jobs.cancel import cancel_task
 from olivine.jobs.starter import reconcile
 from olivine.projects.schema import ProjectFile
+from olivine.workflows.build_activities import SrpmInput
+from olivine.workflows.common import QUEUE, build_queue
 from olivine.workflows.publish import PublishRequest, request_publish
 from tests.integration.builds.test_api_builds import SLEEPY
 from tests.integration.imports.helpers import commit, init_repo, spec_text
@@ -249,3 +254,33 @@ async def test_a_canceled_batch_says_so_for_every_unfinished_item(
     await jobs.until(all_canceled, 30)
     for item in batches.get(jobs.svc.db, sub.batch_id).items:
         assert await jobs.finished(item.task_id or 0, 30) == "canceled"
+
+
+@activity.defn(name="build_srpm")
+async def _srpm_on_a_dying_worker(inp: SrpmInput) -> None:
+    """A worker that takes the SRPM build and is lost: it never heartbeats, never answers."""
+    await asyncio.sleep(3600)
+
+
+async def test_an_srpm_worker_lost_on_its_last_attempt_ends_the_build_failed(
+    jobs: Jobs, tmp_path: Path
+) -> None:
+    """Every attempt's worker dies (a heartbeat timeout): the activity could not write the build
+    row, so the workflow ends it failed, with the reason, and the task too."""
+    project = _project(jobs, "wfl", ["sleepy"])
+    (tmp_path / "sleepy" / "SPECS").mkdir(parents=True)
+    (tmp_path / "sleepy" / "SPECS" / "sleepy.spec").write_text(SLEEPY)
+    jobs.pin(project, "sleepy", tmp_path / "sleepy")
+    out, start = await asyncio.to_thread(record_build, jobs.ctx(), project, BuildRequest("sleepy"))
+    assert start is not None and isinstance(start.input, BuildInput)
+    inp = dataclasses.replace(start.input, srpm_arch="lost", heartbeat=1)
+    dying = Worker(
+        jobs.client, task_queue=build_queue("lost"), activities=[_srpm_on_a_dying_worker]
+    )
+    async with dying:
+        await jobs.client.start_workflow("Build", inp, id=start.workflow_id, task_queue=QUEUE)
+        assert await jobs.finished(out.task_id, 90) == "failed"
+    build = get_build(jobs.svc.db, out.build_id)
+    assert build.status == "failed"
+    assert "worker was lost" in (build.reason or "") and "last attempt" in (build.reason or "")
+    assert "eartbeat" in (jobs.svc.tasks.get(out.task_id).error or "")
