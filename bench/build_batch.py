@@ -183,6 +183,19 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
     return took, epoch, cpu
 
 
+def cpu_bound(ref: float, cpu: float, took: float) -> str:
+    """What the CPU alone allows: on this machine's cores the batch takes at least its CPU
+    seconds over the cores, so the ratio can be at most the reference's time over that."""
+    cores = os.cpu_count() or 1
+    if cpu <= 0:
+        return "CPU bound: no cpuacct group (not root, or cgroup v2): not measured"
+    least = cpu / cores
+    return (
+        f"CPU bound: {cpu:.1f} CPU-s on {cores} cores is at least {least:.1f} s of the "
+        f"{took:.1f} s (the ratio can be at most {ref / least:.2f} at this CPU per package)"
+    )
+
+
 def _spy() -> subprocess.Popen[bytes] | None:
     """During the batch: BENCH_PYSPY=FILE, py-spy samples this process (collapsed stacks);
     BENCH_PERF=FILE, `perf record -a` samples the machine (`perf report --sort comm,pid`)."""
@@ -398,6 +411,7 @@ def main() -> int:
         n = sum(len(lv) for lv in levels)
         print(f"CPU per package: reference {ref_cpu.text(n)}")
         print(f"CPU per package: olivine   {olv_cpu.text(n)}")
+        print(cpu_bound(sum(ref), olv_cpu.group, olv))
         print()
         print_steps("Build workflows: step (wait = queued)", [
             h for k, h in hist.items() if k.startswith("build-")

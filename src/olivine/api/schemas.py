@@ -175,6 +175,7 @@ class BatchOut(BaseModel):
     task_id: int | None
     project: str
     status: str | None = Field(None, description=BATCH_STATUS)
+    canceled_by: str | None = Field(None, description="who canceled it (when it is canceled)")
     counts: dict[str, int]
     items: list[BatchItemOut]
 

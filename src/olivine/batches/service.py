@@ -83,6 +83,7 @@ class BatchView:
     created_at: datetime
     items: list[BatchItemView] = field(default_factory=list)
     item_counts: dict[str, int] = field(default_factory=dict)
+    canceled_by: str | None = None  # who canceled the batch's task (when it is canceled)
 
     def counts(self) -> dict[str, int]:
         if not self.items:
@@ -178,7 +179,7 @@ def set_item(db: Database, item_id: int, status: str, reason: str | None = None)
 
 def _views(s: Session, q_where: list[object], limit: int) -> list[BatchView]:
     q = (
-        select(Batch, Task.status, User.name, Project.name)
+        select(Batch, Task.status, User.name, Project.name, Task.canceled_by)
         .join(Project, Project.id == Batch.project_id)
         .outerjoin(Task, Task.id == Batch.task_id)
         .outerjoin(User, User.id == Batch.submitter_id)
@@ -208,8 +209,9 @@ def _views(s: Session, q_where: list[object], limit: int) -> list[BatchView]:
             u,
             b.created_at,
             item_counts=dict(sorted(counts[b.id].items())),
+            canceled_by=by if st == "canceled" else None,
         )
-        for b, st, u, pname in rows
+        for b, st, u, pname, by in rows
     ]
 
 

@@ -190,6 +190,7 @@ class BuildDetail:
     source: ImportRevision | None
     arches: list[ArchView]
     entered: list[RevisionRef]
+    canceled_by: str | None = None  # who canceled the build's task (when it is canceled)
 
 
 OPEN = ("pending", "building")
@@ -249,7 +250,15 @@ def build_detail(db: Database, project_id: int, build_id: int) -> BuildDetail | 
             source,
             arches,
             _entered(s, project_id, b),
+            _canceled_by(s, b.task_id),
         )
+
+
+def _canceled_by(s: Session, task_id: int | None) -> str | None:
+    if task_id is None:
+        return None
+    row = s.execute(select(Task.status, Task.canceled_by).where(Task.id == task_id)).first()
+    return row[1] if row is not None and row[0] == "canceled" else None
 
 
 def _arch_task(s: Session, task_id: int | None, arch: str) -> int | None:

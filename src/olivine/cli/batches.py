@@ -21,6 +21,8 @@ def summary(batch: dict[str, Any]) -> None:
     show(batch["items"], False, ITEM_COLUMNS)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(batch["counts"].items()))
     status = f" {batch['status']}" if batch.get("status") else ""
+    if batch.get("canceled_by"):
+        status += f" (canceled by {batch['canceled_by']})"
     console.print(f"{batch.get('kind', '')} batch {batch['batch_id']}{status}: {counts}".lstrip())
 
 

@@ -116,6 +116,8 @@ def test_cancel_records_who_canceled_on_the_build_and_its_arches(
     assert page.count('<small class="canceled-by">by carol</small>') == 1  # the arch subtask
     child_page = stack.client.get(f"/tasks/{arch_task}").text
     assert '<dd class="canceled-by">carol</dd>' in child_page
+    build_page = stack.client.get(f"/projects/{name}/builds/{started['build_id']}").text
+    assert 'Canceled by <span class="canceled-by">carol</span>' in build_page
 
 
 def test_build_follow_prints_the_arch_build_log_while_it_runs(

@@ -48,3 +48,15 @@ def test_import_batch_retry_and_a_done_batch(db: Database) -> None:
     assert [b.id for b in batches.list_batches(db, view.project_id)] == [bid]
     with pytest.raises(NotFound, match="in this project"):
         batches.get(db, bid, view.project_id + 1000)
+
+
+def test_a_canceled_batch_says_who_canceled_it(db: Database) -> None:
+    bid, task, _ = _batch(db, BatchKind.BUILD, ["w1", "w2"])
+    tasks = TaskService(db)
+    tasks.set_canceled_by(task, "carol")  # the cancel was asked; the task runs on meanwhile
+    assert batches.get(db, bid).canceled_by is None
+    tasks.finish(task, "canceled")
+    assert batches.get(db, bid).canceled_by == "carol"
+    assert [b.canceled_by for b in batches.list_batches(db, batches.get(db, bid).project_id)] == [
+        "carol"
+    ]

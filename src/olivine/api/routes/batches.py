@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/v1", tags=["batches"])
 
 def batch_out(view: BatchView | BatchSubmitted) -> BatchOut:
     if isinstance(view, BatchView):
-        return BatchOut(**asdict(BatchSubmitted.of(view, view.project)), status=outcome(view))
+        made = asdict(BatchSubmitted.of(view, view.project))
+        return BatchOut(**made, status=outcome(view), canceled_by=view.canceled_by)
     return BatchOut(**asdict(view), status="pending")  # just written
 
 
