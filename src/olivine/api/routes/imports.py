@@ -4,8 +4,6 @@ history and the diff of an import against its upstream."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,29 +44,6 @@ class BatchIn(BaseModel):
     packages: list[str] = Field(default_factory=list)
     all: bool = False
     retry: int | None = Field(None, description="an import batch whose failed items to rerun")
-
-
-class RevisionOut(BaseModel):
-    id: int
-    nevr: str
-    epoch: int
-    version: str
-    release: str
-    upstream_kind: str
-    upstream_url: str
-    upstream_branch: str | None
-    upstream_ref: str | None
-    upstream_commit: str | None
-    patch_url: str | None
-    patch_commit: str | None
-    forge_repo: str
-    forge_branch: str
-    forge_commit: str
-    forge_tag: str
-    lookaside: list[dict[str, Any]]
-    submitter_id: int | None
-    task_id: int | None
-    created_at: datetime
 
 
 class DiffOut(BaseModel):
@@ -134,12 +109,14 @@ def show_batch(project: str, batch_id: IdPath, svc: Svc, who: Caller) -> BatchOu
     return show_project_batch(project, batch_id, svc, who)
 
 
-@router.get("/projects/{project}/packages/{package}/imports", response_model=list[RevisionOut])
+@router.get(
+    "/projects/{project}/packages/{package}/imports", response_model=list[records.RevisionView]
+)
 def package_history(
     project: str, package: str, svc: Svc, who: Caller, limit: Limit = 100
-) -> list[RevisionOut]:
+) -> list[records.RevisionView]:
     p = project_for(svc, who, project, Action.READ)
-    return [RevisionOut(**asdict(r)) for r in records.history(svc.db, p.id, package, limit)]
+    return records.history(svc.db, p.id, package, limit)  # the dataclass is the answer's model
 
 
 @router.get("/projects/{project}/packages/{package}/imports/diff", response_model=DiffOut)
