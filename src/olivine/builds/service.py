@@ -33,6 +33,7 @@ from olivine.builds.rpminfo import SrpmInfo, rpm_info, srpm_info
 from olivine.builds.submit import submit_build, submit_build_batch
 from olivine.domain.arches import plan_arches
 from olivine.errors import ValidationFailed
+from olivine.imports.specs import choose_spec
 from olivine.projects.schema import ProjectFile
 
 __all__ = ["build_arch", "build_srpm", "find_spec", "rpms_provides", "submit_build",
@@ -92,20 +93,21 @@ class ArchResult:
         return self.reason is None
 
 
-def find_spec(source_dir: Path) -> tuple[Path, list[Path]]:
-    """The spec and the source files of a dist-git (SPECS/ + SOURCES/) or flat tree."""
-    specs = sorted((source_dir / "SPECS").glob("*.spec")) or sorted(source_dir.glob("*.spec"))
-    if len(specs) != 1:
-        found = ", ".join(s.name for s in specs) or "none"
-        raise ValidationFailed(f"{source_dir}: expected one spec in SPECS/ (found {found})")
+def find_spec(source_dir: Path, package: str) -> tuple[Path, list[Path]]:
+    """The spec and the source files of a dist-git (SPECS/ + SOURCES/) or flat tree; the spec
+    chosen as the import chose it (`<package>.spec`, or the only one)."""
+    specs = sorted((source_dir / "SPECS").glob("*.spec"))
+    where = "SPECS/" if specs else ""
+    specs = specs or sorted(source_dir.glob("*.spec"))
+    spec = choose_spec(specs, package, where)
     if (source_dir / "SOURCES").is_dir():
-        return specs[0], sorted((source_dir / "SOURCES").iterdir())
+        return spec, sorted((source_dir / "SOURCES").iterdir())
     flat = [
         p
         for p in sorted(source_dir.iterdir())
-        if p != specs[0] and p.name not in _NOT_SOURCES and not p.name.startswith(".")
+        if p != spec and p.name not in _NOT_SOURCES and not p.name.startswith(".")
     ]
-    return specs[0], flat
+    return spec, flat
 
 
 def _workdir(given: Path | None) -> tuple[Path, bool]:
@@ -125,7 +127,7 @@ def _backend(project: ProjectFile) -> Backend:
 
 
 def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) -> SrpmResult:
-    spec, sources = find_spec(req.source_dir)
+    spec, sources = find_spec(req.source_dir, req.package)
     macros = project_macros(req.project, req.package)
     work, temporary = _workdir(req.workdir)
     try:

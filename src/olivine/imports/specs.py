@@ -96,13 +96,18 @@ def evaluate(
     return SpecInfo(nevr, srcs, brs, provides)
 
 
-def find_spec(tree: Path, name: str) -> Path:
-    """The package's spec under SPECS/: `<name>.spec`, or the only spec there."""
-    specs = sorted((tree / "SPECS").glob("*.spec"))
+def choose_spec(specs: Sequence[Path], name: str, where: str = "SPECS/") -> Path:
+    """The package's spec among `specs`: `<name>.spec`, or the only one. The one rule of the
+    import and the build (a tree the import took, the build takes the same spec of)."""
     for s in specs:
         if s.name == f"{name}.spec":
             return s
     if len(specs) == 1:
         return specs[0]
     found = ", ".join(s.name for s in specs) or "none"
-    raise SpecError(f"SPECS/{name}.spec not found in the imported tree (specs found: {found})")
+    raise SpecError(f"{where}{name}.spec not found in the imported tree (specs found: {found})")
+
+
+def find_spec(tree: Path, name: str) -> Path:
+    """The package's spec under SPECS/ (choose_spec)."""
+    return choose_spec(sorted((tree / "SPECS").glob("*.spec")), name)

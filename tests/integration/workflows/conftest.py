@@ -110,8 +110,10 @@ class Jobs:
 
 
 @contextlib.asynccontextmanager
-async def running_worker(svc: Services, client: Client) -> AsyncIterator[None]:
-    port = PublisherPort(client, asyncio.get_running_loop())
+async def running_worker(
+    svc: Services, client: Client, port: PublisherPort | None = None
+) -> AsyncIterator[None]:
+    port = port or PublisherPort(client, asyncio.get_running_loop())
     with ThreadPoolExecutor(max_workers=32) as pool:
         async with contextlib.AsyncExitStack() as stack:
             for q in QUEUES:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio import activity
 from temporalio.worker import Worker
 
@@ -24,13 +24,13 @@ from olivine.builds.jobs import BuildInput, BuildRequest
 from olivine.builds.records import get_build
 from olivine.builds.service import submit_build, submit_build_batch
 from olivine.builds.submit import record_build
-from olivine.db.models import JobStart, Task
+from olivine.db.models import JobStart, ProjectArtifact, Task
 from olivine.imports.jobs import ImportRequest
 from olivine.imports.submit import submit_import
 from olivine.jobs.cancel import cancel_task
 from olivine.jobs.starter import reconcile
 from olivine.projects.schema import ProjectFile
-from olivine.workflows.build_activities import SrpmInput
+from olivine.workflows.build_activities import PublisherPort, SrpmInput
 from olivine.workflows.common import QUEUE, build_queue
 from olivine.workflows.publish import PublishRequest, request_publish
 from tests.integration.builds.test_api_builds import SLEEPY
@@ -284,3 +284,44 @@ async def test_an_srpm_worker_lost_on_its_last_attempt_ends_the_build_failed(
     assert build.status == "failed"
     assert "worker was lost" in (build.reason or "") and "last attempt" in (build.reason or "")
     assert "eartbeat" in (jobs.svc.tasks.get(out.task_id).error or "")
+
+
+@dataclasses.dataclass(frozen=True)
+class _UnreachablePublisher(PublisherPort):
+    """The arch activity's way to the publisher, down: its finish must fall back."""
+
+    asked: list[str] = dataclasses.field(default_factory=list)
+
+    def request(self, project: str, req: PublishRequest) -> None:
+        self.asked.append(project)
+        raise ConnectionError("the publisher did not answer")
+
+
+@needs_bwrap
+async def test_a_finish_that_fails_in_the_arch_activity_is_made_by_build_finish(
+    idle_jobs: Jobs, tmp_path: Path
+) -> None:
+    """A single-arch build's arch activity records the RPMs and asks the publisher itself; when
+    that fails, build_finish does both again (idempotent): the build completes, published."""
+    jobs = idle_jobs
+    project = _project(jobs, "wff", ["quick"])
+    (tmp_path / "quick" / "SPECS").mkdir(parents=True)
+    quick = SLEEPY.replace("sleepy", "quick").replace("sleep 600", "true")
+    (tmp_path / "quick" / "SPECS" / "quick.spec").write_text(quick)
+    jobs.pin(project, "quick", tmp_path / "quick")
+    port = _UnreachablePublisher(jobs.client, asyncio.get_running_loop())
+    async with running_worker(jobs.svc, jobs.client, port):
+        sub = await submit_build(jobs.ctx(), project, BuildRequest("quick"))
+        assert await jobs.finished(sub.task_id, 90) == "succeeded"
+    assert port.asked == ["wff"]  # the arch activity tried
+    build = get_build(jobs.svc.db, sub.build_id)
+    assert build.status == "complete"
+    log = "".join(c.text for c in jobs.svc.tasks.read_log(sub.task_id))
+    assert "published quick-1.0-1.el9" in log  # the publisher's answer, after build_finish
+    with jobs.svc.db.session() as s:  # recorded once, though finished twice
+        n = s.scalar(
+            select(func.count())
+            .select_from(ProjectArtifact)
+            .where(ProjectArtifact.build_id == sub.build_id)
+        )
+    assert n == 2  # the SRPM and the noarch RPM
