@@ -78,8 +78,10 @@ def run_createrepo(args: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def table(rows: list[tuple[str, str, str, str]]) -> str:
-    head = ("benchmark", "olivine", "createrepo_c 1.2.5", "ratio")
+def table(
+    rows: list[tuple[str, str, str, str]],
+    head: tuple[str, str, str, str] = ("benchmark", "olivine", "createrepo_c 1.2.5", "ratio"),
+) -> str:
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
     lines.insert(1, "-+-".join("-" * w for w in widths))

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 from olivine.builds import cgroups, volume
 from olivine.builds.cgroups import Hierarchy, Resources
+from olivine.builds.solvcache import SolvCache
 from olivine.builds.users import SlotPool
 from olivine.builds.volume import DiskCap
 
@@ -90,6 +91,13 @@ class BuildHost:
                 self._lock = (d / ".lock").open("w")
                 fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return d
+
+    @property
+    def solv_cache(self) -> SolvCache:
+        """The repositories builds on this host resolved against, as libsolv read them: kept
+        across builds and workers (keys are content digests, writes atomic), 0700, seen by
+        no sandbox."""
+        return SolvCache(self.config.workspace / "solv-cache")
 
     def hierarchy(self) -> Hierarchy:
         if self._hierarchy is None:

@@ -22,6 +22,7 @@ import solv
 from olivine.builds.fetch import fetch_metadata, fetch_package
 from olivine.builds.hostpkgs import host_packages
 from olivine.builds.rpminfo import sha256_file
+from olivine.builds.solvcache import SolvCache
 from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.repos.metadata import open_compressed
@@ -115,7 +116,8 @@ def _open(path: Path, tmp: Path) -> solv.xfopen:
 
 
 class _Pool:
-    def __init__(self, arch: str) -> None:
+    def __init__(self, arch: str, cache: SolvCache | None = None) -> None:
+        self.cache = cache
         self.pool = solv.Pool()
         self.pool.setarch("x86_64" if arch == "noarch" else arch)
         self.bases: dict[str, Path] = {}
@@ -137,9 +139,16 @@ class _Pool:
             if src.project
             else EXTERNAL_PRIORITY - src.priority
         )
-        repo.add_rpmmd(_open(primary, tmp), None, 0)
-        if filelists is not None:
-            repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)
+
+        def read() -> None:
+            repo.add_rpmmd(_open(primary, tmp), None, 0)
+            if filelists is not None:
+                repo.add_rpmmd(_open(filelists, tmp), None, solv.Repo.REPO_EXTEND_SOLVABLES)
+
+        if self.cache is None:
+            read()
+        else:
+            self.cache.load(repo, [primary] if filelists is None else [primary, filelists], read)
         self.bases[src.name] = base
         self.sources[src.name] = src
         if src.modular is not None:
@@ -158,6 +167,17 @@ class _Pool:
         mask = self.masks.get(x.repo.name, ModularMask())
         nevra = f"{x.name}-{x.evr}.{x.arch}"
         return nevra in mask.hidden or (x.name in names and nevra not in mask.modular)
+
+    def wants_files(self, deps: Sequence[solv.Dep]) -> None:
+        """File BuildRequires (`/usr/bin/pod2man`, or a path only filelists has): libsolv
+        indexes a file as a provide only for file dependencies it has seen when it adds file
+        provides, so a solvable that never installs (it requires them, provides nothing
+        anyone asks for) shows them to it first, as dnf does with its job's file deps."""
+        if deps:
+            s = self.host.add_solvable()
+            s.name, s.evr, s.arch = "olivine-build-requires", "0", "noarch"
+            for d in deps:
+                s.add_requires(d)
 
     def ready(self) -> None:
         if self.masks:  # hidden ones are not considered: out of whatprovides, never installed
@@ -200,20 +220,23 @@ def resolve_buildroot(
     host_provides: Sequence[str],
     arch: str,
     cache: Path | None = None,
+    solv_cache: SolvCache | None = None,
 ) -> BuildRootRecord:
     """Resolve `build_requires` for an `arch` build. Raises UnresolvableBuildRequires.
     `cache` holds fetched metadata and packages of URL repos (default: a temporary directory,
-    and then the record's `rpms` must be used before the call returns: pass one)."""
+    and then the record's `rpms` must be used before the call returns: pass one);
+    `solv_cache`: the worker's repositories as libsolv read them before (builds/solvcache.py)."""
     with tempfile.TemporaryDirectory(prefix="olivine-resolve-") as tmp:
         cache = cache or Path(tmp) / "cache"
-        p = _Pool(arch)
+        p = _Pool(arch, solv_cache)
         hosts = host_packages(host_provides)
         for h in hosts:
             p.add_host(h.capability, h.version)
         for src in repos:
             p.add_repo(src, Path(tmp), cache)
-        p.ready()
         deps = [(r, _dep(p.pool, r)) for r in build_requires]
+        p.wants_files([d for r, d in deps if d is not None and r.startswith("/")])
+        p.ready()
         missing = [r for r, d in deps if d is None or not p.pool.whatprovides(d)]
         if missing:
             raise UnresolvableBuildRequires(missing)

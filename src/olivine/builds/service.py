@@ -182,6 +182,7 @@ def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) 
                     req.project.buildroot.host_provides,
                     req.arch,
                     cache=work / "repos",
+                    solv_cache=host.current().solv_cache,
                 )
             except UnresolvableBuildRequires as e:
                 log(e.message)

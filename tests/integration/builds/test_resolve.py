@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from olivine.builds.resolve import RepoSource, UnresolvableBuildRequires, resolve_buildroot
+from olivine.builds.solvcache import SolvCache
 from olivine.errors import IntegrityFailure
 
 from .conftest import make_repo
@@ -56,3 +57,38 @@ def test_tampered_package_fails_integrity(demo: dict[str, Any], tmp_path: Path) 
         resolve_buildroot(
             ["libgreet-devel"], (RepoSource("all", repo, project=True),), [], "x86_64"
         )
+
+
+def test_a_file_build_requires_resolves_from_filelists(demo: dict[str, Any]) -> None:
+    """/usr/include/greet.h is only in filelists.xml (primary keeps /etc and bin/ paths)."""
+    repos = (RepoSource("all", _all(demo), project=True),)
+    rec = resolve_buildroot(["/usr/include/greet.h"], repos, [], "x86_64")
+    chosen = {e["nevra"] for e in rec.entries if e["kind"] == "rpm"}
+    assert "libgreet-devel-1.0-1.el9.x86_64" in chosen
+    assert all("olivine-build-requires" not in str(e) for e in rec.entries)
+    with pytest.raises(UnresolvableBuildRequires, match=r"/usr/include/nothere\.h"):
+        resolve_buildroot(["/usr/include/nothere.h"], repos, [], "x86_64")
+
+
+def test_the_solv_cache_loads_a_repo_read_before(demo: dict[str, Any], tmp_path: Path) -> None:
+    """The second resolution reads the repository from the worker's .solv cache and gets the
+    same build root; a cache file that does not load is read from XML and written again; a
+    repository that changed is a new key."""
+    cache = SolvCache(tmp_path / "solv")
+    repo = Path(shutil.copytree(_all(demo), tmp_path / "all"))
+    repos = (RepoSource("all", repo, project=True),)
+    want = ["libgreet-devel >= 1.0", "/usr/include/greet.h"]
+    first = resolve_buildroot(want, repos, [], "x86_64", solv_cache=cache)
+    (kept,) = list((tmp_path / "solv").glob("*.solv"))
+    again = resolve_buildroot(want, repos, [], "x86_64", solv_cache=cache)
+    assert again.entries == first.entries and len(again.rpms) == len(first.rpms) == 2
+    kept.write_bytes(b"not a solv file")
+    third = resolve_buildroot(want, repos, [], "x86_64", solv_cache=cache)
+    assert third.entries == first.entries
+    assert kept.read_bytes() != b"not a solv file"  # written again
+    only_lib = [p for p in demo["lib"].rpms if "-devel-" not in p.name]
+    smaller = make_repo(tmp_path / "smaller", only_lib)
+    with pytest.raises(UnresolvableBuildRequires):
+        resolve_buildroot(want, (RepoSource("all", smaller, project=True),), [], "x86_64",
+                          solv_cache=cache)  # fmt: skip
+    assert len(list((tmp_path / "solv").glob("*.solv"))) == 2
