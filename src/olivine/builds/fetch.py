@@ -13,6 +13,7 @@ from pathlib import Path
 
 import createrepo_c as cr
 
+from olivine.builds.solvcache import FetchedFiles
 from olivine.errors import IntegrityFailure, UpstreamError
 from olivine.fetch.http import Missing, open_url
 from olivine.fetch.policy import FetchPolicy
@@ -61,9 +62,11 @@ def fetch_metadata(
     auth: tuple[str, str] | None = None,
     policy: FetchPolicy | None = None,
     types: tuple[str, ...] = ("primary", "filelists", "modules"),
+    kept: FetchedFiles | None = None,
 ) -> Path:
     """Mirror repomd.xml and the files of the record `types` it lists under dest (by default
-    primary, filelists and the modules document, if any); returns dest."""
+    primary, filelists and the modules document, if any); returns dest. `kept`: files fetched
+    before, by the sha256 repomd.xml names (taken from there, and kept there once checked)."""
     pol = policy or FetchPolicy()
     base = url.rstrip("/") + "/"
     repomd = _get(pol, base + "repodata/repomd.xml", dest / "repodata" / "repomd.xml", None, auth)
@@ -71,7 +74,11 @@ def fetch_metadata(
         if rec.type in types:
             sha = rec.checksum if rec.checksum_type == "sha256" else None
             local = _local(dest, rec.location_href, url)
+            if sha and kept is not None and kept.take(sha, local):
+                continue
             _get(pol, base + rec.location_href, local, sha, auth)
+            if sha and kept is not None:
+                kept.keep_file(sha, local)
     return dest
 
 

@@ -22,7 +22,7 @@ import solv
 from olivine.builds.fetch import fetch_metadata, fetch_package
 from olivine.builds.hostpkgs import host_packages
 from olivine.builds.rpminfo import sha256_file
-from olivine.builds.solvcache import SolvCache
+from olivine.builds.solvcache import FetchedFiles, SolvCache
 from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.repos.metadata import open_compressed
@@ -62,14 +62,14 @@ class RepoSource:
     # the repo's local metadata -> what of it is modular and what the build must not see
     modular: Callable[[Path], ModularMask] | None = None
 
-    def local(self, cache: Path) -> Path:
+    def local(self, cache: Path, kept: FetchedFiles | None = None) -> Path:
         if self.path is not None:
             return self.path
         if self.url is None:
             raise ValidationFailed(f"repository {self.name} has neither a path nor a URL")
         if self.url.startswith("file://"):
             return (self.policy or FetchPolicy()).file_url(self.url, f"repository {self.name}")
-        return fetch_metadata(self.url, cache / self.name, self.auth, self.policy)
+        return fetch_metadata(self.url, cache / self.name, self.auth, self.policy, kept=kept)
 
 
 class UnresolvableBuildRequires(ValidationFailed):
@@ -129,7 +129,7 @@ class _Pool:
         self.masks: dict[str, ModularMask] = {}
 
     def add_repo(self, src: RepoSource, tmp: Path, cache: Path) -> None:
-        local = src.local(cache)
+        local = src.local(cache, None if self.cache is None else self.cache.fetched)
         primary, filelists, base = _metadata(local)
         repo = self.pool.add_repo(src.name)
         repo.priority = (

@@ -1,4 +1,10 @@
-"""A worker's cache of repositories as libsolv reads them: each arch build resolves its
+"""A worker's cache of repositories: their metadata files as fetched (by sha256), and each
+repository as libsolv reads it.
+
+The metadata files of a repository served over HTTP (external repos, a farm's `all`) are fetched
+by every arch build; those whose repomd.xml names their sha256 are kept under that digest after
+they were fetched and checked against it, and later builds copy them from here instead (repomd.xml
+itself is always fetched: it says what is current). The libsolv part: each arch build resolves its
 BuildRequires against the project's `all` repo and its external repos, and reading a 20,000-package
 primary + filelists from XML costs libsolv about 0.6 s of CPU, for every build, while the
 repository is the same between most builds. libsolv's own `.solv` format loads it in a few
@@ -17,6 +23,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,6 +46,10 @@ class SolvCache:
     def __init__(self, root: Path, keep: int = KEEP) -> None:
         self.root = root
         self.keep = keep
+
+    @property
+    def fetched(self) -> FetchedFiles:
+        return FetchedFiles(self.root / "fetched", self.keep * 4)
 
     def key(self, files: Sequence[Path]) -> str:
         h = hashlib.sha256(f"libsolv {_VERSION}\n".encode())
@@ -90,6 +101,43 @@ class SolvCache:
 
     def _evict(self) -> None:
         files = sorted(self.root.glob("*.solv"), key=_mtime, reverse=True)
+        for old in files[self.keep :]:
+            old.unlink(missing_ok=True)
+
+
+class FetchedFiles:
+    """Metadata files by the sha256 they were checked against when fetched."""
+
+    def __init__(self, root: Path, keep: int) -> None:
+        self.root = root
+        self.keep = keep
+
+    def take(self, sha256: str, dest: Path) -> bool:
+        """Copy the file of `sha256` to `dest` if kept (True)."""
+        src = self.root / sha256
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        except OSError:
+            return False
+        with contextlib.suppress(OSError):
+            os.utime(src)
+        return True
+
+    def keep_file(self, sha256: str, path: Path) -> None:
+        """Keep `path`, whose content the caller checked to be `sha256`."""
+        target = self.root / sha256
+        tmp = target.with_name(f".{sha256}.{uuid.uuid4().hex[:8]}")
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        except OSError:
+            pass  # only slower next time
+        finally:
+            tmp.unlink(missing_ok=True)
+        files = sorted((p for p in self.root.iterdir() if not p.name.startswith(".")),
+                       key=_mtime, reverse=True)  # fmt: skip
         for old in files[self.keep :]:
             old.unlink(missing_ok=True)
 

@@ -92,3 +92,50 @@ def test_the_solv_cache_loads_a_repo_read_before(demo: dict[str, Any], tmp_path:
         resolve_buildroot(want, (RepoSource("all", smaller, project=True),), [], "x86_64",
                           solv_cache=cache)  # fmt: skip
     assert len(list((tmp_path / "solv").glob("*.solv"))) == 2
+
+
+def test_metadata_fetched_once_is_taken_from_the_cache(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    """An external repo over HTTP: the second resolution fetches repomd.xml alone (primary
+    and filelists come from the files kept by the sha256 repomd.xml names); a repo whose
+    metadata changed is fetched again."""
+    import functools
+    import http.server
+    import ipaddress
+    import threading
+
+    from olivine.fetch.policy import FetchPolicy
+
+    served = Path(shutil.copytree(_all(demo), tmp_path / "served"))
+    asked: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            asked.append(self.path)
+
+    handler = functools.partial(Handler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    policy = FetchPolicy(allow_nets=(ipaddress.ip_network("127.0.0.0/8"),))
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    cache = SolvCache(tmp_path / "solv")
+    repos = (RepoSource("ext", url=url, policy=policy),)
+    try:
+        for i in range(2):
+            rec = resolve_buildroot(["libgreet-devel"], repos, [], "x86_64",
+                                    cache=tmp_path / f"c{i}", solv_cache=cache)  # fmt: skip
+            assert len(rec.rpms) == 2
+        meta = [p for p in asked if "/repodata/" in p]
+        assert sum(p.endswith("repomd.xml") for p in meta) == 2
+        assert sum("primary" in p for p in meta) == 1 and sum("filelists" in p for p in meta) == 1
+        for devel in served.glob("*-devel-*.rpm"):
+            devel.unlink()
+        make_repo(served, [])  # its metadata again, without -devel
+        asked.clear()
+        with pytest.raises(UnresolvableBuildRequires):
+            resolve_buildroot(["libgreet-devel"], repos, [], "x86_64", cache=tmp_path / "c3",
+                              solv_cache=cache)  # fmt: skip
+        assert any("primary" in p for p in asked)  # new metadata: fetched
+    finally:
+        server.shutdown()
