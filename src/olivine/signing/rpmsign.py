@@ -1,13 +1,15 @@
 """Sign RPM files (and, for a key Sequoia refuses, repomd.xml: signing.detached) with one project
 key, for one job.
 
-The secret key is imported into a fresh GNUPGHOME (a private tmpfs as root, signing.gpg) whose
-gpg-agent alone holds it. rpmsign never runs beside it: it runs inside the build sandbox
+The secret key is imported into a GNUPGHOME (a private tmpfs as root, signing.gpg) whose
+gpg-agent alone holds it: the key's warm agent of the signer (signing.agents), or a fresh one for
+this job. rpmsign never runs beside it: it runs inside the build sandbox
 (olivine.builds.sandbox), which sees only the job's work directory: the files to sign, a GNUPGHOME
 with the *public* key and the agent's *extra* socket. That socket is gpg-agent's restricted one
 (made for forwarding to untrusted hosts): it answers signing requests and refuses to export keys.
 So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this job,
-and every result is checked afterwards. The agent is killed when the job ends.
+and every result is checked afterwards. A fresh agent is killed when the job ends; a warm one
+after it has been idle, or once its key is no longer the project's default.
 
 Each signed file is verified with `rpm -K` against an rpmdb holding the public key alone (made
 once per key by `rpmkeys --import`, outside the sandbox, from the key the database holds), in the
@@ -23,7 +25,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +34,11 @@ from olivine.builds import host
 from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
 from olivine.builds.users import BuildUser
 from olivine.errors import IntegrityFailure, ServiceFailure
+from olivine.signing.agents import SOCKET as _SOCKET
+from olivine.signing.agents import AgentPool, fresh_agent
 from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
 
 Log = Callable[[str], None]
-_SOCKET = "S.gpg-agent"
 BATCH = 500  # at most this many files per rpmsign invocation (one command line)
 PARALLEL = min(4, os.cpu_count() or 1)  # rpmsign runs at once, all talking to the one agent
 
@@ -48,6 +51,7 @@ class SignJob:
     public_key: str
     work_dir: Path  # bound at /build in the sandbox: rpms/, gnupg/
     runtime_dir: Path | None = None
+    warm_key_id: int | None = None  # the project's default key: its warm agent signs
 
 
 def rpmsign_command(fingerprint: str, names: Sequence[str], home: str = "gnupg") -> list[str]:
@@ -108,13 +112,6 @@ def _public_home(job: SignJob) -> Path:
             shutil.copy2(f, pub / f.name)
     shutil.copytree(cache / "rpmdb", job.work_dir / "rpmdb", dirs_exist_ok=True)
     return pub
-
-
-def _start_agent(home: GpgHome, secret: bytes, extra_socket: Path) -> None:
-    (home.path / "gpg-agent.conf").write_text(f"extra-socket {extra_socket}\n")
-    home.run(["--import"], secret)  # starts the agent, which now listens on both sockets
-    if not extra_socket.is_socket():
-        raise ServiceFailure("gpg-agent did not open its restricted socket for the sandbox")
 
 
 def _lane(job: SignJob, i: int) -> str:
@@ -185,14 +182,32 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> li
     return ["/bin/sh", "-c", f"{sign} </dev/null && {check}", "sh", *[f"rpms/{n}" for n in names]]
 
 
-def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> None:
-    """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one."""
+Secret = bytes | Callable[[], bytes]
+
+
+@contextlib.contextmanager
+def _agent(job: SignJob, secret: Secret, sock: Path, agents: AgentPool | None) -> Iterator[str]:
+    """An agent holding the key, its restricted socket at `sock` for the block; yields what
+    kind (for the log)."""
+    opened = secret if callable(secret) else lambda: secret
+    if agents is not None and job.warm_key_id is not None:
+        with agents.lease(job.warm_key_id, opened, sock) as warm:
+            yield "the key's warm gpg-agent" if warm else "a gpg-agent for this job"
+        return
+    with fresh_agent(job.runtime_dir, opened(), sock):
+        yield "a gpg-agent for this job"
+
+
+def sign_rpms(
+    job: SignJob, secret: Secret, names: Sequence[str], log: Log, agents: AgentPool | None = None
+) -> None:
+    """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one.
+    `secret`: the armored key, or what opens it (called only when an agent must be started)."""
     if not names:
         return
     pub = _public_home(job)
-    with gpg_home(job.runtime_dir) as home:
-        log(f"GNUPGHOME on {'a private tmpfs' if home.tmpfs else 'a 0700 directory'}")
-        _start_agent(home, secret, pub / _SOCKET)
+    with _agent(job, secret, pub / _SOCKET, agents) as which:
+        log(f"signing with {which}")
         size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]
 
