@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -65,29 +66,49 @@ def fresh_agent(base: Path | None, secret: bytes, extra_socket: Path) -> Iterato
         yield
 
 
+def _greeting_pid(home: Path) -> int | None:
+    """The pid of the agent serving `home`'s main socket, from its greeting ("OK Pleased to
+    meet you, process N"); None when no agent answers."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(2)
+        try:
+            s.connect(str(home / SOCKET))
+            hello = s.recv(256).decode(errors="replace").strip()
+            s.sendall(b"BYE\n")
+        except OSError:
+            return None
+    if not hello.startswith("OK"):
+        return None
+    last = hello.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def _is_agent(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"gpg-agent")
+    except OSError:
+        return False
+
+
 @dataclass
 class _Agent:
     key_id: int
     home: GpgHome
     extra: Path
     last_used: float
+    pid: int = 0
     busy: bool = False
 
     def answers(self) -> bool:
-        """Whether the agent still serves its main socket (a connect and its greeting)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(2)
-            try:
-                s.connect(str(self.home.path / SOCKET))
-                ok = s.recv(256).startswith(b"OK")
-                s.sendall(b"BYE\n")
-                return ok
-            except OSError:
-                return False
+        return _greeting_pid(self.home.path) is not None
 
 
 def _close(agent: _Agent) -> None:
-    agent.home.kill_agent()
+    if agent.home.path.is_dir():
+        agent.home.kill_agent()
+    if agent.pid and _is_agent(agent.pid):  # its home was removed under it, say
+        with contextlib.suppress(OSError):
+            os.kill(agent.pid, signal.SIGTERM)
     if agent.home.tmpfs:
         subprocess.run(["umount", "-l", str(agent.home.path)], capture_output=True)
     shutil.rmtree(agent.home.path, ignore_errors=True)
@@ -196,6 +217,7 @@ class AgentPool:
         except BaseException:
             _close(agent)
             raise
+        agent.pid = _greeting_pid(path) or 0
         return agent
 
     def forget(self, key_ids: set[int] | None = None) -> None:

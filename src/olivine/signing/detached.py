@@ -64,9 +64,18 @@ def _openssl(fingerprint: str, secret: bytes, blobs: Sequence[bytes]) -> list[st
 def sign_blobs(
     fingerprint: str, secret: bytes, blobs: Sequence[bytes], runtime_dir: Path | None = None
 ) -> list[str]:
-    """Armored detached signatures of `blobs` with the key `fingerprint`."""
+    """Armored detached signatures of `blobs` with the key `fingerprint` (one signature for
+    identical blobs: two repos of the same content have the same repomd.xml)."""
     if not blobs:
         return []
+    unique = list(dict.fromkeys(blobs))
+    made = dict(zip(unique, _sign_unique(fingerprint, secret, unique, runtime_dir), strict=True))
+    return [made[b] for b in blobs]
+
+
+def _sign_unique(
+    fingerprint: str, secret: bytes, blobs: Sequence[bytes], runtime_dir: Path | None
+) -> list[str]:
     if _sequoia_signer(fingerprint, secret) is None:
         return sign_detached(fingerprint, secret, blobs, runtime_dir)
     out = _openssl(fingerprint, secret, blobs) or _sequoia(fingerprint, secret, blobs)
