@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from olivine.errors import ServiceFailure
-from olivine.signing.gpg import GpgHome, _mount_tmpfs, _private_dir, default_runtime_dir
+from olivine.signing.gpg import GPGCONF, GpgHome, _mount_tmpfs, _private_dir, default_runtime_dir
 
 IDLE_SECONDS = 120.0
 SWEEP_SECONDS = 15.0
@@ -66,13 +66,26 @@ def fresh_agent(base: Path | None, secret: bytes, extra_socket: Path) -> Iterato
         yield
 
 
-def _greeting_pid(home: Path) -> int | None:
-    """The pid of the agent serving `home`'s main socket, from its greeting ("OK Pleased to
-    meet you, process N"); None when no agent answers."""
+def _main_socket(home: Path) -> Path:
+    """Where the agent of `home` listens: in the home, or under /run/user/<uid>/gnupg when
+    that directory exists (gpg's choice)."""
+    done = subprocess.run(
+        [GPGCONF, "--homedir", str(home), "--list-dirs", "agent-socket"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    out = done.stdout.strip()
+    return Path(out) if done.returncode == 0 and out else home / SOCKET
+
+
+def _greeting_pid(sock: Path) -> int | None:
+    """The pid of the agent serving `sock`, from its greeting ("OK Pleased to meet you,
+    process N"); None when no agent answers."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(2)
         try:
-            s.connect(str(home / SOCKET))
+            s.connect(str(sock))
             hello = s.recv(256).decode(errors="replace").strip()
             s.sendall(b"BYE\n")
         except OSError:
@@ -90,25 +103,53 @@ def _is_agent(pid: int) -> bool:
         return False
 
 
+def _agents_of(home: Path) -> list[int]:
+    """The gpg-agent processes started for `home` (by their command line)."""
+    needle = str(home).encode()
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"gpg-agent") and needle in argv:
+            out.append(int(d.name))
+    return out
+
+
+def _wait_gone(pids: set[int], seconds: float) -> None:
+    """Until these agents have exited (one exits a moment after gpgconf asked it to)."""
+    deadline = time.monotonic() + seconds
+    while any(_is_agent(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @dataclass
 class _Agent:
     key_id: int
     home: GpgHome
     extra: Path
     last_used: float
+    main: Path | None = None  # its main socket (never given to a job)
     pid: int = 0
     busy: bool = False
 
     def answers(self) -> bool:
-        return _greeting_pid(self.home.path) is not None
+        return self.main is not None and _greeting_pid(self.main) is not None
 
 
 def _close(agent: _Agent) -> None:
     if agent.home.path.is_dir():
         agent.home.kill_agent()
-    if agent.pid and _is_agent(agent.pid):  # its home was removed under it, say
-        with contextlib.suppress(OSError):
-            os.kill(agent.pid, signal.SIGTERM)
+    pids = {p for p in (agent.pid, *_agents_of(agent.home.path)) if p}
+    _wait_gone(pids, 2.0)
+    for pid in pids:  # still there (its home was removed under it, say)
+        if _is_agent(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    _wait_gone(pids, 2.0)
     if agent.home.tmpfs:
         subprocess.run(["umount", "-l", str(agent.home.path)], capture_output=True)
     shutil.rmtree(agent.home.path, ignore_errors=True)
@@ -217,7 +258,8 @@ class AgentPool:
         except BaseException:
             _close(agent)
             raise
-        agent.pid = _greeting_pid(path) or 0
+        agent.main = _main_socket(path)
+        agent.pid = _greeting_pid(agent.main) or 0
         return agent
 
     def forget(self, key_ids: set[int] | None = None) -> None:
