@@ -1,4 +1,5 @@
-"""The signer's warm gpg-agents: one per project default key, kept between signing jobs.
+"""The signer's warm gpg-agents: one per project default key, kept between signing jobs, for
+the keys that gpg-agent signs for (a lone RSA key signs through signing.oracle instead).
 
 Starting an agent for every job cost a tmpfs mount, a `gpg --import` of the secret, then a kill
 and an unmount: about 25 ms of the 135-150 ms that signing one RPM takes. So the signer keeps one
@@ -6,7 +7,7 @@ agent per default key alive between jobs:
 
 - its GNUPGHOME holds the secret, as a fresh job's did: a private tmpfs mount when the signer is
   root, else a 0700 directory under the signer's 0700 runtime directory; nothing else of the
-  secret is kept (the KEK is opened again only to start an agent);
+  secret is kept;
 - a job gets the agent's *restricted* (extra) socket, never the main one: a hard link to it in
   the job's public GNUPGHOME, which the sandbox sees; the link goes with the job's directory,
   and (as root) the socket is given back to the signer's uid, since the sandbox hands the job's

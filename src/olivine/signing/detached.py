@@ -52,6 +52,17 @@ def _sequoia(fingerprint: str, secret: bytes, blobs: Sequence[bytes]) -> list[st
         return None
 
 
+def rsa_signer(fingerprint: str, secret: bytes) -> RsaSigner | None:
+    """The OpenSSL signer of this key when Sequoia's policy accepts the key and its secret is
+    one RSA primary key without subkeys (signing.openpgp), else None."""
+    if _sequoia_signer(fingerprint, secret) is None:
+        return None
+    try:
+        return RsaSigner.from_secret(secret, fingerprint)
+    except (NotSimpleRsa, ValueError, IndexError):
+        return None
+
+
 def _openssl(fingerprint: str, secret: bytes, blobs: Sequence[bytes]) -> list[str] | None:
     """The armored signatures through OpenSSL when the key is one RSA key, else None."""
     try:

@@ -155,11 +155,7 @@ class RsaSigner:
         head = bytes([4, _BINARY_DOCUMENT, 1, _SHA256]) + len(hashed).to_bytes(2, "big") + hashed
         trailer = b"\x04\xff" + len(head).to_bytes(4, "big")
         digest = hashlib.sha256(data + head + trailer).digest()
-        sig = self.key.sign(digest, PKCS1v15(), Prehashed(hashes.SHA256()))
-        try:
-            self.key.public_key().verify(sig, digest, PKCS1v15(), Prehashed(hashes.SHA256()))
-        except InvalidSignature:
-            raise NotSimpleRsa("the key made a signature that does not verify") from None
+        sig = self.sign_digest(digest, hashes.SHA256())
         unhashed = _sub(16, self.key_id)
         body = (
             head
@@ -169,6 +165,16 @@ class RsaSigner:
             + _mpi_bytes(int.from_bytes(sig, "big"))
         )
         return _packet(_SIGNATURE, body)
+
+    def sign_digest(self, digest: bytes, algorithm: hashes.HashAlgorithm) -> bytes:
+        """The PKCS#1 v1.5 RSA signature of a digest made with `algorithm`, verified with the
+        public key before it is returned."""
+        sig = self.key.sign(digest, PKCS1v15(), Prehashed(algorithm))
+        try:
+            self.key.public_key().verify(sig, digest, PKCS1v15(), Prehashed(algorithm))
+        except InvalidSignature:
+            raise NotSimpleRsa("the key made a signature that does not verify") from None
+        return sig
 
     def sign_armored(self, data: bytes, created: int | None = None) -> str:
         return armor(self.sign(data, created))

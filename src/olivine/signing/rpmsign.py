@@ -37,6 +37,8 @@ from olivine.errors import IntegrityFailure, ServiceFailure
 from olivine.signing.agents import SOCKET as _SOCKET
 from olivine.signing.agents import AgentPool, fresh_agent
 from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
+from olivine.signing.openpgp import RsaSigner
+from olivine.signing.oracle import SigningOracle
 
 Log = Callable[[str], None]
 BATCH = 500  # at most this many files per rpmsign invocation (one command line)
@@ -185,11 +187,28 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> li
 Secret = bytes | Callable[[], bytes]
 
 
+def in_process_signer(fingerprint: str, secret: bytes) -> RsaSigner | None:
+    """The OpenSSL signer of a lone RSA key that Sequoia's policy accepts (signing.detached),
+    or None: such a key signs through signing.oracle rather than gpg-agent."""
+    from olivine.signing.detached import rsa_signer
+
+    return rsa_signer(fingerprint, secret)
+
+
 @contextlib.contextmanager
-def _agent(job: SignJob, secret: Secret, sock: Path, agents: AgentPool | None) -> Iterator[str]:
-    """An agent holding the key, its restricted socket at `sock` for the block; yields what
-    kind (for the log)."""
+def _agent(
+    job: SignJob, secret: Secret, sock: Path, agents: AgentPool | None, files: int
+) -> Iterator[str]:
+    """What signs for the sandbox's gpg, listening at `sock` for the block: the signer's own
+    agent (signing.oracle: OpenSSL) for a lone RSA key, else a gpg-agent holding the key (the
+    key's warm one, or one for this job) through its restricted socket; yields which (for the
+    log)."""
     opened = secret if callable(secret) else lambda: secret
+    rsa = in_process_signer(job.fingerprint, opened())
+    if rsa is not None:  # one signature per file (rpmsign signs the header); a little slack
+        with SigningOracle(rsa, sock, budget=2 * files + 4):
+            yield "the signer's own agent (OpenSSL)"
+        return
     if agents is not None and job.warm_key_id is not None:
         with agents.lease(job.warm_key_id, opened, sock) as warm:
             yield "the key's warm gpg-agent" if warm else "a gpg-agent for this job"
@@ -206,7 +225,7 @@ def sign_rpms(
     if not names:
         return
     pub = _public_home(job)
-    with _agent(job, secret, pub / _SOCKET, agents) as which:
+    with _agent(job, secret, pub / _SOCKET, agents, len(names)) as which:
         log(f"signing with {which}")
         size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]

@@ -12,11 +12,18 @@ import pytest
 
 from olivine.db.base import Database
 from olivine.errors import Conflict
-from olivine.signing import agents, keys
+from olivine.signing import agents, keys, rpmsign
 from olivine.signing.keystore import KeyStore
 from olivine.signing.signer import Signer
 from olivine.storage.fs import FsStore
 from tests.unit.signing.helpers import build_outputs, make_project, pulp_rpms, rpm_checksig
+
+
+@pytest.fixture(autouse=True)
+def through_gpg_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These RSA keys would sign through the signer's own agent (signing.oracle): here they
+    stand for the keys that gpg-agent signs for (ed25519, a signing subkey)."""
+    monkeypatch.setattr(rpmsign, "in_process_signer", lambda _f, _s: None)
 
 
 def _agent_pids(home: Path) -> list[int]:
@@ -51,7 +58,7 @@ def _warm_home(keystore: KeyStore) -> Path:
     return keystore.agents._agents[kid].home.path
 
 
-def test_two_jobs_share_one_warm_agent_and_open_the_secret_once(
+def test_two_jobs_share_one_warm_agent_started_once(
     db: Database,
     fs_store: FsStore,
     keystore: KeyStore,
@@ -60,15 +67,17 @@ def test_two_jobs_share_one_warm_agent_and_open_the_secret_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = _setup(db, fs_store, keystore, rsa_key)
-    opened: list[str] = []
-    real = keystore.secret
-    monkeypatch.setattr(keystore, "secret", lambda p, f: opened.append(f) or real(p, f))
+    started: list[Path] = []
+    real = agents.start_agent
+    monkeypatch.setattr(
+        agents, "start_agent", lambda h, s, x: started.append(h.path) or real(h, s, x)
+    )
     signer, lines = Signer(db, fs_store, keystore), []
     first = signer.sign("el9", ids[:1], lines.append)
     home = _warm_home(keystore)
     pids = _agent_pids(home)
     second = signer.sign("el9", ids[1:], lines.append)
-    assert opened == [rsa_key.info.fingerprint]  # the second job started no agent
+    assert started == [home]  # the second job started no agent
     assert _warm_home(keystore) == home and _agent_pids(home) == pids and len(pids) == 1
     assert sum("the key's warm gpg-agent" in ln for ln in lines) == 2
     for r in first + second:
