@@ -1,15 +1,17 @@
 """Sign RPM files (and, for a key Sequoia refuses, repomd.xml: signing.detached) with one project
 key, for one job.
 
-The secret key is imported into a GNUPGHOME (a private tmpfs as root, signing.gpg) whose
-gpg-agent alone holds it: the key's warm agent of the signer (signing.agents), or a fresh one for
-this job. rpmsign never runs beside it: it runs inside the build sandbox
-(olivine.builds.sandbox), which sees only the job's work directory: the files to sign, a GNUPGHOME
-with the *public* key and the agent's *extra* socket. That socket is gpg-agent's restricted one
-(made for forwarding to untrusted hosts): it answers signing requests and refuses to export keys.
-So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this job,
-and every result is checked afterwards. A fresh agent is killed when the job ends; a warm one
-after it has been idle, or once its key is no longer the project's default.
+rpmsign never runs beside the key: it runs inside the build sandbox (olivine.builds.sandbox),
+which sees only the job's work directory: the files to sign, a GNUPGHOME with the *public* key
+and, where that GNUPGHOME's gpg looks for its agent, a socket that signs and does nothing else:
+- for a lone RSA key, the signer's own agent (signing.oracle: OpenSSL, in this process);
+- for other keys, gpg-agent's *extra* socket, its restricted one (made for forwarding to
+  untrusted hosts: it answers signing requests and refuses to export keys), of the key's warm
+  agent (signing.agents) or of an agent started for this job, whose GNUPGHOME (a private tmpfs
+  as root, signing.gpg) holds the secret. A fresh agent is killed when the job ends; a warm one
+  after it has been idle, or once its key is no longer the project's default.
+So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this
+job, and every result is checked afterwards.
 
 Each signed file is verified with `rpm -K` against an rpmdb holding the public key alone (made
 once per key by `rpmkeys --import`, outside the sandbox, from the key the database holds), in the
