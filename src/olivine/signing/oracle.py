@@ -40,7 +40,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 
-from olivine.signing.openpgp import RsaSigner
+from olivine.signing.openpgp import NotSimpleRsa, RsaSigner
 
 _LINE = 1000  # Assuan's longest line
 _SOURCE = 4 << 24  # GPG_ERR_SOURCE_GPGAGENT
@@ -48,6 +48,7 @@ FORBIDDEN = f"ERR {_SOURCE | 251} Forbidden <GPG Agent>"
 NO_SECKEY = f"ERR {_SOURCE | 17} No secret key <GPG Agent>"
 BAD_DIGEST = f"ERR {_SOURCE | 5} Invalid digest algorithm <GPG Agent>"
 NO_DATA = f"ERR {_SOURCE | 58} No data <GPG Agent>"
+BAD_SIGNATURE = f"ERR {_SOURCE | 8} Bad signature <GPG Agent>"
 # libgcrypt's digest ids as gpg sends them; SHA-1 is not signed
 _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "8": hashes.SHA256,
@@ -158,26 +159,18 @@ class SigningOracle:
             self._threads.append(t)
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
+        with conn, contextlib.suppress(OSError):
             conn.settimeout(60)
             conn.sendall(b"OK Pleased to meet you\n")
             state, buf = _State(), b""
-            with contextlib.suppress(OSError):
-                while not self._stop.is_set():
-                    while b"\n" not in buf:
-                        if len(buf) > _LINE:
-                            return
-                        more = conn.recv(4096)
-                        if not more:
-                            return
-                        buf += more
-                    line, buf = buf.split(b"\n", 1)
-                    if len(line) > _LINE:
-                        return
-                    answer, done = self.answer(line.decode("utf-8", "replace").rstrip("\r"), state)
-                    conn.sendall(answer)
-                    if done:
-                        return
+            while not self._stop.is_set():
+                line, buf = _read_line(conn, buf)
+                if line is None:
+                    return
+                answer, done = self.answer(line.decode("utf-8", "replace").rstrip("\r"), state)
+                conn.sendall(answer)
+                if done:
+                    return
 
     def answer(self, line: str, state: _State) -> tuple[bytes, bool]:
         """The reply to one request line, and whether the connection ends."""
@@ -230,9 +223,26 @@ class SigningOracle:
                 return _err(FORBIDDEN)
             self.signed += 1
         algo, digest = state.digest
-        sig = self.signer.sign_digest(digest, algo()).lstrip(b"\0") or b"\0"
+        try:
+            sig = self.signer.sign_digest(digest, algo()).lstrip(b"\0") or b"\0"
+        except NotSimpleRsa:  # a signature that does not verify is never answered
+            return _err(BAD_SIGNATURE)
         sexp = b"(7:sig-val(3:rsa(1:s%d:%s)))" % (len(sig), sig)
         return b"".join(data_lines(sexp)) + b"OK\n"
+
+
+def _read_line(conn: socket.socket, buf: bytes) -> tuple[bytes | None, bytes]:
+    """The next request line and what follows it; None at the end of the connection or for a
+    line longer than Assuan allows."""
+    while b"\n" not in buf:
+        if len(buf) > _LINE:
+            return None, b""
+        more = conn.recv(4096)
+        if not more:
+            return None, b""
+        buf += more
+    line, rest = buf.split(b"\n", 1)
+    return (line if len(line) <= _LINE else None), rest
 
 
 def _err(line: str) -> bytes:
