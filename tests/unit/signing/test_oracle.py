@@ -28,7 +28,7 @@ def _public_home(tmp_path: Path, key: keys.KeyMaterial) -> Path:
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     subprocess.run(
-        ["gpg", "--homedir", str(home), "--batch", "--import"],
+        ["gpg", "--homedir", str(home), "--batch", "--no-autostart", "--import"],
         input=key.public_key.encode(),
         capture_output=True,
         check=True,
