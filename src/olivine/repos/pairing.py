@@ -4,8 +4,9 @@ revisions. This module keeps the pair matching across every API process (behind 
 without affinity too), with the state in the database and no cost on the hot path away from a
 head move:
 
-1. A signed head move first writes a `repomd_switches` row (from, to, unix time), then moves the
-   head, then stamps the row with the time the move committed (`activate_paired`).
+1. A signed head move writes a `repomd_switches` row (from, to, unix time) in the transaction
+   that moves the head, then stamps the row with the time the move committed
+   (`activate_paired`): a view that shows the new head shows its switch.
 2. An API process reads a head together with its recent switches (head first: a view that shows
    the new head also shows its switch). While a switch is recent (`window`: the head cache's TTL
    plus `PAIR_SECONDS` plus a margin), every repomd.xml it serves is recorded per client in
@@ -56,8 +57,9 @@ def window(head_ttl: float) -> float:
 
 
 def activate_paired(db: Database, revision_ids: Sequence[int]) -> None:
-    """Move the heads to these revisions (signed already), recording each move as a switch."""
-    from olivine.repos.publish import activate
+    """Move the heads to these revisions (signed already), recording each move as a switch in
+    the same transaction (two round trips to the database in all, with the stamp)."""
+    from olivine.repos.publish import move_heads
 
     ids = list(revision_ids)
     if not ids:
@@ -65,7 +67,7 @@ def activate_paired(db: Database, revision_ids: Sequence[int]) -> None:
     with db.session() as s:
         switch_ids = _record_switches(s, ids)
         _forget_old(s)
-    activate(db, ids)
+        move_heads(s, ids)
     with db.session() as s:
         s.execute(
             update(RepomdSwitch).where(RepomdSwitch.id.in_(switch_ids)).values(moved_at=time.time())
@@ -73,25 +75,32 @@ def activate_paired(db: Database, revision_ids: Sequence[int]) -> None:
 
 
 def _record_switches(s: Session, ids: list[int]) -> list[int]:
-    now, out = time.time(), []
+    now = time.time()
     revs = s.execute(
         select(RepositoryRevision.id, RepositoryRevision.repository_id, RepositoryRevision.arch)
         .where(RepositoryRevision.id.in_(ids))
     ).all()  # fmt: skip
-    for rev_id, repo_id, arch in revs:
-        head = s.scalar(
-            select(RepositoryHead.revision_id).where(
-                RepositoryHead.repository_id == repo_id, RepositoryHead.arch == arch
-            )
+    current = {
+        (repo_id, arch): rev_id
+        for repo_id, arch, rev_id in s.execute(
+            select(RepositoryHead.repository_id, RepositoryHead.arch, RepositoryHead.revision_id)
+            .where(RepositoryHead.repository_id.in_({r[1] for r in revs}))
         )
-        if head == rev_id:
-            continue
-        sw = RepomdSwitch(repository_id=repo_id, arch=arch, from_revision_id=head,
-                          to_revision_id=rev_id, moved_at=now)  # fmt: skip
-        s.add(sw)
-        s.flush()
-        out.append(sw.id)
-    return out
+    }  # fmt: skip
+    made = [
+        RepomdSwitch(
+            repository_id=repo_id,
+            arch=arch,
+            from_revision_id=current.get((repo_id, arch)),
+            to_revision_id=rev_id,
+            moved_at=now,
+        )
+        for rev_id, repo_id, arch in revs
+        if current.get((repo_id, arch)) != rev_id
+    ]
+    s.add_all(made)
+    s.flush()
+    return [sw.id for sw in made]
 
 
 def _forget_old(s: Session) -> None:

@@ -137,10 +137,17 @@ def activate(db: Database, revision_ids: Sequence[int]) -> None:
     """Move the heads to revisions made with `hold_heads` (once their repomd.xml is signed),
     all in one transaction."""
     with db.session() as s:
-        for rev in s.scalars(
-            select(RepositoryRevision).where(RepositoryRevision.id.in_(list(revision_ids)))
-        ):
-            move_head(s, rev.repository_id, rev.arch, rev.id)
+        move_heads(s, revision_ids)
+
+
+def move_heads(s: Session, revision_ids: Sequence[int]) -> None:
+    """Move the heads to these revisions, in the caller's transaction."""
+    revs = s.execute(
+        select(RepositoryRevision.id, RepositoryRevision.repository_id, RepositoryRevision.arch)
+        .where(RepositoryRevision.id.in_(list(revision_ids)))
+    ).all()  # fmt: skip
+    for rev_id, repo_id, arch in revs:
+        move_head(s, repo_id, arch, rev_id)
 
 
 class _Publisher:

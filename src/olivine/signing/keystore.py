@@ -23,6 +23,7 @@ from olivine.db.models import Project
 from olivine.db.models.signing import KeyEvent, RpmSignature, SigningKey
 from olivine.errors import Conflict, NotFound, ValidationFailed
 from olivine.signing import keys as material
+from olivine.signing.agents import AgentPool
 from olivine.signing.sealing import Kek
 
 
@@ -264,6 +265,20 @@ class KeyStore(KeyBook):
     def __init__(self, db: Database, kek: Kek, runtime_dir: Path | None = None) -> None:
         super().__init__(db)
         self.kek, self.runtime_dir = kek, runtime_dir
+        self.agents = AgentPool(runtime_dir, self.still_default)  # warm gpg-agents per key
+
+    def still_default(self, key_ids: list[int]) -> set[int]:
+        """Those of these keys that are still their project's active default key."""
+        with self.db.session() as s:
+            return set(
+                s.scalars(
+                    select(SigningKey.id).where(
+                        SigningKey.id.in_(key_ids),
+                        SigningKey.is_default,
+                        SigningKey.state == "active",
+                    )
+                )
+            )
 
     def _family(self, p: Project) -> str:
         return str((p.spec.get("vendor") or {}).get("family", "el"))

@@ -46,25 +46,38 @@ def repomd_sha256(text: str) -> str:
 
 
 def _load(db: Database, project_id: int, want: list[RevisionToSign]) -> list[_Rev]:
-    out: list[_Rev] = []
+    """The revisions' repomd.xml bytes as recorded (one query for all), each checked to be
+    this project's and to hash to what the publisher said."""
+    cols = (
+        RepositoryRevision.id,
+        RepositoryRevision.repository_id,
+        RepositoryRevision.arch,
+        RepositoryRevision.repomd_xml,
+        Repository.project_id,
+    )
     with db.session() as s:
-        for w in want:
-            row = s.execute(
-                select(RepositoryRevision, Repository.project_id)
+        rows = {
+            r[0]: r
+            for r in s.execute(
+                select(*cols)
                 .join(Repository, Repository.id == RepositoryRevision.repository_id)
-                .where(RepositoryRevision.id == w.revision_id)
-            ).first()
-            if row is None:
-                raise NotFound(f"repository revision {w.revision_id} does not exist")
-            rev, owner = row
-            if owner != project_id:
-                raise Forbidden(f"revision {w.revision_id} is not one of this project's")
-            body = rev.repomd_xml.encode()
-            if hashlib.sha256(body).hexdigest() != w.repomd_sha256:
-                raise IntegrityFailure(
-                    f"revision {w.revision_id}: the repomd.xml to sign is not the one recorded"
-                )
-            out.append(_Rev(rev.id, rev.repository_id, rev.arch, body))
+                .where(RepositoryRevision.id.in_([w.revision_id for w in want]))
+            )
+        }
+    out: list[_Rev] = []
+    for w in want:
+        row = rows.get(w.revision_id)
+        if row is None:
+            raise NotFound(f"repository revision {w.revision_id} does not exist")
+        rev_id, repo_id, arch, xml, owner = row
+        if owner != project_id:
+            raise Forbidden(f"revision {w.revision_id} is not one of this project's")
+        body = xml.encode()
+        if hashlib.sha256(body).hexdigest() != w.repomd_sha256:
+            raise IntegrityFailure(
+                f"revision {w.revision_id}: the repomd.xml to sign is not the one recorded"
+            )
+        out.append(_Rev(rev_id, repo_id, arch, body))
     return out
 
 

@@ -1,13 +1,17 @@
 """Sign RPM files (and, for a key Sequoia refuses, repomd.xml: signing.detached) with one project
 key, for one job.
 
-The secret key is imported into a fresh GNUPGHOME (a private tmpfs as root, signing.gpg) whose
-gpg-agent alone holds it. rpmsign never runs beside it: it runs inside the build sandbox
-(olivine.builds.sandbox), which sees only the job's work directory: the files to sign, a GNUPGHOME
-with the *public* key and the agent's *extra* socket. That socket is gpg-agent's restricted one
-(made for forwarding to untrusted hosts): it answers signing requests and refuses to export keys.
-So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this job,
-and every result is checked afterwards. The agent is killed when the job ends.
+rpmsign never runs beside the key: it runs inside the build sandbox (olivine.builds.sandbox),
+which sees only the job's work directory: the files to sign, a GNUPGHOME with the *public* key
+and, where that GNUPGHOME's gpg looks for its agent, a socket that signs and does nothing else:
+- for a lone RSA key, the signer's own agent (signing.oracle: OpenSSL, in this process);
+- for other keys, gpg-agent's *extra* socket, its restricted one (made for forwarding to
+  untrusted hosts: it answers signing requests and refuses to export keys), of the key's warm
+  agent (signing.agents) or of an agent started for this job, whose GNUPGHOME (a private tmpfs
+  as root, signing.gpg) holds the secret. A fresh agent is killed when the job ends; a warm one
+  after it has been idle, or once its key is no longer the project's default.
+So a hostile RPM that exploits rpm's parser gets no key material, only signatures during this
+job, and every result is checked afterwards.
 
 Each signed file is verified with `rpm -K` against an rpmdb holding the public key alone (made
 once per key by `rpmkeys --import`, outside the sandbox, from the key the database holds), in the
@@ -23,7 +27,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +36,13 @@ from olivine.builds import host
 from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
 from olivine.builds.users import BuildUser
 from olivine.errors import IntegrityFailure, ServiceFailure
+from olivine.signing.agents import SOCKET as _SOCKET
+from olivine.signing.agents import AgentPool, fresh_agent
 from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
+from olivine.signing.openpgp import RsaSigner
+from olivine.signing.oracle import SigningOracle
 
 Log = Callable[[str], None]
-_SOCKET = "S.gpg-agent"
 BATCH = 500  # at most this many files per rpmsign invocation (one command line)
 PARALLEL = min(4, os.cpu_count() or 1)  # rpmsign runs at once, all talking to the one agent
 
@@ -48,6 +55,7 @@ class SignJob:
     public_key: str
     work_dir: Path  # bound at /build in the sandbox: rpms/, gnupg/
     runtime_dir: Path | None = None
+    warm_key_id: int | None = None  # the project's default key: its warm agent signs
 
 
 def rpmsign_command(fingerprint: str, names: Sequence[str], home: str = "gnupg") -> list[str]:
@@ -108,13 +116,6 @@ def _public_home(job: SignJob) -> Path:
             shutil.copy2(f, pub / f.name)
     shutil.copytree(cache / "rpmdb", job.work_dir / "rpmdb", dirs_exist_ok=True)
     return pub
-
-
-def _start_agent(home: GpgHome, secret: bytes, extra_socket: Path) -> None:
-    (home.path / "gpg-agent.conf").write_text(f"extra-socket {extra_socket}\n")
-    home.run(["--import"], secret)  # starts the agent, which now listens on both sockets
-    if not extra_socket.is_socket():
-        raise ServiceFailure("gpg-agent did not open its restricted socket for the sandbox")
 
 
 def _lane(job: SignJob, i: int) -> str:
@@ -185,14 +186,49 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> li
     return ["/bin/sh", "-c", f"{sign} </dev/null && {check}", "sh", *[f"rpms/{n}" for n in names]]
 
 
-def sign_rpms(job: SignJob, secret: bytes, names: Sequence[str], log: Log) -> None:
-    """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one."""
+Secret = bytes | Callable[[], bytes]
+
+
+def in_process_signer(fingerprint: str, secret: bytes) -> RsaSigner | None:
+    """The OpenSSL signer of a lone RSA key that Sequoia's policy accepts (signing.detached),
+    or None: such a key signs through signing.oracle rather than gpg-agent."""
+    from olivine.signing.detached import rsa_signer
+
+    return rsa_signer(fingerprint, secret)
+
+
+@contextlib.contextmanager
+def _agent(
+    job: SignJob, secret: Secret, sock: Path, agents: AgentPool | None, files: int
+) -> Iterator[str]:
+    """What signs for the sandbox's gpg, listening at `sock` for the block: the signer's own
+    agent (signing.oracle: OpenSSL) for a lone RSA key, else a gpg-agent holding the key (the
+    key's warm one, or one for this job) through its restricted socket; yields which (for the
+    log)."""
+    opened = secret if callable(secret) else lambda: secret
+    rsa = in_process_signer(job.fingerprint, opened())
+    if rsa is not None:  # one signature per file (rpmsign signs the header); a little slack
+        with SigningOracle(rsa, sock, budget=2 * files + 4):
+            yield "the signer's own agent (OpenSSL)"
+        return
+    if agents is not None and job.warm_key_id is not None:
+        with agents.lease(job.warm_key_id, opened, sock) as warm:
+            yield "the key's warm gpg-agent" if warm else "a gpg-agent for this job"
+        return
+    with fresh_agent(job.runtime_dir, opened(), sock):
+        yield "a gpg-agent for this job"
+
+
+def sign_rpms(
+    job: SignJob, secret: Secret, names: Sequence[str], log: Log, agents: AgentPool | None = None
+) -> None:
+    """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one.
+    `secret`: the armored key, or what opens it (called only when an agent must be started)."""
     if not names:
         return
     pub = _public_home(job)
-    with gpg_home(job.runtime_dir) as home:
-        log(f"GNUPGHOME on {'a private tmpfs' if home.tmpfs else 'a 0700 directory'}")
-        _start_agent(home, secret, pub / _SOCKET)
+    with _agent(job, secret, pub / _SOCKET, agents, len(names)) as which:
+        log(f"signing with {which}")
         size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]
 

@@ -168,8 +168,10 @@ class Signer:
     def _sign_new(
         self, project: str, key: SigningKey, todo: list[_Todo], log: Log, task_id: int | None
     ) -> list[Signed]:
-        secret = self.keys.secret(project, key.fingerprint)
         work = Path(tempfile.mkdtemp(prefix="sign-", dir=self._work_root()))
+        warm = key.id if key.is_default and key.state == "active" else None
+        if warm is None:  # a retired key (resign --from): no agent of its stays warm
+            self.keys.agents.forget({key.id})
         try:
             (work / "rpms").mkdir()
             names = [t.filename for t in todo]
@@ -180,10 +182,11 @@ class Signer:
                     )
                 )
                 sign_rpms(
-                    SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir),
-                    secret,
+                    SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir, warm),
+                    lambda: self.keys.secret(project, key.fingerprint),
                     names,
                     log,
+                    self.keys.agents,
                 )
                 shas = list(
                     pool.map(lambda t: self._store_signed(work / "rpms" / t.filename), todo)

@@ -43,6 +43,7 @@ def test_signs_build_outputs_once_and_rpm_k_verifies(
     out = signer.sign("el9", ids, lines.append)
     assert [r.new for r in out] == [True] * 3
     assert any("verify against" in ln for ln in lines)
+    assert "signing with the signer's own agent (OpenSSL)" in lines  # a lone RSA key
     for r in out:
         assert r.signed_sha256 != r.unsigned_sha256
         path = fs_store.download(r.signed_sha256, tmp_path / "x.rpm")
