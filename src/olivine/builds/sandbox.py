@@ -212,14 +212,17 @@ def full_command(
         "--no-new-privs",
     ]
     script.append(f"exec {shlex.join([*drop, *inner])}")
-    joined = _join_cgroup(cgroup, ["/bin/sh", "-ec", " && ".join(script)])
-    return ["unshare", "-m", "--propagation", "private", "--", *joined]
+    # one root shell joins the cgroup (before anything else runs), mounts, and drops to the user
+    joins = [f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files] if cgroup else []
+    return ["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-ec",
+            " && ".join([*joins, *script])]  # fmt: skip
 
 
 def _bind(src: Path, dest: Path, flags: str) -> str:
-    """Shell to bind `src` on `dest` (root, in the private mount namespace), then set flags."""
+    """Shell to bind `src` on `dest` (root, in the private mount namespace) with `flags`: one
+    mount(8), which binds and then remounts with the flags (util-linux >= 2.27)."""
     s, d = shlex.quote(str(src)), shlex.quote(str(dest))
-    return f"mount --bind {s} {d} && mount -o remount,bind,{flags} {d}"
+    return f"mount --bind -o {flags} {s} {d}"
 
 
 def _join_cgroup(cgroup: BuildCgroup | None, cmd: list[str]) -> list[str]:
