@@ -28,13 +28,18 @@ session 3, the machine otherwise idle (load 0.04): 0.747 at 20/4/4, 0.490 at 40/
   itself: 0.25-0.55 s from the arch build's end to its RPMs in `all` (was 0.9-1.5 s);
 - the Temporal dev server's SQLite in WAL mode, synchronous=NORMAL: with an fsync per commit a
   40-build batch's workflow steps queued for seconds behind the disk.
-What remains: the arch build itself, 2.0-2.5 s at N = 4 and 3-4 s at N = 8 against the
-reference's 1.3 s and 1.6 s: the machine's CPU is the limit, and each package costs Olivine
-several times the reference's CPU (an SRPM made in its own sandbox, the build root unpacked in
-another, ext4 volume, cgroup and bwrap per sandbox, digests verified, RPMs stored, ingested and
-published); so level 0, whose 5 builds take two rounds at N = 4, ends at 6 s (the reference's
-two rounds: 2.6 s). Each orchestration step (workflow task, child start, activity dispatch) is
-0.05-0.3 s at that load.
+Session 4 (bookkeeping writes as local activities, heartbeats once a second, one root shell
+and one mount per bind in the sandbox, the API polled once a second), machine otherwise idle:
+20/4/4 0.889, 0.910, 0.953, 0.971; 40/4/8 0.692, 0.709, 0.764.
+What remains is CPU. The two cores are busy through the whole batch, so the batch takes at least
+its CPU seconds over 2; the run prints that bound. At 40/4/8 a package costs Olivine 0.65-0.71
+CPU-s against the reference's 0.17:
+- the worker process (workflows, activities, SQLAlchemy, the Temporal SDK): 0.23-0.25;
+- the Temporal dev server: 0.14-0.16 (per build two workflows, Build and Provenance; three
+  queued activities; three signals; about ten workflow tasks);
+- inside the sandboxes: about 0.22, of which rpmbuild --rebuild is 0.15, the reference's cost;
+- reaped subprocesses (mkfs, mount, git, rpmkeys): 0.07-0.08.
+That bounds the ratio at 0.79-0.88; 0.9 needs about 0.58 CPU-s per package.
 """
 
 from __future__ import annotations
