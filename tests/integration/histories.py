@@ -1,7 +1,7 @@
 """Workflow histories kept as fixtures, so that an upgrade's workflow code is proven to replay
 what the released code recorded (`olivine up` resumes in-flight workflows across an upgrade).
 
-Recording: run integration tests with OLIVINE_RECORD_HISTORIES=DIR; before each test Temporal
+Recording: run integration tests with OLIVINE_TEST_RECORD_HISTORIES=DIR; before each test Temporal
 server stops, every workflow it ran is written to DIR as `<WorkflowType>-<hash>.json.gz`
 (a few per type and final status). tests/integration/workflows/test_replay.py replays what is
 kept under tests/integration/workflows/histories/.
@@ -24,7 +24,7 @@ PER_KIND = 4  # histories kept per (workflow type, final status)
 
 
 def record_dir() -> Path | None:
-    out = os.environ.get("OLIVINE_RECORD_HISTORIES")
+    out = os.environ.get("OLIVINE_TEST_RECORD_HISTORIES")
     return Path(out) if out else None
 
 

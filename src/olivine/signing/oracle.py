@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import hashes
 from olivine.signing.openpgp import NotSimpleRsa, RsaSigner
 
 _LINE = 1000  # Assuan's longest line
+CONNECTIONS = 8  # served at once: more are closed (gpg uses one; a flood costs the signer nothing)
 _SOURCE = 4 << 24  # GPG_ERR_SOURCE_GPGAGENT
 FORBIDDEN = f"ERR {_SOURCE | 251} Forbidden <GPG Agent>"
 NO_SECKEY = f"ERR {_SOURCE | 17} No secret key <GPG Agent>"
@@ -114,6 +115,7 @@ class SigningOracle:
         self.signer, self.path, self.budget = signer, path, budget
         self.grip = keygrip(signer)
         self.signed = 0
+        self._open = threading.BoundedSemaphore(CONNECTIONS)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -154,11 +156,20 @@ class SigningOracle:
             if self._stop.is_set():
                 conn.close()
                 return
+            if not self._open.acquire(blocking=False):
+                conn.close()  # as many connections as the sandbox may hold are open already
+                continue
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             t.start()
-            self._threads.append(t)
+            self._threads = [x for x in self._threads if x.is_alive()] + [t]
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._converse(conn)
+        finally:
+            self._open.release()
+
+    def _converse(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             conn.settimeout(60)
             conn.sendall(b"OK Pleased to meet you\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from olivine.signing import keys
 from olivine.signing.agents import SOCKET
 from olivine.signing.openpgp import RsaSigner
-from olivine.signing.oracle import BAD_DIGEST, FORBIDDEN, NO_SECKEY, SigningOracle, _State
+from olivine.signing.oracle import (
+    BAD_DIGEST,
+    CONNECTIONS,
+    FORBIDDEN,
+    NO_SECKEY,
+    SigningOracle,
+    _State,
+)
 from tests.unit.signing.test_detached import _gpgv
 
 
@@ -107,3 +115,31 @@ def test_a_line_longer_than_assuan_allows_ends_the_connection(
         except ConnectionResetError:  # closed with the rest of the line unread
             pass
         assert got == b""  # closed without an answer
+
+
+def test_connections_beyond_the_cap_are_closed(signer: RsaSigner, tmp_path: Path) -> None:
+    """A sandbox that opens connection after connection gets CONNECTIONS served at once; the
+    next is closed at once, and a freed slot serves again."""
+    path = tmp_path / "S.agent"
+    with SigningOracle(signer, path, budget=1):
+        held = []
+        for _ in range(CONNECTIONS):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(str(path))
+            assert c.recv(100).startswith(b"OK")
+            held.append(c)
+        extra = socket.socket(socket.AF_UNIX)
+        extra.connect(str(path))
+        extra.settimeout(5)
+        assert extra.recv(100) == b""  # closed without a greeting
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while True:  # the slot is freed once its thread has ended
+            again = socket.socket(socket.AF_UNIX)
+            again.connect(str(path))
+            again.settimeout(5)
+            if again.recv(100).startswith(b"OK"):
+                break
+            assert time.monotonic() < deadline
+        for c in [*held, again, extra]:
+            c.close()
