@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -105,8 +106,12 @@ class SolvCache:
             old.unlink(missing_ok=True)
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
 class FetchedFiles:
-    """Metadata files by the sha256 they were checked against when fetched."""
+    """Metadata files by the sha256 they were checked against when fetched. The digest comes
+    from a repository's repomd.xml (anyone's): only 64 hex digits name a file here."""
 
     def __init__(self, root: Path, keep: int) -> None:
         self.root = root
@@ -114,6 +119,8 @@ class FetchedFiles:
 
     def take(self, sha256: str, dest: Path) -> bool:
         """Copy the file of `sha256` to `dest` if kept (True)."""
+        if not _HEX64.fullmatch(sha256):
+            return False
         src = self.root / sha256
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +133,8 @@ class FetchedFiles:
 
     def keep_file(self, sha256: str, path: Path) -> None:
         """Keep `path`, whose content the caller checked to be `sha256`."""
+        if not _HEX64.fullmatch(sha256):
+            return
         target = self.root / sha256
         tmp = target.with_name(f".{sha256}.{uuid.uuid4().hex[:8]}")
         try:
