@@ -21,11 +21,11 @@ import solv
 
 from olivine.builds.fetch import fetch_metadata, fetch_package
 from olivine.builds.hostpkgs import host_packages
-from olivine.builds.rpminfo import sha256_file
 from olivine.builds.solvcache import FetchedFiles, SolvCache
 from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.repos.metadata import open_compressed
+from olivine.storage.interfaces import file_sha256
 
 PROJECT_PRIORITY, HOST_PRIORITY, EXTERNAL_PRIORITY = 300, 200, 100
 FIRST_PRIORITY = 400  # a repo ahead of everything (a module build's earlier groups)
@@ -300,7 +300,7 @@ def _record(
         elif src.url and not src.url.startswith("file://"):
             path = fetch_package(src.url, location, cache / src.name, sha, src.auth, src.policy)
         if path.is_file():
-            actual = sha256_file(path)
+            actual = file_sha256(path)
             if sha and actual != sha:
                 raise IntegrityFailure(f"{path}: sha256 {actual}, repository metadata says {sha}")
             sha = actual

@@ -213,9 +213,8 @@ def full_command(
     ]
     script.append(f"exec {shlex.join([*drop, *inner])}")
     # one root shell joins the cgroup (before anything else runs), mounts, and drops to the user
-    joins = [f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files] if cgroup else []
     return ["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-ec",
-            " && ".join([*joins, *script])]  # fmt: skip
+            " && ".join([*_joins(cgroup), *script])]  # fmt: skip
 
 
 def _bind(src: Path, dest: Path, flags: str) -> str:
@@ -230,8 +229,15 @@ def _join_cgroup(cgroup: BuildCgroup | None, cmd: list[str]) -> list[str]:
     nothing of the build ever runs outside it."""
     if cgroup is None:
         return cmd
-    joins = " && ".join(f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files)
+    joins = " && ".join(_joins(cgroup))
     return ["/bin/sh", "-ec", f'{joins} && exec "$@"', "olivine-sandbox", *cmd]
+
+
+def _joins(cgroup: BuildCgroup | None) -> list[str]:
+    """Shell that puts the shell itself into every controller's cgroup."""
+    if cgroup is None:
+        return []
+    return [f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files]
 
 
 def sandbox_pids(marker: str) -> list[int]:

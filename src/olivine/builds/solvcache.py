@@ -26,21 +26,15 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import solv
 
+from olivine.storage.interfaces import file_sha256
+
 KEEP = 16  # repositories kept (the least recently used go first)
 _VERSION = importlib.metadata.version("solv")  # the .solv format is libsolv's own
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class SolvCache:
@@ -55,7 +49,7 @@ class SolvCache:
     def key(self, files: Sequence[Path]) -> str:
         h = hashlib.sha256(f"libsolv {_VERSION}\n".encode())
         for f in files:
-            h.update(f"{f.name} {_sha256(f)}\n".encode())
+            h.update(f"{f.name} {file_sha256(f)}\n".encode())
         return h.hexdigest()
 
     def load(self, repo: solv.Repo, files: Sequence[Path], read: Callable[[], None]) -> bool:
@@ -94,16 +88,11 @@ class SolvCache:
                 f.close()
             if written:
                 os.replace(tmp, path)
-                self._evict()
+                _evict(self.root.glob("*.solv"), self.keep)
         except OSError:
             pass  # a cache that cannot be written is only slower
         finally:
             tmp.unlink(missing_ok=True)
-
-    def _evict(self) -> None:
-        files = sorted(self.root.glob("*.solv"), key=_mtime, reverse=True)
-        for old in files[self.keep :]:
-            old.unlink(missing_ok=True)
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -145,10 +134,13 @@ class FetchedFiles:
             pass  # only slower next time
         finally:
             tmp.unlink(missing_ok=True)
-        files = sorted((p for p in self.root.iterdir() if not p.name.startswith(".")),
-                       key=_mtime, reverse=True)  # fmt: skip
-        for old in files[self.keep :]:
-            old.unlink(missing_ok=True)
+        _evict((p for p in self.root.iterdir() if not p.name.startswith(".")), self.keep)
+
+
+def _evict(files: Iterable[Path], keep: int) -> None:
+    """Remove all but the `keep` most recently used of `files`."""
+    for old in sorted(files, key=_mtime, reverse=True)[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _mtime(p: Path) -> float:

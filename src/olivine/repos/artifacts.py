@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,7 +14,7 @@ from olivine.db.base import Database
 from olivine.db.models import Artifact, ProjectArtifact
 from olivine.errors import Conflict, ValidationFailed
 from olivine.repos.rpmmeta import RpmMeta, check_rpm_file, read_rpm
-from olivine.storage.interfaces import ObjectStore
+from olivine.storage.interfaces import ObjectStore, file_sha256
 
 Origin = Literal["build", "imported"]
 
@@ -29,14 +28,6 @@ class ArtifactInfo:
     nevra: str
     origin: str
     created: bool  # false when this exact file was already in the project
-
-
-def _sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _artifact_row(sha256: str, size: int, meta: RpmMeta) -> Artifact:
@@ -65,7 +56,7 @@ def _artifact_row(sha256: str, size: int, meta: RpmMeta) -> Artifact:
 
 
 def _get_or_create_artifact(db: Database, store: ObjectStore, path: Path, label: str) -> Artifact:
-    sha = _sha256_of(path)
+    sha = file_sha256(path)
     with db.session() as s:
         found = s.scalar(select(Artifact).where(Artifact.sha256 == sha))
     if found is not None:

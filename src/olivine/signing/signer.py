@@ -14,7 +14,6 @@ the repo worker (signing.adopt).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from olivine.db.models.signing import RpmSignature, SigningKey
 from olivine.errors import Forbidden
 from olivine.signing.keystore import KeyStore
 from olivine.signing.rpmsign import SignJob, sign_rpms
-from olivine.storage.interfaces import ObjectStore
+from olivine.storage.interfaces import ObjectStore, file_sha256
 
 Log = Callable[[str], None]
 
@@ -52,14 +51,6 @@ class _Todo:
     artifact_id: int
     sha256: str
     filename: str
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def original_of(s: Session, artifact_id: int) -> int:
@@ -201,7 +192,7 @@ class Signer:
         return self.work_root
 
     def _store_signed(self, path: Path) -> str:
-        sha = _sha256(path)
+        sha = file_sha256(path)
         self.store.put_file(path, expected_sha256=sha)
         return sha
 

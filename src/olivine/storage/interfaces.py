@@ -7,6 +7,7 @@ mismatched upload leaves nothing behind and memory stays constant whatever the s
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -24,6 +25,15 @@ def check_key(sha256: str) -> str:
     if not _SHA256.match(sha256):
         raise ValidationFailed(f"not a sha256 object key: {sha256!r}")
     return sha256
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a local file (what the store addresses it by), read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)

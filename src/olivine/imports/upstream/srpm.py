@@ -7,7 +7,6 @@ by the checked cpio extractor (never GNU cpio, which writes through a link of th
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +19,7 @@ from olivine.imports.archive import ArchiveLimits, extract_cpio
 from olivine.imports.errors import UnsafeArchive, UpstreamMissing
 from olivine.imports.lookaside import Blob
 from olivine.imports.upstream.base import UpstreamRequest, UpstreamTree
-from olivine.storage.interfaces import ObjectStore
+from olivine.storage.interfaces import ObjectStore, file_sha256
 
 ARCHIVE_SUFFIXES = (
     ".tar",
@@ -67,7 +66,7 @@ def fetch(req: UpstreamRequest, work: Path) -> Path:
 
 def read(req: UpstreamRequest, work: Path, store: ObjectStore) -> UpstreamTree:
     path = fetch(req, work)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     _verify_digests(path)  # before rpm's bindings read anything of it
     spec_name, buildtime = _check_header(path, req.name)
     unpacked = work / "unpacked"
@@ -146,11 +145,3 @@ def _check_header(path: Path, name: str) -> tuple[str, int]:
         if f.fflags & rpm.RPMFILE_SPECFILE:
             return str(f.name).lstrip("/"), int(hdr["buildtime"] or 0)
     raise ValidationFailed(f"{path.name} holds no spec file")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
