@@ -77,6 +77,8 @@ def run_demo(settings: Settings) -> bool:
         "POST", "/api/v1/projects/apply", json={"file": demo.project_file, "filename": "demo.yaml"}
     )
     print(f"olivine demo: project {PROJECT} {out['status']}", flush=True)
+    key = _signing_key(api)
+    print(f"olivine demo: the signing worker signs with key {key}", flush=True)
     for kind, what in (("import", "import of every package"), ("build", "build of every package")):
         batch = api.call("POST", f"/api/v1/projects/{PROJECT}/{kind}-batch", json={"all": True})
         if api.wait_batch(batch, what) != "succeeded":
@@ -88,6 +90,16 @@ def run_demo(settings: Settings) -> bool:
         flush=True,
     )
     return True
+
+
+def _signing_key(api: DemoClient) -> str:
+    """The project's default key, made by the signing worker on the first run: every RPM and
+    repomd.xml the demo publishes is signed with it."""
+    keys = api.call("GET", f"/api/v1/projects/{PROJECT}/keys")
+    made = [k for k in keys if k["is_default"] and k["state"] == "active"]
+    if not made:
+        made = [api.call("POST", f"/api/v1/projects/{PROJECT}/keys", json={}, timeout=330)]
+    return str(made[0]["fingerprint"])
 
 
 def start_demo_in_background(settings: Settings) -> threading.Thread:

@@ -254,6 +254,7 @@ def _start_signer(children: Children, data: Path, env: dict[str, str]) -> None:
     """The signing worker (olivine-sign), as its own uid with a KEK it alone can read, made on
     first start outside the data directory (olivine.signing.runtime)."""
     from olivine.signing.runtime import (
+        delegate_cgroup,
         grant_data_access,
         prepare_signer,
         signer_command,
@@ -262,7 +263,8 @@ def _start_signer(children: Children, data: Path, env: dict[str, str]) -> None:
 
     signer = prepare_signer(data)
     grant_data_access(data, signer)  # the embedded database and store; others get nothing
-    children.start("signer", signer_command(signer), env=signer_env(signer, env), restart=True)
+    cmd = signer_command(signer, delegate_cgroup(data, signer))
+    children.start("signer", cmd, env=signer_env(signer, env), restart=True)
 
 
 def _write_instance(data: Path, settings: Settings) -> None:

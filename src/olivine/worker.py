@@ -16,7 +16,7 @@ from olivine.config import Settings
 from olivine.services import Services
 from olivine.workflows.build_activities import PublisherPort
 from olivine.workflows.client import connect
-from olivine.workflows.common import QUEUE, REPO_QUEUE, queues_for_arch
+from olivine.workflows.common import QUEUE, REPO_QUEUE, SIGN_QUEUE, queues_for_arch
 from olivine.workflows.registry import activities, interceptors, workflows
 
 log = logging.getLogger("olivine.worker")
@@ -56,8 +56,9 @@ async def run_worker(
 ) -> None:
     """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given;
     `max_concurrent` activities at a time on each build queue (queue_concurrency)."""
-    if any(q.startswith(BUILD_QUEUE_PREFIX) for q in queues):
-        # refuses to start (ConfigError) when a secret lies where every sandbox can read it
+    if any(q.startswith(BUILD_QUEUE_PREFIX) or q == SIGN_QUEUE for q in queues):
+        # the build host of this instance (the signer's rpmsign runs in a sandbox too); refuses
+        # to start (ConfigError) when a secret lies where every sandbox can read it
         for note in prepare_worker(settings):
             (log.error if note.startswith("error:") else log.info)("%s", note)
     svc = Services.from_settings(settings)

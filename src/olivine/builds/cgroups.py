@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shlex
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,6 +199,36 @@ def _apply_v2(instance_dir: Path, build: Path, res: Resources) -> None:
     _write(build / "memory.swap.max", "0")
     if res.cpus is not None:
         _write(build / "cpu.max", f"{int(res.cpus * _PERIOD_US)} {_PERIOD_US}")
+
+
+def delegate(name: str, uid: int, gid: int, hierarchy: Hierarchy) -> list[Path]:
+    """A cgroup `olivine-<name>` under the caller's own (every controller), given to `uid`: a
+    worker of that uid started in it (its pid written to the returned files, as root) makes its
+    builds' cgroups below, as a root worker does under its own (the signing worker, which runs
+    as its own uid: it cannot create cgroups in root's). Its limits stay under the caller's.
+    v1: the directory and its procs/tasks files; v2: cgroup.procs, cgroup.subtree_control and
+    cgroup.threads too (unverified on a real v2 host: the worker's own cgroup must delegate the
+    controllers, and a v2 cgroup that holds the worker process itself cannot also enable them
+    for its children; cgroups(7)). Idempotent; raises CgroupUnavailable."""
+    files = ("cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads")
+    dirs = hierarchy.instance_dirs(name)
+    if hierarchy.version == 1 and not all(c in dirs for c in _V1_REQUIRED):
+        raise CgroupUnavailable("the cgroup v1 pids and memory controllers are not mounted")
+    for d in dirs.values():
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            os.chown(d, uid, gid)
+            for f in files:
+                if (d / f).exists():
+                    os.chown(d / f, uid, gid)
+        except OSError as e:
+            raise CgroupUnavailable(f"cannot delegate cgroup {d} to uid {uid}: {e.strerror}") from e
+    return [d / "cgroup.procs" for d in dirs.values()]
+
+
+def join_commands(procs_files: Iterable[Path]) -> list[str]:
+    """Shell that puts the shell itself into each of these cgroups (one per controller)."""
+    return [f"echo $$ > {shlex.quote(str(f))}" for f in procs_files]
 
 
 def leftovers(instance: str, hierarchy: Hierarchy) -> Iterator[BuildCgroup]:

@@ -92,14 +92,24 @@ def write_demo_upstream(dest: Path, name: str = "demo", examples: Path = EXAMPLE
     return DemoUpstream(dest, project_file(name, dest), name, PACKAGES)
 
 
-def install_commands(base_url: str, project: str, root: str = "/tmp/olivine-demo-root") -> str:
+def install_commands(
+    base_url: str, project: str, root: str = "/tmp/olivine-demo-root", signed: bool = True
+) -> str:
     """The commands that install the demo program into an empty root and run it there (dnf
-    keeps its rpm database where Debian's rpm looks only with %_dbpath set: TOOLCHAIN.md)."""
+    keeps its rpm database where Debian's rpm looks only with %_dbpath set: TOOLCHAIN.md).
+    `signed`: dnf checks the RPMs' signatures and repomd.xml.asc against the repo's
+    RPM-GPG-KEY (gpgcheck=1, repo_gpgcheck=1), as an Enterprise Linux dnf does by default."""
     repo = f"{base_url.rstrip('/')}/repos/{project}/all/x86_64/"
     home = f"{root}-home"
+    check = (
+        f"--setopt=demo.gpgcheck=1 --setopt=demo.repo_gpgcheck=1 "
+        f"--setopt=demo.gpgkey={repo}RPM-GPG-KEY"
+        if signed
+        else "--nogpgcheck"
+    )
     return (
         f"mkdir -p {home} && echo '%_dbpath /var/lib/rpm' > {home}/.rpmmacros\n"
         f"HOME={home} dnf -y --installroot={root} --releasever=9 --setopt=reposdir=/dev/null "
-        f"--repofrompath=demo,{repo} --nogpgcheck install {PROGRAM}\n"
+        f"--repofrompath=demo,{repo} {check} install {PROGRAM}\n"
         f"chroot {root} /usr/bin/{PROGRAM}"
     )

@@ -235,9 +235,7 @@ def _join_cgroup(cgroup: BuildCgroup | None, cmd: list[str]) -> list[str]:
 
 def _joins(cgroup: BuildCgroup | None) -> list[str]:
     """Shell that puts the shell itself into every controller's cgroup."""
-    if cgroup is None:
-        return []
-    return [f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files]
+    return [] if cgroup is None else cgroups.join_commands(cgroup.procs_files)
 
 
 def sandbox_pids(marker: str) -> list[int]:

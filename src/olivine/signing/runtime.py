@@ -17,9 +17,11 @@ import os
 import pwd
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from olivine.builds.cgroups import join_commands
 from olivine.errors import ConfigError
 from olivine.signing.sealing import KEK_BYTES
 
@@ -112,10 +114,34 @@ def as_uid(uid: int, gid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--inh-caps=-all"]
 
 
-def signer_command(rt: SignerRuntime) -> list[str]:
-    """`olivine worker --queue olivine-sign`, as the signer's uid when there is one."""
+def signer_command(rt: SignerRuntime, cgroup_procs: Sequence[Path] = ()) -> list[str]:
+    """`olivine worker --queue olivine-sign`, as the signer's uid when there is one, started in
+    the cgroup delegated to it (`cgroup_procs`: builds.cgroups.delegate), where its sandboxes
+    make their own cgroups."""
     cmd = [sys.executable, "-m", "olivine.cli", "worker", "--queue", "olivine-sign"]
-    return [*as_uid(rt.uid, rt.gid), *cmd] if rt.separate_uid else cmd
+    if not rt.separate_uid:
+        return cmd
+    cmd = [*as_uid(rt.uid, rt.gid), *cmd]
+    if not cgroup_procs:
+        return cmd
+    joins = " && ".join(join_commands(cgroup_procs))
+    return ["/bin/sh", "-ec", f'{joins} && exec "$@"', "olivine-signer", *cmd]
+
+
+def delegate_cgroup(data_dir: Path, rt: SignerRuntime) -> list[Path]:
+    """The cgroup the signer's uid makes its sandboxes' cgroups in (root's are closed to it),
+    or none when it runs as this process's uid. A signer without one refuses to sign RPMs,
+    naming the cgroup it cannot create (its sandboxes must bound processes and memory)."""
+    if not rt.separate_uid:
+        return []
+    from olivine.builds import cgroups
+    from olivine.builds.host import instance_id
+
+    try:
+        return cgroups.delegate(f"{instance_id(data_dir)}-signer", rt.uid, rt.gid, cgroups.detect())
+    except cgroups.CgroupUnavailable as e:
+        log.warning("the signing worker gets no cgroup of its own, so it signs no RPM: %s", e)
+        return []
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,8 @@ def signer_env(rt: SignerRuntime, base: dict[str, str]) -> dict[str, str]:
     env["OLIVINE_SIGNING_RUNTIME_DIR"] = str(rt.runtime_dir)
     if rt.separate_uid:
         env["HOME"] = str(rt.kek_file.parent)
+        # its sandboxes' directories: its own, not the build workers' (root's, closed to it)
+        env["OLIVINE_BUILD_WORKSPACE"] = str(rt.kek_file.parent / "work")
     return env
 
 

@@ -14,6 +14,7 @@ import pytest
 from tests.integration.conftest import Stack
 
 from olivine.builds.demo import PROGRAM, install_commands, write_demo_upstream
+from olivine.config import Settings
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None or shutil.which("dnf") is None, reason="bwrap or dnf missing"
@@ -31,8 +32,9 @@ def _wait(stack: Stack, task_id: int, timeout: float = 300) -> dict[str, Any]:
 
 
 def test_demo_imports_builds_publishes_and_installs(
-    stack: Stack, tmp_path: Path, live_url: str
+    stack: Stack, signer: Settings, tmp_path: Path, live_url: str
 ) -> None:
+    """...signed with the project's key, which dnf checks (gpgcheck=1, repo_gpgcheck=1)."""
     h = stack.as_(stack.admin_token)
     demo = write_demo_upstream(tmp_path / "upstream", name="demo-e2e")
     r = stack.client.post(
@@ -41,6 +43,8 @@ def test_demo_imports_builds_publishes_and_installs(
         json={"file": demo.project_file, "filename": "demo.yaml", "wait": True},
     )
     assert r.status_code == 200 and r.json()["status"] == "succeeded", r.text
+    r = stack.client.post(f"/api/v1/projects/{demo.project}/keys", headers=h, json={})
+    assert r.status_code == 201, r.text
     r = stack.client.post(
         f"/api/v1/projects/{demo.project}/import-batch", headers=h, json={"all": True}
     )
@@ -66,3 +70,5 @@ def test_demo_imports_builds_publishes_and_installs(
         "Patched for the Olivine demo project",
     ]
     assert (root / "usr" / "bin" / PROGRAM).is_file()
+    signed = stack.client.get(f"/api/v1/projects/{demo.project}/keys/signatures", headers=h)
+    assert len(signed.json()) >= 3, signed.text

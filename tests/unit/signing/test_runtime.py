@@ -3,6 +3,7 @@ not even see the key store."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -138,3 +139,52 @@ def test_a_root_api_is_said_when_no_separate_uid_can_serve(tmp_path: Path) -> No
     """pytest's tmp is closed to other uids: the API keeps root, and says why."""
     api = prepare_api(tmp_path / "data", 8080)
     assert not api.separate_uid and api.uid == 0 and "closed to other uids" in api.reason
+
+
+_SANDBOX_AS_SIGNER = """
+import sys
+from pathlib import Path
+from olivine.builds import host
+from olivine.builds.sandbox import SandboxSpec, run_sandboxed
+host.configure(host.HostConfig(instance="unit-signer", workspace=Path(sys.argv[1]) / "work"))
+build = host.current().new_dir("sign-")
+res = run_sandboxed(SandboxSpec(build, ["/bin/sh", "-c", "id -u; echo ran"]), print)
+print("rc", res.returncode)
+"""
+
+
+@root_only
+@pytest.mark.skipif(
+    not Path("/sys/fs/cgroup/pids/cgroup.procs").exists(), reason="needs cgroup v1 pids/memory"
+)
+def test_the_signer_uid_runs_sandboxes_in_the_cgroup_delegated_to_it(open_tmp: Path) -> None:
+    """Root's cgroups are closed to the signer's uid (a sandbox there fails: EACCES): the
+    supervisor delegates one to it, and the signer, started in it, bounds its sandboxes below.
+    Its workspace is its own state directory, not the build workers'."""
+    from olivine.signing.runtime import delegate_cgroup
+
+    data = open_tmp / "data"
+    data.mkdir()
+    rt = prepare_signer(data, state_root=open_tmp / "signer")
+    env = signer_env(rt, {"PATH": "/usr/bin:/bin"})
+    state = rt.kek_file.parent
+    assert env["OLIVINE_BUILD_WORKSPACE"] == str(state / "work")
+    run = [sys.executable, "-c", _SANDBOX_AS_SIGNER, str(state)]
+    plain = subprocess.run([*signer_command(rt)[:5], *run], capture_output=True, text=True)
+    assert "CgroupUnavailable" in plain.stderr and "Permission denied" in plain.stderr
+    procs = delegate_cgroup(data, rt)
+    try:
+        assert procs and all(p.stat().st_uid == rt.uid for p in procs)
+        cmd = signer_command(rt, procs)
+        assert cmd[:2] == ["/bin/sh", "-ec"] and cmd[-3:] == ["worker", "--queue", "olivine-sign"]
+        joined = [*cmd[:4], *cmd[4:9], *run]  # the join and setpriv, then the sandbox run
+        done = subprocess.run(joined, capture_output=True, text=True, cwd="/")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split()[-3:] == ["ran", "rc", "0"], done.stdout
+        assert done.stdout.split()[-4] != "0"  # the sandbox is the signer's uid, not root
+    finally:
+        for p in procs:
+            shutil.rmtree(p.parent, ignore_errors=True)  # cgroupfs: rmdir of empty cgroups
+            for d in sorted(p.parent.glob("**/"), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()
