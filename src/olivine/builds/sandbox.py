@@ -298,13 +298,45 @@ def run_sandboxed(
     """Run `spec.command` in the sandbox; returns when it exits or has been stopped, with every
     process of the run gone. Raises SandboxUnavailable when the sandbox cannot be made as
     required (no build user, no cgroup limits)."""
+    return finish_sandboxed(start_sandboxed(spec), log, cancelled)
+
+
+@dataclass
+class Started:
+    """A sandbox whose processes run: its namespaces, mounts and cgroup made. A gated one
+    (`start_sandboxed(gated=True)`) has its stdin on a pipe, on which `finish_sandboxed` writes
+    "go" (what the command waits for) once the caller has put the job's files in place."""
+
+    spec: SandboxSpec
+    marker: str
+    run: _Run
+    proc: subprocess.Popen[bytes]
+    stack: contextlib.ExitStack
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def discard(self) -> None:
+        """Stop it unused (the gate closed without "go": its command exits)."""
+        with self.stack:
+            if self.proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+            _kill(self.proc, self.marker, grace=2.0)
+            assert self.run.cgroup is not None
+            self.run.cgroup.kill()
+
+
+def start_sandboxed(spec: SandboxSpec, gated: bool = False) -> Started:
+    """Make the sandbox and start its command (see Started); raises SandboxUnavailable."""
     marker = uuid.uuid4().hex
-    with _prepare(spec, marker) as run:
+    stack = contextlib.ExitStack()
+    try:
+        run = stack.enter_context(_prepare(spec, marker))
         cmd = full_command(spec, run.private, marker, run.user, run.cgroup, run.seccomp_fd)
-        start = time.monotonic()
         proc = subprocess.Popen(
             cmd,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -312,6 +344,32 @@ def run_sandboxed(
             cwd="/",  # nor the worker's directory (the shell exports PWD)
             pass_fds=() if run.seccomp_fd is None else (run.seccomp_fd,),
         )
+    except BaseException:
+        stack.close()
+        raise
+    return Started(spec, marker, run, proc, stack)
+
+
+def _open_gate(started: Started) -> None:
+    """The files the caller added since the start go to the build user too, then "go"."""
+    if started.run.user is not None:
+        chown_tree(started.spec.build_dir, started.run.user)
+    assert started.proc.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        started.proc.stdin.write(b"go\n")
+        started.proc.stdin.close()
+
+
+def finish_sandboxed(
+    started: Started, log: LogFn, cancelled: CancelFn | None = None
+) -> SandboxResult:
+    """Open a gated sandbox's gate, then pump its output until it ends or must stop; every
+    process of the run is gone when this returns."""
+    spec, proc, marker, run = started.spec, started.proc, started.marker, started.run
+    with started.stack:
+        if proc.stdin is not None:
+            _open_gate(started)
+        start = time.monotonic()
         lines = LineCutter(log, spec.log_limit, spec.line_limit)
         stop = _pump(proc, spec, lines, start, cancelled)
         leftover: list[int] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -172,8 +173,10 @@ class _Publisher:
         if todo:
             entries = with_blobs(self.db, entries, comp)
         # the same package set in two repos is assembled once; the three files in parallel
-        # (reading, hashing and compressing release the GIL)
-        with ThreadPoolExecutor(len(todo) or 1) as pool:
+        # (reading, hashing and compressing release the GIL), on no more threads than cores:
+        # on two, primary (the largest) on one and the other two after each other finish
+        # sooner than three threads sharing them
+        with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
             made = pool.map(lambda k: assemble(self.store, k, entries, count, comp), todo)
             for kind, f in zip(todo, made, strict=True):
                 self._files[(kind, comp, count, digests)] = f

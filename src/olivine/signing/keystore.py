@@ -25,6 +25,7 @@ from olivine.errors import Conflict, NotFound, ValidationFailed
 from olivine.signing import keys as material
 from olivine.signing.agents import AgentPool
 from olivine.signing.sealing import Kek
+from olivine.signing.warmbox import WarmSandbox
 
 
 def purpose(project: str, fingerprint: str) -> str:
@@ -266,6 +267,7 @@ class KeyStore(KeyBook):
         super().__init__(db)
         self.kek, self.runtime_dir = kek, runtime_dir
         self.agents = AgentPool(runtime_dir, self.still_default)  # warm gpg-agents per key
+        self.sandboxes = WarmSandbox(runtime_dir)  # one rpmsign sandbox made ahead
 
     def still_default(self, key_ids: list[int]) -> set[int]:
         """Those of these keys that are still their project's active default key."""

@@ -29,11 +29,17 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from olivine.builds import host
-from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
+from olivine.builds.sandbox import (
+    SANDBOX_HOME,
+    SandboxResult,
+    chown_tree,
+    finish_sandboxed,
+    run_sandboxed,
+)
 from olivine.builds.users import BuildUser
 from olivine.errors import IntegrityFailure, ServiceFailure
 from olivine.signing.agents import SOCKET as _SOCKET
@@ -41,6 +47,7 @@ from olivine.signing.agents import AgentPool, fresh_agent
 from olivine.signing.gpg import GpgHome, default_runtime_dir, gpg_home
 from olivine.signing.openpgp import RsaSigner
 from olivine.signing.oracle import SigningOracle
+from olivine.signing.warmbox import JOB_SCRIPT, Warm, sign_spec
 
 Log = Callable[[str], None]
 BATCH = 500  # at most this many files per rpmsign invocation (one command line)
@@ -144,25 +151,24 @@ def _sandboxed(
     home: str = "gnupg",
     user: BuildUser | None = None,
 ) -> list[str]:
-    spec = SandboxSpec(
-        build_dir=job.work_dir,
-        command=command,
-        env={"GNUPGHOME": f"{SANDBOX_HOME}/{home}", "LC_ALL": "C"},
-        time_limit=3600,
-        user=user,
-    )
-    result = run_sandboxed(spec, log)
+    spec = replace(sign_spec(job.work_dir, command, home), user=user)
+    return _lines(run_sandboxed(spec, log), what)
+
+
+def _lines(result: SandboxResult, what: str) -> list[str]:
     if not result.ok:
         tail = " / ".join(result.lines[-3:])
         raise ServiceFailure(f"{what} failed in the sandbox (exit {result.returncode}): {tail}")
     return list(result.lines)
 
 
-def _check_cmd(home: str) -> str:
-    """rpm -K against the lane's own copy of the rpmdb holding the public key alone (parallel
-    runs share no sqlite file)."""
+def _check_cmd(home: str, names: Sequence[str]) -> str:
+    """rpm -K (as rpmkeys -K: the same check and output, without the rest of rpm's start) against
+    the lane's own copy of the rpmdb holding the public key alone (parallel runs share no sqlite
+    file)."""
     db = "rpmdb" + home.removeprefix("gnupg")
-    return f'rpm --dbpath {SANDBOX_HOME}/{db} -K "$@"'
+    files = " ".join(shlex.quote(f"rpms/{n}") for n in names)
+    return f"rpmkeys --dbpath {SANDBOX_HOME}/{db} -K {files}"
 
 
 def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -> None:
@@ -177,13 +183,12 @@ def _check(job: SignJob, names: Sequence[str], lines: Sequence[str], log: Log) -
     log(f"rpm -K: {len(names)} RPMs verify against {job.fingerprint}")
 
 
-def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> list[str]:
+def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> str:
     """rpmsign, then rpm -K of the same files against the public key alone, in one sandbox run
     (a second run would add no safety: whatever runs in there could already have the agent sign
     anything; the check catches rpmsign signing nothing, Debian's trap, or signing wrongly)."""
     sign = shlex.join(rpmsign_command(job.fingerprint, names, home))
-    check = _check_cmd(home)
-    return ["/bin/sh", "-c", f"{sign} </dev/null && {check}", "sh", *[f"rpms/{n}" for n in names]]
+    return f"{sign} </dev/null && {_check_cmd(home, names)}"
 
 
 Secret = bytes | Callable[[], bytes]
@@ -220,30 +225,45 @@ def _agent(
 
 
 def sign_rpms(
-    job: SignJob, secret: Secret, names: Sequence[str], log: Log, agents: AgentPool | None = None
-) -> None:
+    job: SignJob,
+    secret: Secret,
+    names: Sequence[str],
+    log: Log,
+    agents: AgentPool | None = None,
+    warm: Warm | None = None,
+) -> bool:
     """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one.
-    `secret`: the armored key, or what opens it (called only when an agent must be started)."""
+    `secret`: the armored key, or what opens it (called only when an agent must be started).
+    `warm`: a sandbox made ahead on `work_dir` (signing.warmbox), used when one rpmsign run
+    does it all; returns whether it was (else the caller discards it)."""
     if not names:
-        return
+        return False
     pub = _public_home(job)
     with _agent(job, secret, pub / _SOCKET, agents, len(names)) as which:
         log(f"signing with {which}")
         size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]
-
+        if warm is not None and len(batches) == 1:
+            (job.work_dir / JOB_SCRIPT).write_text(_batch_script(job, names))
+            log("rpmsign in the sandbox made ahead for this job")
+            _check(job, names, _lines(finish_sandboxed(warm.started, _quiet), "rpmsign"), log)
+            return True
         lanes = [_lane(job, i) for i in range(min(PARALLEL, len(batches)))]
         with contextlib.ExitStack() as stack:
             user = _lanes_user(stack, job, len(lanes))
 
             def one(i: int) -> None:
                 batch, home = batches[i], lanes[i % len(lanes)]
-                script = _batch_script(job, batch, home)
-                lines = _sandboxed(job, script, lambda _l: None, "rpmsign", home, user)
-                _check(job, batch, lines, log)
+                script = ["/bin/sh", "-c", _batch_script(job, batch, home)]
+                _check(job, batch, _sandboxed(job, script, _quiet, "rpmsign", home, user), log)
 
             with ThreadPoolExecutor(len(lanes)) as pool:
                 list(pool.map(one, range(len(batches))))
+    return False
+
+
+def _quiet(_line: str) -> None:
+    pass
 
 
 def _lanes_user(stack: contextlib.ExitStack, job: SignJob, lanes: int) -> BuildUser | None:

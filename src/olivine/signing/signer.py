@@ -35,6 +35,7 @@ from olivine.signing.rpmsign import SignJob, sign_rpms
 from olivine.storage.interfaces import ObjectStore, file_sha256
 
 Log = Callable[[str], None]
+WARM_MAX = 50  # RPMs a job signs in the sandbox made ahead (one rpmsign run: rpmsign.sign_rpms)
 
 
 @dataclass(frozen=True)
@@ -159,31 +160,34 @@ class Signer:
     def _sign_new(
         self, project: str, key: SigningKey, todo: list[_Todo], log: Log, task_id: int | None
     ) -> list[Signed]:
-        work = Path(tempfile.mkdtemp(prefix="sign-", dir=self._work_root()))
-        warm = key.id if key.is_default and key.state == "active" else None
-        if warm is None:  # a retired key (resign --from): no agent of its stays warm
+        # a small job takes the sandbox made ahead, on its own work directory (signing.warmbox)
+        warm = self.keys.sandboxes.take() if len(todo) <= WARM_MAX else None
+        work = (
+            warm.work_dir if warm else Path(tempfile.mkdtemp(prefix="sign-", dir=self._work_root()))
+        )
+        used = False
+        default = key.id if key.is_default and key.state == "active" else None
+        if default is None:  # a retired key (resign --from): no agent of its stays warm
             self.keys.agents.forget({key.id})
         try:
             (work / "rpms").mkdir()
             names = [t.filename for t in todo]
+            job = SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir, default)
             with ThreadPoolExecutor(4) as pool:  # reading, hashing, copying release the GIL
                 list(
                     pool.map(
                         lambda t: self.store.download(t.sha256, work / "rpms" / t.filename), todo
                     )
                 )
-                sign_rpms(
-                    SignJob(key.fingerprint, key.public_key, work, self.keys.runtime_dir, warm),
-                    lambda: self.keys.secret(project, key.fingerprint),
-                    names,
-                    log,
-                    self.keys.agents,
-                )
+                secret = lambda: self.keys.secret(project, key.fingerprint)  # noqa: E731
+                used = sign_rpms(job, secret, names, log, self.keys.agents, warm)
                 shas = list(
                     pool.map(lambda t: self._store_signed(work / "rpms" / t.filename), todo)
                 )
             return self._record(key, list(zip(todo, shas, strict=True)), task_id)
         finally:
+            if warm is not None and not used:
+                warm.started.discard()
             shutil.rmtree(work, ignore_errors=True)
 
     def _work_root(self) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,5 +34,7 @@ def kek(tmp_path: Path) -> Kek:
 
 
 @pytest.fixture
-def keystore(db: Database, kek: Kek, tmp_path: Path) -> KeyStore:
-    return KeyStore(db, kek, tmp_path / "run")
+def keystore(db: Database, kek: Kek, tmp_path: Path) -> Iterator[KeyStore]:
+    ks = KeyStore(db, kek, tmp_path / "run")
+    yield ks
+    ks.sandboxes.close()  # the sandbox it made ahead holds a build slot

@@ -116,6 +116,8 @@ def test_two_signers_at_once_sign_one_rpm_once(
             )
         except BaseException as e:
             errors.append(e)
+        finally:
+            ks.sandboxes.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
