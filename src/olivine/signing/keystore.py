@@ -24,6 +24,7 @@ from olivine.db.models.signing import KeyEvent, RpmSignature, SigningKey
 from olivine.errors import Conflict, NotFound, ValidationFailed
 from olivine.signing import keys as material
 from olivine.signing.agents import AgentPool
+from olivine.signing.openpgp import RsaSigner
 from olivine.signing.sealing import Kek
 from olivine.signing.warmbox import WarmSandbox
 
@@ -260,6 +261,9 @@ class KeyBook:
             ]
 
 
+OPENSSL_KEYS_KEPT = 16
+
+
 class KeyStore(KeyBook):
     """The signer's side: holds the KEK."""
 
@@ -268,6 +272,7 @@ class KeyStore(KeyBook):
         self.kek, self.runtime_dir = kek, runtime_dir
         self.agents = AgentPool(runtime_dir, self.still_default)  # warm gpg-agents per key
         self.sandboxes = WarmSandbox(runtime_dir)  # one rpmsign sandbox made ahead
+        self._openssl: dict[int, RsaSigner | None] = {}  # key row id -> parsed, for reuse
 
     def still_default(self, key_ids: list[int]) -> set[int]:
         """Those of these keys that are still their project's active default key."""
@@ -362,6 +367,20 @@ class KeyStore(KeyBook):
                 raise Conflict(f"key {k.fingerprint} of {project} is revoked: it signs nothing")
             s.expunge(k)
             return k
+
+    def openssl_signer(self, project: str, key: SigningKey) -> RsaSigner | None:
+        """The in-process OpenSSL signer of `key` (one RSA key that Sequoia's policy accepts:
+        signing.detached), or None. Parsed once per signer process, as a warm gpg-agent holds
+        its key: opening and parsing the sealed secret cost each job a few ms. The caller got
+        `key` from `signing_key` for this job, which refuses revoked keys."""
+        if key.id not in self._openssl:
+            from olivine.signing import rpmsign
+
+            if len(self._openssl) >= OPENSSL_KEYS_KEPT:
+                self._openssl.pop(next(iter(self._openssl)))
+            secret = self.secret(project, key.fingerprint)
+            self._openssl[key.id] = rpmsign.in_process_signer(key.fingerprint, secret)
+        return self._openssl[key.id]
 
     def secret(self, project: str, fpr: str) -> bytes:
         """The armored secret key, for one signing job (never logged, never returned)."""

@@ -104,8 +104,14 @@ def sign_revisions(
     todo = [r for r in revs if r.id not in done]
     if not todo:
         return 0
-    secret = keys.secret(project, key.fingerprint)
-    ascs = sign_blobs(key.fingerprint, secret, [r.body for r in todo], runtime_dir)
+    blobs = [r.body for r in todo]
+    rsa = keys.openssl_signer(project, key)
+    if rsa is not None:  # one signature for identical repomd.xml, as sign_blobs makes
+        once = {b: rsa.sign_armored(b) for b in dict.fromkeys(blobs)}
+        ascs = [once[b] for b in blobs]
+    else:
+        secret = keys.secret(project, key.fingerprint)
+        ascs = sign_blobs(key.fingerprint, secret, blobs, runtime_dir)
     rows = [_row(key, r, asc) for r, asc in zip(todo, ascs, strict=True)]
     try:  # one transaction for all; when another signer raced us, row by row
         with db.session() as s:

@@ -180,7 +180,8 @@ class Signer:
                     )
                 )
                 secret = lambda: self.keys.secret(project, key.fingerprint)  # noqa: E731
-                used = sign_rpms(job, secret, names, log, self.keys.agents, warm)
+                rsa = self.keys.openssl_signer(project, key)
+                used = sign_rpms(job, secret, names, log, self.keys.agents, warm, rsa)
                 shas = list(
                     pool.map(lambda t: self._store_signed(work / "rpms" / t.filename), todo)
                 )

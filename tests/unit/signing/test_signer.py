@@ -11,7 +11,7 @@ from sqlalchemy import select
 from olivine.db.base import Database
 from olivine.db.models import Artifact, ProjectArtifact
 from olivine.db.models.signing import RpmSignature
-from olivine.errors import Forbidden, NotFound
+from olivine.errors import Conflict, Forbidden, NotFound
 from olivine.repos.artifacts import ingest_rpm
 from olivine.signing import keys
 from olivine.signing.adopt import adopt_signed, current_ids
@@ -156,3 +156,26 @@ def test_parallel_lanes_sign_and_verify_every_file(
     for n in (names[0], names[-1]):
         out = rpm_checksig(work / "rpms" / n, [rsa_key.public_key], tmp_path)
         assert out.endswith("digests signatures OK")
+
+
+def test_the_secret_is_opened_once_per_signer_process(
+    db: Database,
+    fs_store: FsStore,
+    keystore: KeyStore,
+    rsa_key: keys.KeyMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The OpenSSL signer of a lone RSA key is parsed once (KeyStore.openssl_signer), then
+    signs every job; a revoked key still signs nothing (signing_key refuses it first)."""
+    _, ids = _setup(db, fs_store, keystore, rsa_key, n=2)
+    opened: list[str] = []
+    real = keystore.secret
+    monkeypatch.setattr(keystore, "secret", lambda p, f: opened.append(f) or real(p, f))
+    signer = Signer(db, fs_store, keystore)
+    signer.sign("el9", ids[:1], print)
+    signer.sign("el9", ids[1:], print)
+    assert len(opened) == 1
+    fpr = keystore.signing_key("el9", None).fingerprint
+    keystore.revoke("el9", fpr, "leaked", None)
+    with pytest.raises(Conflict, match="revoked: it signs nothing"):
+        Signer(db, fs_store, keystore).sign("el9", ids, print, fpr=fpr)
