@@ -52,6 +52,15 @@ def test_a_worker_refuses_to_start_with_its_config_file_under_a_bound_etc_dir(
         prepare_worker(settings)
 
 
+def test_a_signer_refuses_to_start_with_its_kek_under_a_bound_path(tmp_path: Path) -> None:
+    """The signing worker runs rpmsign in the sandbox: it checks its own secrets first."""
+    settings = Settings(data_dir=tmp_path / "data", signing_kek_file=Path("/usr/local/kek"))
+    stop = asyncio.Event()
+    stop.set()
+    with pytest.raises(ConfigError, match=r"signing KEK .*/usr/local/kek lies under /usr"):
+        asyncio.run(run_worker(settings, ["olivine-sign"], stop=stop))
+
+
 def test_a_build_workspace_in_the_data_dir_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", build_workspace=tmp_path / "data" / "b")
     with pytest.raises(ConfigError, match="lies in the data directory"):

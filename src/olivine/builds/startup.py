@@ -38,6 +38,10 @@ def private_paths(settings: Settings) -> dict[str, Path]:
         out["SQLite database"] = db
     if settings.build_workspace is not None:
         out["build workspace"] = settings.build_workspace
+    if settings.signing_kek_file is not None:  # the signer runs sandboxes too
+        out["signing KEK (OLIVINE_SIGNING_KEK_FILE)"] = settings.signing_kek_file
+    if settings.signing_runtime_dir is not None:
+        out["signing runtime directory"] = settings.signing_runtime_dir
     return out
 
 
