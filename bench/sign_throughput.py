@@ -28,6 +28,11 @@ With the sandbox's one root shell and one mount per bind (lead, session 4), the 
 (medians): signing the RPM 75 ms (the sandbox run 66: chain 13, rpmsign + gpg about 20 with
 the OpenSSL agent's 6 ms RSA, rpm -K 9), adopting 5, the publish with held heads 60 (the
 open-checksums hash 43 MB of XML), repomd.xml signatures 11, moving the heads 3.
+Session 5 (the rpmsign sandbox made ahead, made here outside each measurement, as an idle
+signer has it ready; rpmkeys -K; the key's OpenSSL signer parsed once per signer; the metadata
+files on two threads), the machine idle, --repeat 7: 126, 122, 132, 130 ms against 1,600, 1,775,
+1,636, 1,578 (12.7x, 14.5x, 12.4x, 12.2x); --update varied 1.37-1.78 s over the session (10.4x
+against its fastest). docs/signing.md has the split.
 """
 
 from __future__ import annotations
