@@ -27,6 +27,7 @@ from typing import IO
 import uvicorn
 
 from olivine.auth.service import AuthService
+from olivine.builds import cgroups
 from olivine.config import Settings
 from olivine.db.migrate import upgrade
 from olivine.errors import ConfigError
@@ -250,9 +251,10 @@ def _start_temporal(children: Children, data: Path, grpc: int, http: int) -> str
     return f"127.0.0.1:{grpc}"
 
 
-def _start_signer(children: Children, data: Path, env: dict[str, str]) -> None:
+def _start_signer(children: Children, data: Path, env: dict[str, str]) -> list[Path]:
     """The signing worker (olivine-sign), as its own uid with a KEK it alone can read, made on
-    first start outside the data directory (olivine.signing.runtime)."""
+    first start outside the data directory (olivine.signing.runtime), in the cgroup delegated
+    to it (returned: removed when `olivine up` stops)."""
     from olivine.signing.runtime import (
         delegate_cgroup,
         grant_data_access,
@@ -263,8 +265,10 @@ def _start_signer(children: Children, data: Path, env: dict[str, str]) -> None:
 
     signer = prepare_signer(data)
     grant_data_access(data, signer)  # the embedded database and store; others get nothing
-    cmd = signer_command(signer, delegate_cgroup(data, signer))
-    children.start("signer", cmd, env=signer_env(signer, env), restart=True)
+    cgroup = delegate_cgroup(data, signer)
+    children.start("signer", signer_command(signer, cgroup), env=signer_env(signer, env),
+                   restart=True)  # fmt: skip
+    return cgroup
 
 
 def _write_instance(data: Path, settings: Settings) -> None:
@@ -332,6 +336,7 @@ def run_up(settings: Settings, demo: bool = False) -> int:
     children = Children(data / "logs")
     env = {**os.environ, "OLIVINE_DATA_DIR": str(data)}
     svc: Services | None = None
+    signer_cgroup: list[Path] = []
     try:
         if not settings.temporal_address:
             address = _start_temporal(children, data, *temporal_ports(settings, data))
@@ -348,7 +353,7 @@ def run_up(settings: Settings, demo: bool = False) -> int:
         children.start("worker", worker_cmd, env=env, restart=True)
         settings.ensure_secret_key()  # before the data group is granted it (the API's uid)
         api = prepare_api(data, settings.port)
-        _start_signer(children, data, env)
+        signer_cgroup = _start_signer(children, data, env)
         _write_instance(data, settings)
         if demo:
             from olivine.demo import start_demo_in_background
@@ -360,6 +365,7 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             _serve_api_here(settings, svc)
     finally:
         children.stop_all()
+        cgroups.undelegate(signer_cgroup)
         (data / "instance.json").unlink(missing_ok=True)
         if svc is not None:
             svc.close()

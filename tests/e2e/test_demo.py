@@ -61,7 +61,9 @@ def _demo(data: Path, tmp_path: Path) -> None:
         assert any(t["kind"] == "key-create" for t in tasks), [t["kind"] for t in tasks]
         signed = httpx.get(f"http://127.0.0.1:{port}/api/v1/projects/demo/keys/signatures")
         assert len(signed.json()) >= 3, signed.text
+        delegated = list(_signer_cgroups(data))
         if os.geteuid() == 0:
+            assert delegated and all(d.is_dir() for d in delegated)  # the signer's own cgroup
             signer = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _is_signer(p)]
             assert signer and all(pwd.getpwuid(p.parent.stat().st_uid).pw_name ==
                                   "olivine-signer" for p in signer)  # fmt: skip
@@ -70,6 +72,15 @@ def _demo(data: Path, tmp_path: Path) -> None:
         done = subprocess.run(["bash", "-ec", script], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "built by Olivine" in done.stdout
+
+    assert not any(d.exists() for d in delegated)  # removed when `olivine up` stopped
+
+
+def _signer_cgroups(data: Path) -> list[Path]:
+    from olivine.builds import cgroups
+    from olivine.builds.host import instance_id
+
+    return list(cgroups.detect().instance_dirs(f"{instance_id(data)}-signer").values())
 
 
 def _is_signer(cmdline: Path) -> bool:

@@ -226,6 +226,16 @@ def delegate(name: str, uid: int, gid: int, hierarchy: Hierarchy) -> list[Path]:
     return [d / "cgroup.procs" for d in dirs.values()]
 
 
+def undelegate(procs_files: Iterable[Path]) -> None:
+    """Remove delegated cgroups (`delegate`'s files) once nothing runs in them: the empty
+    cgroups below first (a cgroup directory goes with rmdir; its files go with it)."""
+    for d in {f.parent for f in procs_files}:
+        below = sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
+        for p in [*below, d]:
+            with contextlib.suppress(OSError):
+                p.rmdir()
+
+
 def join_commands(procs_files: Iterable[Path]) -> list[str]:
     """Shell that puts the shell itself into each of these cgroups (one per controller)."""
     return [f"echo $$ > {shlex.quote(str(f))}" for f in procs_files]
