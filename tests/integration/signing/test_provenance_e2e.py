@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,12 @@ from olivine.api.routes import log as log_routes
 from olivine.cli.verify import Verifier, VerifyState
 from olivine.config import Settings
 from olivine.db.models import Artifact, ProjectArtifact
-from olivine.signing.instance import loader, log_origin
 from olivine.signing.leaves import SignedRpmLeaf
 from olivine.signing.rpmcheck import check_file
 from olivine.signing.rpmheader import file_chunks, header_sha256
-from olivine.signing.sealing import Kek
 from olivine.workflows.client import connect
-from olivine.workflows.common import SIGN_QUEUE
-from olivine.workflows.interceptors import DomainErrorInterceptor
 from olivine.workflows.provenance import (
     Logged,
-    ProvenanceActivities,
     ProvenanceResult,
 )
 from tests.integration.conftest import Stack
@@ -90,39 +84,29 @@ packages:
     return r.json()["build_id"], upstream
 
 
-async def _on_signer(settings: Settings, stack: Stack, kek: Kek, start: Any) -> Any:
+async def _on_signer(settings: Settings, start: Any) -> Any:
+    """Run the test's workflows; their activities run on the session's signing worker (the
+    `signer` fixture: the one worker of `olivine-sign`, whatever test started it first; a
+    second one with a KEK of its own would take its requests and fail to open its keys)."""
     client = await connect(settings)
-    signer = loader(stack.services.db, lambda: kek, log_origin(settings.base_url))
-    acts = ProvenanceActivities(stack.services, signer)
-    with ThreadPoolExecutor(4) as pool:
-        async with (
-            Worker(
-                client,
-                task_queue=SIGN_QUEUE,
-                activities=acts.all(),
-                activity_executor=pool,
-                interceptors=[DomainErrorInterceptor()],
-            ),
-            Worker(client, task_queue=TEST_QUEUE, workflows=[ProvenanceE2E, SignedRpmE2E]),
-        ):
-            return await start(client)
+    async with Worker(client, task_queue=TEST_QUEUE, workflows=[ProvenanceE2E, SignedRpmE2E]):
+        return await start(client)
 
 
 def test_build_then_provenance_then_verify(
-    stack: Stack, stack_settings: Settings, tmp_path: Path
+    stack: Stack, stack_settings: Settings, signer: Settings, tmp_path: Path
 ) -> None:
     app = stack.client.app
     app.include_router(log_routes.router)  # type: ignore[attr-defined]
     app.include_router(provenance_router)  # type: ignore[attr-defined]
     build, upstream_commit = _build(stack, tmp_path, "prov-e2e")
-    kek = Kek(b"e" * 32)
 
     async def provenance(client: Any) -> ProvenanceResult:
         return await client.execute_workflow(
             ProvenanceE2E.run, build, id=f"provenance-e2e-{build}", task_queue=TEST_QUEUE
         )
 
-    res = asyncio.run(_on_signer(stack_settings, stack, kek, provenance))
+    res = asyncio.run(_on_signer(stack_settings, provenance))
     assert res.build_id == build
 
     with stack.services.db.session() as s:
@@ -149,7 +133,7 @@ def test_build_then_provenance_then_verify(
             SignedRpmE2E.run, leaf, id=f"signed-rpm-e2e-{build}", task_queue=TEST_QUEUE
         )
 
-    logged = asyncio.run(_on_signer(stack_settings, stack, kek, log_signature))
+    logged = asyncio.run(_on_signer(stack_settings, log_signature))
     assert logged.new and logged.size == logged.index + 1
 
     h = stack.as_(stack.admin_token)
