@@ -30,8 +30,8 @@ the OpenSSL agent's 6 ms RSA, rpm -K 9), adopting 5, the publish with held heads
 open-checksums hash 43 MB of XML), repomd.xml signatures 11, moving the heads 3.
 Session 5 (the rpmsign sandbox made ahead, made here outside each measurement, as an idle
 signer has it ready; rpmkeys -K; the key's OpenSSL signer parsed once per signer; the metadata
-files on two threads), the machine idle, --repeat 7: 126, 122, 132, 130 ms against 1,600, 1,775,
-1,636, 1,578 (12.7x, 14.5x, 12.4x, 12.2x); --update varied 1.37-1.78 s over the session (10.4x
+files on two threads), the machine idle, --repeat 7: 126, 122, 132, 130, 132, 120 ms against 1,600,
+1,775, 1,636, 1,578, 1,691, 1,712 (12.2x-14.5x); --update varied 1.37-1.78 s over the session (10.4x
 against its fastest). docs/signing.md has the split.
 """
 
