@@ -271,6 +271,19 @@ def _start_signer(children: Children, data: Path, env: dict[str, str]) -> list[P
     return cgroup
 
 
+def _remove_cgroups(data: Path, signer_cgroup: list[Path]) -> None:
+    """Once the children are gone: the signer's delegated cgroup and the build workers'
+    `olivine-<instance>` cgroups (empty ones only: a cgroup still holding a process stays, and
+    the next worker's start kills and removes it)."""
+    from olivine.builds.host import instance_id
+
+    procs = list(signer_cgroup)
+    with contextlib.suppress(cgroups.CgroupUnavailable, OSError):
+        dirs = cgroups.detect().instance_dirs(instance_id(data)).values()
+        procs += [d / "cgroup.procs" for d in dirs]
+    cgroups.undelegate(procs)
+
+
 def _write_instance(data: Path, settings: Settings) -> None:
     info = {"url": settings.base_url, "pid": os.getpid(), "temporal": settings.temporal_target}
     _write_secret(data / "instance.json", json.dumps(info))
@@ -365,7 +378,7 @@ def run_up(settings: Settings, demo: bool = False) -> int:
             _serve_api_here(settings, svc)
     finally:
         children.stop_all()
-        cgroups.undelegate(signer_cgroup)
+        _remove_cgroups(data, signer_cgroup)
         (data / "instance.json").unlink(missing_ok=True)
         if svc is not None:
             svc.close()

@@ -73,14 +73,15 @@ def _demo(data: Path, tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr[-3000:]
         assert "built by Olivine" in done.stdout
 
-    assert not any(d.exists() for d in delegated)  # removed when `olivine up` stopped
+    # removed when `olivine up` stopped, with the build workers' cgroups of the instance
+    assert not any(d.exists() for d in [*delegated, *_signer_cgroups(data, "")])
 
 
-def _signer_cgroups(data: Path) -> list[Path]:
+def _signer_cgroups(data: Path, suffix: str = "-signer") -> list[Path]:
     from olivine.builds import cgroups
     from olivine.builds.host import instance_id
 
-    return list(cgroups.detect().instance_dirs(f"{instance_id(data)}-signer").values())
+    return list(cgroups.detect().instance_dirs(f"{instance_id(data)}{suffix}").values())
 
 
 def _is_signer(cmdline: Path) -> bool:

@@ -229,7 +229,7 @@ def delegate(name: str, uid: int, gid: int, hierarchy: Hierarchy) -> list[Path]:
 def undelegate(procs_files: Iterable[Path]) -> None:
     """Remove delegated cgroups (`delegate`'s files) once nothing runs in them: the empty
     cgroups below first (a cgroup directory goes with rmdir; its files go with it)."""
-    for d in {f.parent for f in procs_files}:
+    for d in {f.parent for f in procs_files if f.parent.is_dir()}:
         below = sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for p in [*below, d]:
             with contextlib.suppress(OSError):
