@@ -110,7 +110,7 @@ def test_the_signer_runs_as_its_own_uid(tmp_path: Path) -> None:
             assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid != 0
             assert data.resolve() not in Path(kek).resolve().parents
             for _ in range(300):
-                if "olivine-sign" in (data / "logs" / "signer.log").read_text():
+                if "worker serving olivine-sign" in (data / "logs" / "signer.log").read_text():
                     break
                 time.sleep(0.2)
             assert "worker serving olivine-sign" in (data / "logs" / "signer.log").read_text()
