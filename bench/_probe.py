@@ -34,6 +34,7 @@ class Span:
     phase: str
     start: float
     end: float
+    cpu: float = 0.0  # the calling thread's own CPU seconds (not its subprocesses')
 
 
 @dataclass
@@ -50,12 +51,13 @@ class Probe:
             self._local.build_id = bid
             self._local.top = phase if id_arg is not None else top
             name = f"{top.split()[0]}: {phase}" if phase == "sandbox run" and top else phase
-            start = time.time()
+            start, cpu = time.time(), time.thread_time()
             try:
                 return fn(*args, **kwargs)
             finally:
+                used = time.thread_time() - cpu
                 with self._lock:
-                    self.spans.append(Span(bid, name, start, time.time()))
+                    self.spans.append(Span(bid, name, start, time.time(), used))
                 self._local.build_id, self._local.top = outer, top
 
         return wrapper
@@ -64,6 +66,13 @@ class Probe:
         out: dict[str, list[float]] = defaultdict(list)
         for s in self.spans:
             out[s.phase].append(s.end - s.start)
+        return out
+
+    def cpu_by_phase(self) -> dict[str, float]:
+        """Thread CPU seconds per phase (an outer phase includes its inner ones)."""
+        out: dict[str, float] = defaultdict(float)
+        for s in self.spans:
+            out[s.phase] += s.cpu
         return out
 
     def of(self, build_id: int, phase: str) -> list[Span]:

@@ -40,6 +40,13 @@ CPU-s against the reference's 0.17:
 - inside the sandboxes: about 0.22, of which rpmbuild --rebuild is 0.15, the reference's cost;
 - reaped subprocesses (mkfs, mount, git, rpmkeys): 0.07-0.08.
 That bounds the ratio at 0.79-0.88; 0.9 needs about 0.58 CPU-s per package.
+Session 5, machine idle, 40/4/8: 0.663, 0.675, 0.671 (machine 0.73-0.77 CPU-s per package,
+bound 0.75-0.80). The phase table now shows the worker thread's own CPU per phase: of the worker
+process's 0.26 CPU-s per package, the activities' threads account for about 0.10 (arch activity
+0.05 with its record-and-publish step, of it 0.016 pumping the sandbox's output; SRPM activity
+0.03; the Publisher's publish_project 37 ms per publish); the other 0.16 is the workflows, the
+Temporal SDK, bookkeeping and the API. Running the workflows unsandboxed changed nothing (tried
+and reverted), nor did one task-queue partition in the dev server.
 """
 
 from __future__ import annotations
@@ -348,9 +355,12 @@ def report(
     print("dispatch: deps in `all` and own SRPM made -> a worker took the arch build;")
     print("arch: the arch activity; finish+pub: arch done -> RPMs recorded and served in `all`\n")
 
-    print(f"{'phase (inside the worker)':44} {'count':>5} {'mean s':>7} {'total s':>8}")
+    print(f"{'phase (inside the worker)':44} {'count':>5} {'mean s':>7} {'total s':>8} "
+          f"{'CPU s':>6}")  # fmt: skip
+    cpu = probe.cpu_by_phase()
     for phase, xs in sorted(probe.by_phase().items(), key=lambda kv: -sum(kv[1])):
-        print(f"{phase:44} {len(xs):5d} {_mean(xs):7.3f} {sum(xs):8.2f}")
+        print(f"{phase:44} {len(xs):5d} {_mean(xs):7.3f} {sum(xs):8.2f} {cpu[phase]:6.2f}")
+    print("CPU s: the worker thread's own CPU in the phase (its subprocesses' not counted)")
     pubs = [s for s in probe.spans if s.phase.startswith("publish_project") and s.start >= epoch]
     print(f"publishes during the batch: {len(pubs)} for {n} builds")
     return ratio
