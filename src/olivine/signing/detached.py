@@ -17,7 +17,7 @@ verify against RPM-GPG-KEY.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +77,16 @@ def sign_blobs(
 ) -> list[str]:
     """Armored detached signatures of `blobs` with the key `fingerprint` (one signature for
     identical blobs: two repos of the same content have the same repomd.xml)."""
+    return once_each(blobs, lambda unique: _sign_unique(fingerprint, secret, unique, runtime_dir))
+
+
+def once_each(blobs: Sequence[bytes], sign: Callable[[list[bytes]], list[str]]) -> list[str]:
+    """`sign` called on the distinct blobs only, its answers given for every blob (two repos of
+    the same content have the same repomd.xml: one signature serves both)."""
     if not blobs:
         return []
     unique = list(dict.fromkeys(blobs))
-    made = dict(zip(unique, _sign_unique(fingerprint, secret, unique, runtime_dir), strict=True))
+    made = dict(zip(unique, sign(unique), strict=True))
     return [made[b] for b in blobs]
 
 

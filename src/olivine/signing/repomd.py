@@ -23,7 +23,7 @@ from olivine.db.base import Database
 from olivine.db.models import Repository, RepositoryRevision
 from olivine.db.models.signing import RepomdSignature, SigningKey
 from olivine.errors import Forbidden, IntegrityFailure, NotFound
-from olivine.signing.detached import sign_blobs
+from olivine.signing.detached import once_each, sign_blobs
 from olivine.signing.keystore import KeyStore
 
 
@@ -106,9 +106,8 @@ def sign_revisions(
         return 0
     blobs = [r.body for r in todo]
     rsa = keys.openssl_signer(project, key)
-    if rsa is not None:  # one signature for identical repomd.xml, as sign_blobs makes
-        once = {b: rsa.sign_armored(b) for b in dict.fromkeys(blobs)}
-        ascs = [once[b] for b in blobs]
+    if rsa is not None:
+        ascs = once_each(blobs, lambda unique: [rsa.sign_armored(b) for b in unique])
     else:
         secret = keys.secret(project, key.fingerprint)
         ascs = sign_blobs(key.fingerprint, secret, blobs, runtime_dir)

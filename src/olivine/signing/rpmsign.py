@@ -21,7 +21,6 @@ same sandbox run (see _batch_script).
 from __future__ import annotations
 
 import contextlib
-import enum
 import hashlib
 import os
 import shlex
@@ -52,6 +51,7 @@ from olivine.signing.warmbox import JOB_SCRIPT, Warm, sign_spec
 
 Log = Callable[[str], None]
 BATCH = 500  # at most this many files per rpmsign invocation (one command line)
+MIN_BATCH = 50  # fewer files than this run in one rpmsign invocation, on one lane
 PARALLEL = min(4, os.cpu_count() or 1)  # rpmsign runs at once, all talking to the one agent
 
 
@@ -195,13 +195,6 @@ def _batch_script(job: SignJob, names: Sequence[str], home: str = "gnupg") -> st
 Secret = bytes | Callable[[], bytes]
 
 
-class _Parse(enum.Enum):
-    PARSE = "parse"
-
-
-_PARSE = _Parse.PARSE  # sign_rpms: no OpenSSL signer given, parse the secret for one
-
-
 def in_process_signer(fingerprint: str, secret: bytes) -> RsaSigner | None:
     """The OpenSSL signer of a lone RSA key that Sequoia's policy accepts (signing.detached),
     or None: such a key signs through signing.oracle rather than gpg-agent."""
@@ -217,15 +210,13 @@ def _agent(
     sock: Path,
     agents: AgentPool | None,
     files: int,
-    rsa: RsaSigner | _Parse | None,
+    rsa: RsaSigner | None,
 ) -> Iterator[str]:
     """What signs for the sandbox's gpg, listening at `sock` for the block: the signer's own
     agent (signing.oracle: OpenSSL) for a lone RSA key, else a gpg-agent holding the key (the
     key's warm one, or one for this job) through its restricted socket; yields which (for the
     log)."""
     opened = secret if callable(secret) else lambda: secret
-    if rsa is _PARSE:
-        rsa = in_process_signer(job.fingerprint, opened())
     if rsa is not None:  # one signature per file (rpmsign signs the header); a little slack
         with SigningOracle(rsa, sock, budget=2 * files + 4):
             yield "the signer's own agent (OpenSSL)"
@@ -243,21 +234,22 @@ def sign_rpms(
     secret: Secret,
     names: Sequence[str],
     log: Log,
+    rsa: RsaSigner | None,
     agents: AgentPool | None = None,
     warm: Warm | None = None,
-    rsa: RsaSigner | _Parse | None = _PARSE,
 ) -> bool:
     """Sign `work_dir/rpms/<name>` in place (each file in `names`), then verify every one.
     `secret`: the armored key, or what opens it (called only when an agent must be started).
     `warm`: a sandbox made ahead on `work_dir` (signing.warmbox), used when one rpmsign run
     does it all; returns whether it was (else the caller discards it). `rsa`: the key's
-    in-process signer when the caller holds it already (KeyStore.openssl_signer), or None."""
+    in-process signer (in_process_signer, KeyStore.openssl_signer), or None for a key that
+    gpg-agent signs for."""
     if not names:
         return False
     pub = _public_home(job)
     with _agent(job, secret, pub / _SOCKET, agents, len(names), rsa) as which:
         log(f"signing with {which}")
-        size = min(BATCH, max(50, -(-len(names) // PARALLEL)))
+        size = min(BATCH, max(MIN_BATCH, -(-len(names) // PARALLEL)))
         batches = [names[i : i + size] for i in range(0, len(names), size)]
         if warm is not None and len(batches) == 1:
             (job.work_dir / JOB_SCRIPT).write_text(_batch_script(job, names))

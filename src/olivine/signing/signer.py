@@ -31,11 +31,11 @@ from olivine.db.models import Artifact, Build, ProjectArtifact
 from olivine.db.models.signing import RpmSignature, SigningKey
 from olivine.errors import Forbidden
 from olivine.signing.keystore import KeyStore
-from olivine.signing.rpmsign import SignJob, sign_rpms
+from olivine.signing.rpmsign import MIN_BATCH, SignJob, sign_rpms
 from olivine.storage.interfaces import ObjectStore, file_sha256
 
 Log = Callable[[str], None]
-WARM_MAX = 50  # RPMs a job signs in the sandbox made ahead (one rpmsign run: rpmsign.sign_rpms)
+WARM_MAX = MIN_BATCH  # RPMs a job signs in the sandbox made ahead: those of one rpmsign run
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class Signer:
                 )
                 secret = lambda: self.keys.secret(project, key.fingerprint)  # noqa: E731
                 rsa = self.keys.openssl_signer(project, key)
-                used = sign_rpms(job, secret, names, log, self.keys.agents, warm, rsa)
+                used = sign_rpms(job, secret, names, log, rsa, self.keys.agents, warm)
                 shas = list(
                     pool.map(lambda t: self._store_signed(work / "rpms" / t.filename), todo)
                 )

@@ -10,10 +10,12 @@ from pathlib import Path
 from olivine.db.base import Database
 from olivine.db.models import Build, ImportRevision, Package
 from olivine.repos.artifacts import ArtifactInfo, ingest_rpm
+from olivine.signing.keys import KeyMaterial
+from olivine.signing.keystore import KeyStore
 from olivine.storage.interfaces import ObjectStore
 from tests.unit.repos.helpers import make_project, pulp_rpms
 
-__all__ = ["build_outputs", "make_project", "no_private", "pulp_rpms"]
+__all__ = ["build_outputs", "key_and_outputs", "make_project", "no_private", "pulp_rpms"]
 
 
 def _build(db: Database, project_id: int, scratch: bool = False) -> int:
@@ -45,6 +47,16 @@ def _build(db: Database, project_id: int, scratch: bool = False) -> int:
         s.add(b)
         s.flush()
         return b.id
+
+
+def key_and_outputs(
+    db: Database, store: ObjectStore, keystore: KeyStore, key: KeyMaterial, n: int = 3
+) -> tuple[int, list[int]]:
+    """Project el9 with `key` imported and `n` pulp RPMs as one build's outputs: its id and
+    theirs."""
+    pid = make_project(db, "el9")
+    keystore.import_key("el9", key.secret, actor_id=None)
+    return pid, [a.artifact_id for a in build_outputs(db, store, pid, pulp_rpms()[:n])]
 
 
 def build_outputs(

@@ -16,7 +16,7 @@ from olivine.signing import agents, keys, rpmsign
 from olivine.signing.keystore import KeyStore
 from olivine.signing.signer import Signer
 from olivine.storage.fs import FsStore
-from tests.unit.signing.helpers import build_outputs, make_project, pulp_rpms, rpm_checksig
+from tests.unit.signing.helpers import key_and_outputs, rpm_checksig
 
 
 @pytest.fixture(autouse=True)
@@ -45,14 +45,6 @@ def _agent_pids(home: Path) -> list[int]:
     return pids
 
 
-def _setup(
-    db: Database, fs_store: FsStore, keystore: KeyStore, key: keys.KeyMaterial, n: int = 2
-) -> list[int]:
-    pid = make_project(db, "el9")
-    keystore.import_key("el9", key.secret, actor_id=None)
-    return [a.artifact_id for a in build_outputs(db, fs_store, pid, pulp_rpms()[:n])]
-
-
 def _warm_home(keystore: KeyStore) -> Path:
     (kid,) = keystore.agents.warm()
     return keystore.agents._agents[kid].home.path
@@ -66,7 +58,7 @@ def test_two_jobs_share_one_warm_agent_started_once(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ids = _setup(db, fs_store, keystore, rsa_key)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=2)
     started: list[Path] = []
     real = agents.start_agent
     monkeypatch.setattr(
@@ -95,7 +87,7 @@ def test_the_sandbox_gets_the_restricted_socket_which_exports_no_key(
 ) -> None:
     """What a job's GNUPGHOME links to is the agent's extra socket: asked for the secret key
     through it, gpg-agent refuses (the main socket, which would export it, is not linked)."""
-    ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=1)
     Signer(db, fs_store, keystore).sign("el9", ids, print)
     agent = keystore.agents._agents[keystore.agents.warm()[0]]
     probe = tmp_path / "probe"
@@ -128,7 +120,7 @@ def test_rotation_revocation_idle_and_close_kill_the_warm_agent(
     rsa_key2: keys.KeyMaterial,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ids = _setup(db, fs_store, keystore, rsa_key, n=3)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=3)
     signer = Signer(db, fs_store, keystore)
     signer.sign("el9", ids[:1], print)
     home = _warm_home(keystore)
@@ -168,7 +160,7 @@ def test_a_retired_key_gets_an_agent_for_its_job_only(
     rsa_key2: keys.KeyMaterial,
     tmp_path: Path,
 ) -> None:
-    ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=1)
     keystore.import_key("el9", rsa_key2.secret, actor_id=None)
     lines: list[str] = []
     out = Signer(db, fs_store, keystore).sign(

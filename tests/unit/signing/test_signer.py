@@ -18,16 +18,13 @@ from olivine.signing.adopt import adopt_signed, current_ids
 from olivine.signing.keystore import KeyStore
 from olivine.signing.signer import Signer
 from olivine.storage.fs import FsStore
-from tests.unit.signing.helpers import build_outputs, make_project, pulp_rpms, rpm_checksig
-
-
-def _setup(
-    db: Database, fs_store: FsStore, keystore: KeyStore, key: keys.KeyMaterial, n: int = 3
-) -> tuple[int, list[int]]:
-    pid = make_project(db, "el9")
-    keystore.import_key("el9", key.secret, actor_id=None)
-    arts = build_outputs(db, fs_store, pid, pulp_rpms()[:n])
-    return pid, [a.artifact_id for a in arts]
+from tests.unit.signing.helpers import (
+    build_outputs,
+    key_and_outputs,
+    make_project,
+    pulp_rpms,
+    rpm_checksig,
+)
 
 
 def test_signs_build_outputs_once_and_rpm_k_verifies(
@@ -37,7 +34,7 @@ def test_signs_build_outputs_once_and_rpm_k_verifies(
     rsa_key: keys.KeyMaterial,
     tmp_path: Path,
 ) -> None:
-    _, ids = _setup(db, fs_store, keystore, rsa_key)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key)
     signer = Signer(db, fs_store, keystore)
     lines: list[str] = []
     out = signer.sign("el9", ids, lines.append)
@@ -58,7 +55,7 @@ def test_signs_build_outputs_once_and_rpm_k_verifies(
 def test_adopted_signed_rpm_keeps_its_nevra_and_gets_new_metadata(
     db: Database, fs_store: FsStore, keystore: KeyStore, rsa_key: keys.KeyMaterial
 ) -> None:
-    pid, ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    pid, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=1)
     out = Signer(db, fs_store, keystore).sign("el9", ids, print)
     adopted = adopt_signed(db, fs_store, pid, [out[0].signature_id])
     new_id = adopted.changed[1]
@@ -83,7 +80,7 @@ def test_adopted_signed_rpm_keeps_its_nevra_and_gets_new_metadata(
 def test_refuses_what_is_not_a_build_output_of_the_project(
     db: Database, fs_store: FsStore, keystore: KeyStore, rsa_key: keys.KeyMaterial
 ) -> None:
-    pid, _ = _setup(db, fs_store, keystore, rsa_key, n=1)
+    pid, _ = key_and_outputs(db, fs_store, keystore, rsa_key, n=1)
     scratch = build_outputs(db, fs_store, pid, pulp_rpms()[3:4], scratch=True)
     imported = ingest_rpm(db, fs_store, pulp_rpms()[4], pid, "imported")
     other = make_project(db, "other")
@@ -104,7 +101,7 @@ def test_two_signers_at_once_sign_one_rpm_once(
     rsa_key: keys.KeyMaterial,
     tmp_path: Path,
 ) -> None:
-    _, ids = _setup(db, fs_store, keystore, rsa_key, n=1)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=1)
     results: list[str] = []
     errors: list[BaseException] = []
 
@@ -148,7 +145,8 @@ def test_parallel_lanes_sign_and_verify_every_file(
         shutil.copyfile(src, work / "rpms" / n)  # the fixtures are read-only
     lines: list[str] = []
     job = rpmsign.SignJob(rsa_key.info.fingerprint, rsa_key.public_key, work, run)
-    rpmsign.sign_rpms(job, rsa_key.secret, names, lines.append)
+    rsa = rpmsign.in_process_signer(rsa_key.info.fingerprint, rsa_key.secret)
+    rpmsign.sign_rpms(job, rsa_key.secret, names, lines.append, rsa)
     assert sorted(ln for ln in lines if "verify against" in ln) == sorted(
         f"rpm -K: {k} RPMs verify against {rsa_key.info.fingerprint}" for k in (50, 10)
     )
@@ -167,7 +165,7 @@ def test_the_secret_is_opened_once_per_signer_process(
 ) -> None:
     """The OpenSSL signer of a lone RSA key is parsed once (KeyStore.openssl_signer), then
     signs every job; a revoked key still signs nothing (signing_key refuses it first)."""
-    _, ids = _setup(db, fs_store, keystore, rsa_key, n=2)
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=2)
     opened: list[str] = []
     real = keystore.secret
     monkeypatch.setattr(keystore, "secret", lambda p, f: opened.append(f) or real(p, f))

@@ -5,7 +5,10 @@ process behind."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from olivine.builds.sandbox import finish_sandboxed, sandbox_pids
 from olivine.db.base import Database
@@ -14,7 +17,7 @@ from olivine.signing.keystore import KeyStore
 from olivine.signing.signer import Signer
 from olivine.signing.warmbox import JOB_SCRIPT, WarmSandbox
 from olivine.storage.fs import FsStore
-from tests.unit.signing.helpers import build_outputs, make_project, pulp_rpms, rpm_checksig
+from tests.unit.signing.helpers import key_and_outputs, rpm_checksig
 
 
 def test_the_gate_holds_until_go_then_runs_the_job_script(tmp_path: Path) -> None:
@@ -40,33 +43,32 @@ def test_the_gate_holds_until_go_then_runs_the_job_script(tmp_path: Path) -> Non
         box.close()
 
 
-def test_a_discarded_one_runs_nothing_and_leaves_no_process(tmp_path: Path) -> None:
+@pytest.fixture
+def ready_box(tmp_path: Path) -> Iterator[WarmSandbox]:
+    """A box with one sandbox made ahead, and no other made during the test."""
     box = WarmSandbox(tmp_path / "run", delay=60)
-    try:
-        assert box.wait_ready()
-        warm = box.take()
-        assert warm is not None
-        (warm.work_dir / JOB_SCRIPT).write_text("echo ran > out")
-        warm.started.discard()
-        assert not (warm.work_dir / "out").exists()
-        assert sandbox_pids(warm.started.marker) == []
-        assert not warm.started.alive()
-    finally:
-        box.close()
+    assert box.wait_ready()
+    yield box
+    box.close()
 
 
-def test_a_dead_one_is_never_handed_out(tmp_path: Path) -> None:
-    box = WarmSandbox(tmp_path / "run", delay=60)
-    try:
-        assert box.wait_ready()
-        ready = box._ready
-        assert ready is not None
-        ready.started.proc.kill()
-        ready.started.proc.wait()
-        assert box.take() is None
-        assert not ready.work_dir.exists()  # dropped, its directory removed
-    finally:
-        box.close()
+def test_a_discarded_one_runs_nothing_and_leaves_no_process(ready_box: WarmSandbox) -> None:
+    warm = ready_box.take()
+    assert warm is not None
+    (warm.work_dir / JOB_SCRIPT).write_text("echo ran > out")
+    warm.started.discard()
+    assert not (warm.work_dir / "out").exists()
+    assert sandbox_pids(warm.started.marker) == []
+    assert not warm.started.alive()
+
+
+def test_a_dead_one_is_never_handed_out(ready_box: WarmSandbox) -> None:
+    ready = ready_box._ready
+    assert ready is not None
+    ready.started.proc.kill()
+    ready.started.proc.wait()
+    assert ready_box.take() is None
+    assert not ready.work_dir.exists()  # dropped, its directory removed
 
 
 def test_a_small_job_signs_in_the_sandbox_made_ahead(
@@ -76,18 +78,16 @@ def test_a_small_job_signs_in_the_sandbox_made_ahead(
     rsa_key: keys.KeyMaterial,
     tmp_path: Path,
 ) -> None:
-    pid = make_project(db, "el9")
-    keystore.import_key("el9", rsa_key.secret, actor_id=None)
-    arts = build_outputs(db, fs_store, pid, pulp_rpms()[:2])
+    _, ids = key_and_outputs(db, fs_store, keystore, rsa_key, n=2)
     signer = Signer(db, fs_store, keystore)
     first: list[str] = []
-    signer.sign("el9", [arts[0].artifact_id], first.append)
+    signer.sign("el9", ids[:1], first.append)
     assert "rpmsign in the sandbox made ahead for this job" not in first  # none was ready
     assert keystore.sandboxes.wait_ready()
     made = keystore.sandboxes._ready
     assert made is not None
     lines: list[str] = []
-    [out] = signer.sign("el9", [arts[1].artifact_id], lines.append)
+    [out] = signer.sign("el9", ids[1:], lines.append)
     assert "rpmsign in the sandbox made ahead for this job" in lines
     assert not made.work_dir.exists()  # its work directory went with its job
     path = fs_store.download(out.signed_sha256, tmp_path / "x.rpm")
