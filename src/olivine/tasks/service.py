@@ -11,9 +11,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import DateTime, Integer, Text, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from olivine.db.base import Database, utcnow
 from olivine.db.models import Task, TaskLog
@@ -141,16 +142,17 @@ class TaskService:
             return out
 
     def log(self, task_id: int, text: str) -> int:
-        """Append a chunk to a task's log; returns its seq."""
+        """Append a chunk to a task's log; returns its seq. One INSERT ... SELECT max(seq) + 1
+        (a build appends a chunk every second or so: a select, an ORM flush and a commit each
+        cost the worker more than the build's own bookkeeping); two writers racing for a seq
+        meet the unique index, and the loser takes the next."""
         if not text:
             return -1
+        stmt = _append_stmt(task_id, text)
         for _ in range(20):
             try:
-                with self.db.session() as s:
-                    last = s.scalar(select(func.max(TaskLog.seq)).where(TaskLog.task_id == task_id))
-                    seq = 0 if last is None else last + 1
-                    s.add(TaskLog(task_id=task_id, seq=seq, text=text))
-                return seq
+                with self.db.engine.begin() as conn:
+                    return int(conn.execute(stmt).scalar_one())
             except IntegrityError:
                 time.sleep(0.01)  # another writer took this seq: take the next
         raise Conflict(f"could not append to the log of task {task_id}")
@@ -176,6 +178,17 @@ class TaskService:
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             return row[0], row[1]
+
+
+def _append_stmt(task_id: int, text: str) -> ReturningInsert[Any]:
+    nxt = select(
+        literal(task_id, Integer),
+        func.coalesce(func.max(TaskLog.seq), -1) + 1,
+        literal(utcnow(), DateTime(timezone=True)),
+        literal(text, Text),
+    ).where(TaskLog.task_id == task_id)
+    cols = ["task_id", "seq", "created_at", "text"]
+    return insert(TaskLog).from_select(cols, nxt).returning(TaskLog.seq)
 
 
 class TaskLogWriter:

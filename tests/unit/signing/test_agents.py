@@ -79,6 +79,8 @@ def test_two_jobs_share_one_warm_agent_started_once(
     agent = keystore.agents._agents[keystore.agents.warm()[0]]
     assert agent.extra.is_socket() and agent.extra.stat().st_nlink == 1
     assert agent.extra.stat().st_uid == os.geteuid()
+    keystore.sandboxes.wait_ready()  # the next sandbox made ahead has a directory of its own
+    keystore.sandboxes.close()
     assert not list((tmp_path / "run").glob("sign-*"))
 
 
