@@ -193,10 +193,11 @@ def _append_stmt(task_id: int, text: str) -> ReturningInsert[Any]:
 
 class TaskLogWriter:
     """Buffers log text and appends it as chunks, at most every `interval` seconds or `limit`
-    bytes, so a chatty build does not write one row per line. Thread-safe; call close()."""
+    bytes, so a chatty build does not write one row per line (a reader following a log sees a
+    line within about a second). Thread-safe; call close()."""
 
     def __init__(
-        self, tasks: TaskService, task_id: int, interval: float = 0.5, limit: int = 64 * 1024
+        self, tasks: TaskService, task_id: int, interval: float = 1.0, limit: int = 64 * 1024
     ) -> None:
         self.tasks = tasks
         self.task_id = task_id
