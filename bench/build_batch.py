@@ -215,8 +215,8 @@ def olivine(st: Stack) -> tuple[float, float, Cpu]:
 
 
 def loop_seconds() -> float:
-    """How fast this machine's CPU is right now: seconds for a fixed Python loop (about 0.7 s
-    on these machines when the host is quiet, twice that when it is not). Olivine's side of
+    """How fast this machine's CPU is right now: seconds for a fixed Python loop (0.35-0.54 s
+    in session 6's runs, all on a slowed host: no quiet-host figure yet). Olivine's side of
     this benchmark is CPU-bound and the reference's mostly sleeps, so a slow host lowers the
     ratio: runs are comparable only at similar loop times."""
     start, x = time.perf_counter(), 0
