@@ -26,6 +26,9 @@ class SrpmStepResult:
     build_requires: list[str] = field(default_factory=list)
     provides: list[str] = field(default_factory=list)  # what the binary packages will provide
     arch_tasks: dict[str, int] = field(default_factory=dict)  # arch -> its child task
+    # not made yet: its one arch build makes it, in the same sandbox run (builds/whole.py); the
+    # arches, BuildRequires and provides are its import's
+    one_sandbox: bool = False
 
 
 @dataclass
@@ -34,6 +37,7 @@ class ArchStepResult:
     rpms: list[dict[str, str]]  # {name, sha256}
     reason: str | None = None
     finished: BuildResult | None = None  # the build's finish, made by the arch activity
+    srpm: SrpmStepResult | None = None  # the SRPM it made (SrpmStepResult.one_sandbox)
 
 
 class BuildStatus(StrEnum):

@@ -106,7 +106,7 @@ def claim_nevr(
         with db.session() as s:
             b = _get(s, build_id)
             b.epoch, b.version, b.release = epoch or 0, version, release
-            b.srpm_sha256, b.started_at = srpm_sha256, utcnow()
+            b.srpm_sha256, b.started_at = srpm_sha256, b.started_at or utcnow()
             b.status = BuildStatus.BUILDING.value
     except IntegrityError:
         other = _claimant(db, build_id, epoch or 0, version, release)
@@ -117,6 +117,15 @@ def claim_nevr(
         )
         finish_build(db, build_id, BuildStatus.FAILED.value, why)  # a refused build ends
         raise Conflict(why) from None
+
+
+def mark_building(db: Database, build_id: int) -> None:
+    """A pending build is building from now, before its SRPM names its NEVR (builds/whole.py:
+    the SRPM is made with the RPMs)."""
+    with db.session() as s:
+        b = _get(s, build_id)
+        if b.status == BuildStatus.PENDING.value:
+            b.status, b.started_at = BuildStatus.BUILDING.value, utcnow()
 
 
 def _claimant(db: Database, build_id: int, epoch: int, version: str, release: str) -> int | None:

@@ -21,9 +21,10 @@ from typing import Any
 from olivine.builds import host
 from olivine.builds.backends.rpmbuild import RpmbuildBackend
 from olivine.builds.buildroot import unpack_rpms
-from olivine.builds.interfaces import Backend, CancelFn, Limits, LogFn
+from olivine.builds.interfaces import Backend, CancelFn, Limits, LogFn, StageResult
 from olivine.builds.macros import project_macros
 from olivine.builds.resolve import (
+    BuildRootRecord,
     RepoSource,
     UnresolvableBuildRequires,
     resolve_buildroot,
@@ -110,7 +111,7 @@ def find_spec(source_dir: Path, package: str) -> tuple[Path, list[Path]]:
     return spec, flat
 
 
-def _workdir(given: Path | None) -> tuple[Path, bool]:
+def build_workdir(given: Path | None) -> tuple[Path, bool]:
     if given is not None:
         given.mkdir(parents=True, exist_ok=True)
         return given, False
@@ -129,7 +130,7 @@ def _backend(project: ProjectFile) -> Backend:
 def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) -> SrpmResult:
     spec, sources = find_spec(req.source_dir, req.package)
     macros = project_macros(req.project, req.package)
-    work, temporary = _workdir(req.workdir)
+    work, temporary = build_workdir(req.workdir)
     try:
         log(f"SRPM of {req.package} from {spec.relative_to(req.source_dir)}")
         res = _backend(req.project).build_srpm(
@@ -139,72 +140,99 @@ def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) 
             return SrpmResult(None, None, reason=res.reason, duration=res.duration)
         req.out_dir.mkdir(parents=True, exist_ok=True)
         srpm = Path(shutil.copy2(res.outputs[0], req.out_dir / res.outputs[0].name))
-        info = srpm_info(srpm)
-        entry = req.project.package(req.package)
-        try:
-            plan = plan_arches(
-                req.project.arches,
-                exclusive=info.exclusive_arch,
-                exclude=info.exclude_arch,
-                build_archs=info.build_archs,
-                package_arches=entry.arches if entry else None,
-                package=req.package,
-            )
-        except ValidationFailed as e:
-            return SrpmResult(srpm, info, reason=e.message, duration=res.duration)
-        log(f"arches: {', '.join(plan.arches)}")
-        return SrpmResult(
-            srpm,
-            info,
-            plan.arches,
-            plan.noarch,
-            dict(plan.excluded),
-            duration=res.duration,
-            provides=res.provides,
-        )
+        return plan_srpm(req.project, req.package, srpm, log, res)
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) -> ArchResult:
+def plan_srpm(
+    project: ProjectFile, package: str, srpm: Path, log: LogFn, made: StageResult
+) -> SrpmResult:
+    """A made SRPM and the arches to build it for (its header's arch tags, the project's)."""
+    info = srpm_info(srpm)
+    entry = project.package(package)
+    try:
+        plan = plan_arches(
+            project.arches,
+            exclusive=info.exclusive_arch,
+            exclude=info.exclude_arch,
+            build_archs=info.build_archs,
+            package_arches=entry.arches if entry else None,
+            package=package,
+        )
+    except ValidationFailed as e:
+        return SrpmResult(srpm, info, reason=e.message, duration=made.duration)
+    log(f"arches: {', '.join(plan.arches)}")
+    return SrpmResult(
+        srpm,
+        info,
+        plan.arches,
+        plan.noarch,
+        dict(plan.excluded),
+        duration=made.duration,
+        provides=made.provides,
+    )
+
+
+def prepare_root(
+    project: ProjectFile,
+    build_requires: Sequence[str],
+    repos: Sequence[RepoSource],
+    arch: str,
+    work: Path,
+    log: LogFn,
+) -> tuple[BuildRootRecord, Path | None]:
+    """The build root of an `arch` build: resolved and unpacked under work/root (its /usr, or
+    None when it holds nothing), and logged. Raises UnresolvableBuildRequires."""
     started = time.monotonic()
+    usr = None
+    if project.buildroot.resolve:
+        record = resolve_buildroot(
+            build_requires,
+            repos,
+            project.buildroot.host_provides,
+            arch,
+            cache=work / "repos",
+            solv_cache=host.current().solv_cache,
+        )
+        if record.rpms:
+            usr = unpack_rpms(record.rpms, work / "root")
+    else:
+        record = unresolved_record()
+    _log_buildroot(log, record.entries)
+    log(f"build root ready in {time.monotonic() - started:.2f} s")
+    return record, usr
+
+
+def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) -> ArchResult:
     info = srpm_info(req.srpm)
     macros = project_macros(req.project, req.package)
-    work, temporary = _workdir(req.workdir)
+    work, temporary = build_workdir(req.workdir)
     try:
-        usr = None
-        if req.project.buildroot.resolve:
-            try:
-                record = resolve_buildroot(
-                    info.build_requires,
-                    req.repos,
-                    req.project.buildroot.host_provides,
-                    req.arch,
-                    cache=work / "repos",
-                    solv_cache=host.current().solv_cache,
-                )
-            except UnresolvableBuildRequires as e:
-                log(e.message)
-                return ArchResult(req.arch, reason=e.message)
-            if record.rpms:
-                usr = unpack_rpms(record.rpms, work / "root")
-        else:
-            record = unresolved_record()
-        _log_buildroot(log, record.entries)
-        log(f"build root ready in {time.monotonic() - started:.2f} s")
+        try:
+            record, usr = prepare_root(
+                req.project, info.build_requires, req.repos, req.arch, work, log
+            )
+        except UnresolvableBuildRequires as e:
+            log(e.message)
+            return ArchResult(req.arch, reason=e.message)
         res = _backend(req.project).build_arch(
             req.srpm, req.arch, work, macros, usr, log, cancelled, req.limits
         )
         if not res.ok:
             return ArchResult(req.arch, (), record.entries, res.reason, res.duration)
-        dest = req.out_dir / req.arch
-        dest.mkdir(parents=True, exist_ok=True)
-        rpms = tuple(Path(shutil.copy2(p, dest / p.name)) for p in res.outputs)
+        rpms = keep_rpms(res.outputs, req.out_dir / req.arch)
         return ArchResult(req.arch, rpms, record.entries, None, res.duration)
     finally:
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def keep_rpms(made: Sequence[Path], dest: Path) -> tuple[Path, ...]:
+    """The RPMs a build made, copied out of its work directory into `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    return tuple(Path(shutil.copy2(p, dest / p.name)) for p in made)
 
 
 def _log_buildroot(log: LogFn, entries: Sequence[Mapping[str, Any]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,24 @@ from olivine.builds import host, limits, records
 from olivine.builds.interfaces import CancelFn, LogFn
 from olivine.builds.jobs import ArchStepResult, BuildStatus, SrpmStepResult
 from olivine.builds.resolve import RepoSource
-from olivine.builds.service import ArchRequest, ArchResult, SrpmRequest, build_arch, build_srpm
+from olivine.builds.service import (
+    ArchRequest,
+    ArchResult,
+    SrpmRequest,
+    SrpmResult,
+    build_arch,
+    build_srpm,
+)
 from olivine.builds.sources import checkout_revision
+from olivine.builds.whole import WholeRequest, build_whole
 from olivine.db.base import Database
 from olivine.db.models import Build, Project
+from olivine.domain.arches import plan_arches
 from olivine.domain.scheduling import SrpmFacts
-from olivine.errors import NotFound, OlivineError
+from olivine.errors import NotFound, OlivineError, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
 from olivine.forge.interfaces import Forge
+from olivine.imports.specs import ArchTags
 from olivine.projects.catalog import project_file
 from olivine.projects.schema import ProjectFile
 from olivine.storage.interfaces import ObjectStore
@@ -84,9 +95,16 @@ def srpm_step(
         )
 
 
-def import_facts(db: Database, build_id: int) -> SrpmFacts | None:
-    """What the build's import said of its spec (BuildRequires, provides), when it was read with
-    the macros this build's SRPM will be made with; None otherwise (or never recorded)."""
+@dataclass(frozen=True)
+class ImportFacts:
+    srpm: SrpmFacts  # what its SRPM will tell the scheduler
+    arch_tags: ArchTags | None  # None: imported before they were kept
+
+
+def import_facts(db: Database, build_id: int) -> ImportFacts | None:
+    """What the build's import said of its spec (BuildRequires, provides, arch tags), when it
+    was read with the macros this build's SRPM will be made with; None otherwise (or never
+    recorded)."""
     from olivine.db.models import ImportRevision
     from olivine.imports.service import defines_for
     from olivine.imports.specs import defines_digest
@@ -98,7 +116,35 @@ def import_facts(db: Database, build_id: int) -> SrpmFacts | None:
     package = records.get_build(db, build_id).package
     if facts is None or facts.get("defines") != defines_digest(defines_for(pf, package)):
         return None
-    return SrpmFacts(list(facts["build_requires"]), list(facts["provides"]))
+    tags = facts.get("arch_tags")
+    return ImportFacts(
+        SrpmFacts(list(facts["build_requires"]), list(facts["provides"])),
+        ArchTags(**{k: tuple(v) for k, v in tags.items()}) if tags is not None else None,
+    )
+
+
+def one_sandbox_arch(db: Database, build_id: int, facts: ImportFacts) -> str | None:
+    """The one arch a build's SRPM and RPMs can be made for in one sandbox run (builds/whole.py):
+    the rpmbuild builder, arch tags known, and exactly one arch (or noarch) planned from them;
+    None otherwise."""
+    if facts.arch_tags is None:
+        return None
+    _, _, pf = _project(db, build_id)
+    if pf.builder != "rpmbuild":
+        return None
+    entry = pf.package(records.get_build(db, build_id).package)
+    tags = facts.arch_tags
+    try:
+        plan = plan_arches(
+            pf.arches,
+            exclusive=tags.exclusive_arch,
+            exclude=tags.exclude_arch,
+            build_archs=tags.build_archs,
+            package_arches=entry.arches if entry else None,
+        )
+    except ValidationFailed:  # no arch: the SRPM step says why, the classic way
+        return None
+    return plan.arches[0] if len(plan.arches) == 1 else None
 
 
 def _failed_status(reasons: Sequence[str | None]) -> BuildStatus:
@@ -179,23 +225,109 @@ def arch_step(
     with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
         srpm = store.download(srpm_sha256, tmp / Path(srpm_name).name)
-        from olivine.modules.buildhooks import modular_filter, module_repos
-
-        repos = module_repos(db, store, build_id, arch, tmp / "repos")  # a module's earlier groups
-        repos += project_repos(db, store, project.name, pf, arch, tmp / "repos", policy)
-        repos = modular_filter(db, build_id, repos)  # external modular packages, as dnf
+        repos = _repos(db, store, build_id, project.name, pf, arch, tmp / "repos", policy)
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
-        res: ArchResult = build_arch(req, log, cancelled)
-        status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])
+        return _record_arch(db, store, build_id, build_arch(req, log, cancelled), log, task_id)
+
+
+def whole_step(
+    db: Database,
+    forge: Forge,
+    store: ObjectStore,
+    build_id: int,
+    arch: str,
+    log: LogFn,
+    cancelled: CancelFn | None = None,
+    task_id: int | None = None,
+    policy: FetchPolicy | None = None,
+) -> ArchStepResult:
+    """The SRPM and the one arch build in one sandbox run (builds/whole.py), recorded as the
+    SRPM step and the arch step would record them; the result carries the SRPM step's."""
+    b, project, pf = _project(db, build_id)
+    facts = import_facts(db, build_id)
+    if facts is None:
+        raise BuildFailed("its import's spec facts no longer hold: build it on its own")
+    records.mark_building(db, build_id)
+    records.record_arch(db, build_id, arch, "building", task_id=task_id)
+    lim = _limits(pf, log)
+    if not limits.wait_for_turn(db, project.id, build_id, arch, lim.concurrent, log, cancelled):
         records.record_arch(
-            db, build_id, arch, status, entries=res.buildroot, reason=res.reason, task_id=task_id
+            db, build_id, arch, BuildStatus.CANCELED, reason="cancelled", task_id=task_id
         )
-        if not res.ok:
-            return ArchStepResult(arch, [], res.reason)
-        rpms = [{"name": p.name, "sha256": store.put_file(p).sha256} for p in res.rpms]
-        for r in rpms:
-            log(f"stored {r['name']} sha256:{r['sha256']}")
-        return ArchStepResult(arch, rpms)
+        return ArchStepResult(arch, [], "cancelled")
+    with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
+        tmp = Path(t)
+        log(f"sources: forge commit {b.forge_commit} (import revision {b.import_revision_id})")
+        tree = checkout_revision(db, forge, store, b.import_revision_id, tmp / "tree")
+        repos = _repos(db, store, build_id, project.name, pf, arch, tmp / "repos", policy)
+        package = records.get_build(db, build_id).package
+        brs = tuple(facts.srpm.build_requires)
+        req = WholeRequest(pf, package, tree, arch, brs, tmp / "out", repos, lim.limits)
+        res = build_whole(req, log, cancelled)
+        made = _record_srpm(db, store, build_id, res.srpm) if res.srpm.srpm else None
+        return _record_arch(db, store, build_id, res.arch, log, task_id, made)
+
+
+def _record_srpm(
+    db: Database, store: ObjectStore, build_id: int, res: SrpmResult
+) -> SrpmStepResult:
+    """A made SRPM stored, its NEVR claimed and its arches set (the SRPM step's records)."""
+    assert res.srpm is not None and res.info is not None
+    sha = store.put_file(res.srpm).sha256
+    if res.ok:
+        records.claim_nevr(db, build_id, res.info.epoch, res.info.version, res.info.release, sha)
+        records.set_arches(db, build_id, res.arches)
+    return SrpmStepResult(
+        sha,
+        res.srpm.name,
+        list(res.arches),
+        res.noarch,
+        res.info.nvr,
+        dict(res.excluded),
+        list(res.info.build_requires),
+        [res.info.name, *res.provides],
+    )
+
+
+def _repos(
+    db: Database,
+    store: ObjectStore,
+    build_id: int,
+    project: str,
+    pf: ProjectFile,
+    arch: str,
+    dest: Path,
+    policy: FetchPolicy | None,
+) -> tuple[RepoSource, ...]:
+    """What an arch build resolves its build root from: a module's earlier groups, the project's
+    repos, with external modular packages filtered as dnf does."""
+    from olivine.modules.buildhooks import modular_filter, module_repos
+
+    repos = module_repos(db, store, build_id, arch, dest)
+    repos += project_repos(db, store, project, pf, arch, dest, policy)
+    return modular_filter(db, build_id, repos)
+
+
+def _record_arch(
+    db: Database,
+    store: ObjectStore,
+    build_id: int,
+    res: ArchResult,
+    log: LogFn,
+    task_id: int | None,
+    srpm: SrpmStepResult | None = None,
+) -> ArchStepResult:
+    """An arch build's end recorded; its RPMs stored."""
+    status = BuildStatus.COMPLETE if res.ok else _failed_status([res.reason])
+    records.record_arch(
+        db, build_id, res.arch, status, entries=res.buildroot, reason=res.reason, task_id=task_id
+    )
+    if not res.ok:
+        return ArchStepResult(res.arch, [], res.reason, srpm=srpm)
+    rpms = [{"name": p.name, "sha256": store.put_file(p).sha256} for p in res.rpms]
+    for r in rpms:
+        log(f"stored {r['name']} sha256:{r['sha256']}")
+    return ArchStepResult(res.arch, rpms, srpm=srpm)
 
 
 def kept_rpms(results: Sequence[ArchStepResult]) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,21 @@ class SpecSource:
 
 
 @dataclass(frozen=True)
+class ArchTags:
+    """The spec's ExclusiveArch, ExcludeArch and BuildArch, as the SRPM's header lists them."""
+
+    exclusive_arch: tuple[str, ...] = ()
+    exclude_arch: tuple[str, ...] = ()
+    build_archs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SpecInfo:
     nevr: NEVR
     sources: tuple[SpecSource, ...]
     build_requires: tuple[str, ...] = ()  # as the SRPM's header will list them
     provides: tuple[str, ...] = ()  # of its binary packages, as `rpmspec -q --provides`
+    arch_tags: ArchTags | None = None  # None: evaluated by a sandbox that did not tell them
 
     def source(self, number: int) -> SpecSource | None:
         return next((s for s in self.sources if not s.is_patch and s.number == number), None)
@@ -48,6 +58,7 @@ def spec_facts(info: SpecInfo, defines: Sequence[tuple[str, str]]) -> dict[str, 
         "defines": defines_digest(defines),
         "build_requires": list(info.build_requires),
         "provides": list(info.provides),
+        **({"arch_tags": asdict(info.arch_tags)} if info.arch_tags is not None else {}),
     }
 
 
@@ -87,13 +98,20 @@ def evaluate(
         srcs = tuple(SpecSource(int(n), str(f), bool(p)) for n, f, p in ans["sources"])
         brs = tuple(str(d) for d in ans.get("build_requires", ()))
         provides = tuple(str(d) for d in ans.get("provides", ()))
+        arch_tags = _arch_tags(ans.get("arch_tags"))
     except (KeyError, TypeError, ValueError):
         raise SpecError(f"spec file {spec.name}: the sandbox gave no usable answer") from None
     for label, value in (("Name", nevr.name), ("Version", nevr.version), ("Release", nevr.release)):
         if not value or len(value) > FIELD_LIMIT:
             raise SpecError(f"spec file {spec.name}: {label} is empty or over {FIELD_LIMIT} chars")
     srcs = tuple(sorted(srcs, key=lambda s: (s.is_patch, s.number)))
-    return SpecInfo(nevr, srcs, brs, provides)
+    return SpecInfo(nevr, srcs, brs, provides, arch_tags)
+
+
+def _arch_tags(tags: Any) -> ArchTags | None:
+    if tags is None:
+        return None
+    return ArchTags(*(tuple(str(a) for a in tags[k]) for k in ArchTags.__dataclass_fields__))
 
 
 def choose_spec(specs: Sequence[Path], name: str, where: str = "SPECS/") -> Path:

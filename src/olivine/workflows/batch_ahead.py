@@ -42,7 +42,8 @@ class Ahead:
 
 
 async def _make(a: Ahead, name: str, ahead: bool) -> None:
-    res = await a.srpm(name, ahead)
+    """Its SRPM made, or left to its one arch build (the import's facts, as made)."""
+    res = a.plan.one_sandbox.get(name) or await a.srpm(name, ahead)
     a.made[name] = res
     if res is None or a.stale:
         return

@@ -17,7 +17,14 @@ from temporalio.exceptions import CancelledError
 
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
-from olivine.builds.steps import arch_step, finish_step, import_facts, srpm_step
+from olivine.builds.steps import (
+    arch_step,
+    finish_step,
+    import_facts,
+    one_sandbox_arch,
+    srpm_step,
+    whole_step,
+)
 from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
 from olivine.errors import OlivineError
 from olivine.fetch.policy import FetchPolicy
@@ -66,6 +73,7 @@ class ArchInput:
     # the build's only arch: a success also finishes the build and asks the publisher (as
     # build_finish would, with this input and the arch's result), when the worker can
     finish: FinishStepInput | None = None
+    one_sandbox: bool = False  # the SRPM too, in the same sandbox run (builds/whole.py)
 
 
 @dataclass
@@ -86,6 +94,8 @@ class OrderInput:
 @dataclass
 class ImportPlanInput:
     builds: dict[str, int]  # package -> its build in the batch
+    tasks: dict[str, int] = field(default_factory=dict)  # package -> its build's task
+    one_sandbox: bool = False  # plan single-arch builds made in one sandbox run
 
 
 @dataclass
@@ -95,6 +105,8 @@ class ImportPlan:
 
     schedule: Schedule | None = None
     facts: dict[str, SrpmFacts] = field(default_factory=dict)
+    # package -> its SRPM step, left to its one arch build (SrpmStepResult.one_sandbox)
+    one_sandbox: dict[str, SrpmStepResult] = field(default_factory=dict)
 
 
 @dataclass
@@ -212,18 +224,7 @@ class BuildActivities:
         self.svc.tasks.start(inp.task_id)  # running from when a worker of the arch has it
         log = self._log(inp.task_id)
         try:
-            res = arch_step(
-                self.svc.db,
-                self.svc.store,
-                inp.build_id,
-                inp.srpm_sha256,
-                inp.srpm_name,
-                inp.arch,
-                log.line,
-                _cancel_check(self.svc, inp.build_id, log),
-                task_id=inp.task_id,
-                policy=FetchPolicy.from_settings(self.svc.settings),  # external repos
-            )
+            res = self._arch_step(inp, log)
             log.line(f"{inp.arch}: {res.reason or 'built ' + str(len(res.rpms)) + ' RPMs'}")
         finally:
             log.close()
@@ -231,8 +232,23 @@ class BuildActivities:
             result = {"arch": res.arch, "rpms": res.rpms, "reason": res.reason}
             self.svc.tasks.finish(inp.task_id, TaskStatus.SUCCEEDED, result=result)
         if inp.finish is not None and not res.reason:
-            res.finished = self._finish_here(inp.finish, res)
+            fin = inp.finish if res.srpm is None else replace(inp.finish, srpm=res.srpm)
+            res.finished = self._finish_here(fin, res)
         return res
+
+    def _arch_step(self, inp: ArchInput, log: TaskLogWriter) -> ArchStepResult:
+        check = _cancel_check(self.svc, inp.build_id, log)
+        policy = FetchPolicy.from_settings(self.svc.settings)  # external repos
+        svc = self.svc
+        if inp.one_sandbox:
+            return whole_step(
+                svc.db, svc.forge, svc.store, inp.build_id, inp.arch, log.line, check,
+                task_id=inp.task_id, policy=policy,
+            )  # fmt: skip
+        return arch_step(
+            svc.db, svc.store, inp.build_id, inp.srpm_sha256, inp.srpm_name, inp.arch,
+            log.line, check, task_id=inp.task_id, policy=policy,
+        )  # fmt: skip
 
     def _finish_here(self, fin: FinishStepInput, res: ArchStepResult) -> BuildResult | None:
         """The build's finish and its publish request, without a round trip through the
@@ -359,10 +375,19 @@ class BuildActivities:
 
     @activity.defn(name="build_batch_import_plan")
     def import_plan(self, inp: ImportPlanInput) -> ImportPlan:
-        facts: dict[str, SrpmFacts] = {}
-        for name, build_id in inp.builds.items():
-            found = import_facts(self.svc.db, build_id)
-            if found is None:
-                return ImportPlan()
-            facts[name] = found
-        return ImportPlan(plan_batch(facts), facts)
+        found = {n: import_facts(self.svc.db, b) for n, b in inp.builds.items()}
+        known = {n: f for n, f in found.items() if f is not None}
+        if len(known) < len(found):
+            return ImportPlan()
+        facts = {n: f.srpm for n, f in known.items()}
+        plan = ImportPlan(plan_batch(facts), facts)
+        for name, f in known.items():
+            arch = one_sandbox_arch(self.svc.db, inp.builds[name], f) if inp.one_sandbox else None
+            if arch is not None and name in inp.tasks:
+                tasks = self._arch_tasks(inp.tasks[name], inp.builds[name], [arch])
+                s = facts[name]
+                plan.one_sandbox[name] = SrpmStepResult(
+                    "", "", [arch], arch == "noarch", "", {}, s.build_requires, s.provides,
+                    tasks, one_sandbox=True,
+                )  # fmt: skip
+        return plan

@@ -79,6 +79,9 @@ FINISH_ASKS_PUBLISHER = "build-finish-asks-publisher"
 # an SRPM activity whose worker was lost on its last attempt (a heartbeat or start-to-close
 # timeout) could not end the build row: the workflow ends it failed
 SRPM_LOST_ENDS_BUILD = "srpm-lost-worker-ends-build"
+# a batch's build whose import plans exactly one arch makes its SRPM in its arch build's
+# sandbox run (builds/whole.py): no SRPM step ahead
+ONE_SANDBOX = "batch-single-arch-builds-in-one-sandbox"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -122,6 +125,7 @@ async def _arch_build(
     `fin`: the build's finish, for the activity to make too (the build's only arch)."""
     own = workflow.patched(ARCH_FINISHES_TASK)
     inp = ArchInput(task_id, p.build_id, srpm.srpm_sha256, srpm.srpm_name, arch, own, fin)
+    inp.one_sandbox = srpm.one_sandbox
     try:
         res = await workflow.execute_activity_method(
             BuildActivities.arch, inp, **_build_opts(p, arch)
@@ -190,6 +194,8 @@ class BuildWorkflow(AwaitsPublisher):
             )
             signal = asks or workflow.patched(PUBLISH_SIGNAL)
             fin.results, fin.wait_publish = list(results), not signal
+            if srpm.one_sandbox and results[0].srpm is not None:  # made by the arch build
+                fin.srpm = results[0].srpm
             out = results[0].finished if one else None
             if out is None:
                 out = await workflow.execute_activity_method(
@@ -352,8 +358,12 @@ class BuildBatchWorkflow:
             ahead = None
             if workflow.patched(PLAN_AHEAD):
                 builds = {n: i.build_id or 0 for n, i in items.items()}
+                plan_in = ImportPlanInput(builds)
+                if workflow.patched(ONE_SANDBOX):
+                    plan_in.tasks = {n: i.task_id for n, i in items.items()}
+                    plan_in.one_sandbox = True
                 ahead = await workflow.execute_activity_method(
-                    BuildActivities.import_plan, ImportPlanInput(builds), **_opts()
+                    BuildActivities.import_plan, plan_in, **_opts()
                 )
             if ahead is not None and ahead.schedule is not None:
                 if ahead.schedule.cycles:

@@ -63,20 +63,24 @@ def spec(name: str, requires: list[str], breaks: str | None) -> str:
     return "\n".join(lines)
 
 
-def _record_facts(jobs: Jobs, pf: ProjectFile, name: str, spec: Path, rev_id: int) -> None:
+def _record_facts(
+    jobs: Jobs, pf: ProjectFile, name: str, spec: Path, rev_id: int, arch_tags: bool
+) -> None:
     """What the import would have kept; appa's says it needs nothing (its SRPM says
-    otherwise)."""
+    otherwise). Without arch tags (kept since), as an import before them."""
     defines = defines_for(pf, name)
     facts = spec_facts(evaluate(spec, defines), defines)
     if name == "appa":
         facts["build_requires"] = []
+    if not arch_tags:
+        del facts["arch_tags"]
     with jobs.svc.db.session() as s:
         rev = s.get(ImportRevision, rev_id)
         assert rev is not None
         rev.spec_facts = facts
 
 
-def _seed(jobs: Jobs, tmp: Path, facts: bool) -> object:
+def _seed(jobs: Jobs, tmp: Path, facts: str) -> object:
     pf = ProjectFile.model_validate(
         {
             "name": "wfb",
@@ -93,8 +97,9 @@ def _seed(jobs: Jobs, tmp: Path, facts: bool) -> object:
         (tree / "SPECS").mkdir(parents=True)
         (tree / "SPECS" / f"{name}.spec").write_text(spec(name, reqs, breaks))
         rev_id = jobs.pin(project, name, tree)
-        if facts:
-            _record_facts(jobs, pf, name, tree / "SPECS" / f"{name}.spec", rev_id)
+        if facts != "none":
+            spec_path = tree / "SPECS" / f"{name}.spec"
+            _record_facts(jobs, pf, name, spec_path, rev_id, facts == "arch-tags")
     return project
 
 
@@ -104,10 +109,16 @@ def _builds_of(jobs: Jobs, package: str) -> int:
         return s.scalar(q.where(Package.name == package)) or 0
 
 
-@pytest.mark.parametrize("facts", [False, True], ids=["from-srpms", "from-import-facts"])
+@pytest.mark.parametrize(
+    "facts",
+    ["none", "no-arch-tags", "arch-tags"],
+    ids=["from-srpms", "from-import-facts", "in-one-sandbox"],
+)
 async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
-    jobs: Jobs, tmp_path: Path, facts: bool
+    jobs: Jobs, tmp_path: Path, facts: str
 ) -> None:
+    """In one sandbox: the import's arch tags plan one arch (noarch), so each build's SRPM is
+    made in its arch build's sandbox run, and appa's contradiction is found there."""
     project = _seed(jobs, tmp_path, facts)
     sub = await submit_build_batch(jobs.ctx(), project, list(PACKAGES))  # type: ignore[arg-type]
     assert await jobs.finished(sub.task_id, 60) == "succeeded"
@@ -125,10 +136,22 @@ async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
     log = "".join(c.text for c in jobs.svc.tasks.read_log(sub.task_id))
     assert "cycles, built together: cyc1 cyc2" in log
     differs = "appa: its SRPM's BuildRequires or provides differ from its import's"
-    assert (differs in log) == facts
+    assert (differs in log) == (facts == "no-arch-tags")
     appa = next(i for i in view.items if i.package == "appa")
     appa_log = "".join(c.text for c in jobs.svc.tasks.read_log(appa.task_id or 0))
     assert "published appa-1.0-1.el9" in appa_log  # after the publisher's signal
+    [arch_task] = jobs.svc.tasks.children(appa.task_id or 0)
+    arch_log = "".join(c.text for c in jobs.svc.tasks.read_log(arch_task.id))
+    assert ("in one sandbox run" in arch_log) == (facts == "arch-tags")
+    assert ("SRPM appa-1.0-1.el9.src.rpm: arches noarch" in appa_log) == (facts != "arch-tags")
+    if facts == "arch-tags":
+        assert "its SRPM's BuildRequires differ from its import's: built again" in arch_log
+        assert arch_task.arch == "noarch" and arch_task.status == "succeeded"
+        with jobs.svc.db.session() as s:  # recorded as the SRPM step would have
+            b = s.scalar(select(Build).where(Build.task_id == appa.task_id))
+            assert b is not None and b.status == "complete" and b.arches == ["noarch"]
+            assert (b.version, b.release) == ("1.0", "1.el9") and len(b.srpm_sha256 or "") == 64
+            assert b.started_at is not None and b.started_at <= b.finished_at
 
     again = await retry_batch(jobs.ctx(), project, view)  # type: ignore[arg-type]
     assert sorted(i["package"] for i in again.items) == [

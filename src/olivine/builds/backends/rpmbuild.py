@@ -1,6 +1,7 @@
 """The default backend: rpmbuild in the bubblewrap sandbox. `rpmbuild -bs` makes the SRPM,
-`rpmbuild --rebuild --target ARCH` each arch build. --nodeps always: Debian's rpm database is
-empty, so BuildRequires are checked by builds/resolve.py (libsolv) before the arch build.
+`rpmbuild --rebuild --target ARCH` each arch build; `rpmbuild -ba --target ARCH` both at once
+(builds/whole.py). --nodeps always: Debian's rpm database is empty, so BuildRequires are
+checked by builds/resolve.py (libsolv) before the arch build.
 
 Each stage runs in its own build directory: a capped volume (builds/volume.py) owned by a leased
 build user, prepared by the worker, built in by the sandbox, and read back by builds/collect.py
@@ -67,6 +68,14 @@ def _copy(src: Path, dest_dir: Path) -> None:
         shutil.copy2(src, dest_dir / src.name)
 
 
+def _put_sources(build: Path, spec: Path, sources: list[Path]) -> str:
+    """The spec into SPECS/ and its sources into SOURCES/; the spec's path in the sandbox."""
+    shutil.copy2(spec, build / "rpmbuild" / "SPECS" / spec.name)
+    for s in sources:
+        _copy(s, build / "rpmbuild" / "SOURCES")
+    return f"{TOPDIR}/SPECS/{spec.name}"
+
+
 def rpmbuild_command(stage: list[str], macros: MacroSet) -> list[str]:
     return [
         "rpmbuild",
@@ -106,10 +115,7 @@ class RpmbuildBackend:
         limits: Limits,
     ) -> StageResult:
         build = _prepare(bdir.path, macros)
-        shutil.copy2(spec, build / "rpmbuild" / "SPECS" / spec.name)
-        for s in sources:
-            _copy(s, build / "rpmbuild" / "SOURCES")
-        spec_in = f"{TOPDIR}/SPECS/{spec.name}"
+        spec_in = _put_sources(build, spec, sources)
         # rpmspec lists what the binary packages will provide (for batch ordering); it runs in
         # the sandbox too, since parsing a spec can run its %(...) shell expansions.
         query = ["rpmspec", "-q", "--provides", *macros.rpmbuild_args(), spec_in]
@@ -163,6 +169,35 @@ class RpmbuildBackend:
                 limits,
                 lambda: collect.collect_rpms(build, "rpmbuild/RPMS", 2, out, source=False),
             )
+
+    def build_whole(
+        self,
+        spec: Path,
+        sources: list[Path],
+        arch: str,
+        workdir: Path,
+        macros: MacroSet,
+        buildroot_usr: Path | None,
+        log: LogFn,
+        cancelled: CancelFn | None,
+        limits: Limits,
+    ) -> StageResult:
+        """The SRPM and one arch's RPMs in one sandbox run, `rpmbuild -ba --target ARCH` (as
+        the reference does): the outputs are the SRPM, then the RPMs."""
+        with _build_dir(workdir, limits) as bdir:
+            build = _prepare(bdir.path, macros)
+            spec_in = _put_sources(build, spec, sources)
+            cmd = rpmbuild_command(["-ba", "--target", arch, spec_in], macros)
+            out = workdir / "out-whole"
+
+            def outputs() -> tuple[Path, ...]:
+                srpms = collect.collect_rpms(build, "rpmbuild/SRPMS", 1, out / "SRPMS", True)
+                if len(srpms) != 1:
+                    raise collect.UnsafeOutput(f"rpmbuild -ba made {len(srpms)} SRPMs, not one")
+                rpms = collect.collect_rpms(build, "rpmbuild/RPMS", 2, out / "RPMS", False)
+                return (*srpms, *rpms)
+
+            return self._run(bdir, cmd, buildroot_usr, macros, log, cancelled, limits, outputs)
 
     def _run(
         self,

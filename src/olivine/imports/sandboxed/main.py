@@ -58,6 +58,12 @@ def evaluate(req: dict[str, Any]) -> dict[str, Any]:
         # what the SRPM's header and `rpmspec -q --provides` will say (a batch's order)
         "build_requires": _deps(rpm, hdr, "requirename"),
         "provides": [d for p in parsed.packages for d in _deps(rpm, p.header, "providename")],
+        # what the SRPM's header will say of its arches (a batch plans its arch builds)
+        "arch_tags": {
+            "exclusive_arch": [_text(a) for a in hdr[rpm.RPMTAG_EXCLUSIVEARCH] or ()],
+            "exclude_arch": [_text(a) for a in hdr[rpm.RPMTAG_EXCLUDEARCH] or ()],
+            "build_archs": [_text(a) for a in hdr[rpm.RPMTAG_BUILDARCHS] or ()],
+        },
     }
 
 
