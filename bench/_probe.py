@@ -16,9 +16,12 @@ from typing import Any
 # (module, attribute, phase, index of the build_id argument or None: inherit the caller's)
 PROBES: list[tuple[str, str, str, int | None]] = [
     ("olivine.workflows.build_activities", "srpm_step", "srpm activity", 3),
-    ("olivine.builds.steps", "checkout_revision", "srpm: forge checkout", None),
+    ("olivine.builds.steps", "checkout_revision", "forge checkout", None),
     ("olivine.builds.steps", "build_srpm", "srpm: rpmbuild -bs in sandbox", None),
     ("olivine.workflows.build_activities", "arch_step", "arch activity", 2),
+    ("olivine.workflows.build_activities", "whole_step", "one-sandbox activity", 3),
+    ("olivine.builds.steps", "_facts", "import facts", None),
+    ("olivine.builds.limits", "wait_for_turn", "wait for a project slot", None),
     ("olivine.builds.steps", "project_repos", "arch: export `all` repo tree", None),
     ("olivine.builds.service", "resolve_buildroot", "arch: resolve BuildRequires", None),
     ("olivine.builds.service", "unpack_rpms", "arch: unpack build root", None),

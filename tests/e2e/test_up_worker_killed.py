@@ -53,12 +53,14 @@ def _descends(pid: int, ancestor: int, procs: dict[int, tuple[int, str]]) -> boo
 
 
 def _arch_rpmbuilds(worker: int) -> list[int]:
-    """The `rpmbuild --rebuild` processes (an arch build, not an SRPM) below the worker."""
+    """The rpmbuild processes of an arch build below the worker: `--rebuild` of an SRPM, or
+    `-ba` of a batch's single-arch build made in one sandbox run (builds/whole.py); not the
+    `-bs` of an SRPM step."""
     procs = _procs()
     return [
         pid
         for pid, (_, args) in procs.items()
-        if re.match(r"(\S*/)?rpmbuild ", args) and " --rebuild " in args
+        if re.match(r"(\S*/)?rpmbuild ", args) and re.search(r" (--rebuild|-ba) ", args)
         if _descends(pid, worker, procs)
     ]
 
@@ -203,9 +205,7 @@ def _kill_during_demo(data: Path) -> None:
         worker_log = (data / "logs" / "worker.log").read_text()
         assert dead_dir is not None and not dead_dir.exists(), dead_dir
         assert f"removed leftover {dead_dir}" in worker_log, worker_log[-3000:]
-        logs = [api.get(f"/api/v1/tasks/{t['id']}/logs").text for t in killed]
-        print(f"\n%build started {[x.count('Executing(%build)') for x in logs]} time(s) in the log")
         print(
-            f"killed worker {worker} during {[t['summary'] for t in killed]}; "
+            f"\nkilled worker {worker} during {[t['summary'] for t in killed]}; "
             f"replaced by {new_worker}; the demo ended {ended:.0f} s after the kill"
         )

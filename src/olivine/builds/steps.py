@@ -5,7 +5,7 @@ filesystem: the SRPM and the RPMs travel through the object store by sha256."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,19 +101,36 @@ class ImportFacts:
     arch_tags: ArchTags | None  # None: imported before they were kept
 
 
-def import_facts(db: Database, build_id: int) -> ImportFacts | None:
-    """What the build's import said of its spec (BuildRequires, provides, arch tags), when it
-    was read with the macros this build's SRPM will be made with; None otherwise (or never
-    recorded)."""
+def batch_facts(db: Database, builds: Mapping[str, int]) -> dict[str, ImportFacts | None]:
+    """What each build's import said of its spec (BuildRequires, provides, arch tags), when it
+    was read with the macros the build's SRPM will be made with; None otherwise (or never
+    recorded). package -> build, of one project: its file read once."""
+    from olivine.modules.buildhooks import module_overlay
+
+    if not builds:
+        return {}
+    first, _, pf = _project(db, next(iter(builds.values())))
+    with db.session() as s:
+        rows = {r.id: r for r in s.scalars(select(Build).where(Build.id.in_(builds.values())))}
+        for r in rows.values():
+            s.expunge(r)
+    out: dict[str, ImportFacts | None] = {}
+    for name, build_id in builds.items():
+        b = rows.get(build_id)
+        if b is None or b.project_id != first.project_id:
+            raise NotFound(f"build {build_id} of the batch not found in its project")
+        out[name] = _facts(db, b, module_overlay(db, build_id, pf), name)
+    return out
+
+
+def _facts(db: Database, b: Build, pf: ProjectFile, package: str) -> ImportFacts | None:
     from olivine.db.models import ImportRevision
     from olivine.imports.service import defines_for
     from olivine.imports.specs import defines_digest
 
-    b, _, pf = _project(db, build_id)
     with db.session() as s:
         rev = s.get(ImportRevision, b.import_revision_id)
         facts = dict(rev.spec_facts) if rev is not None and rev.spec_facts else None
-    package = records.get_build(db, build_id).package
     if facts is None or facts.get("defines") != defines_digest(defines_for(pf, package)):
         return None
     tags = facts.get("arch_tags")
@@ -123,28 +140,36 @@ def import_facts(db: Database, build_id: int) -> ImportFacts | None:
     )
 
 
-def one_sandbox_arch(db: Database, build_id: int, facts: ImportFacts) -> str | None:
-    """The one arch a build's SRPM and RPMs can be made for in one sandbox run (builds/whole.py):
-    the rpmbuild builder, arch tags known, and exactly one arch (or noarch) planned from them;
-    None otherwise."""
-    if facts.arch_tags is None:
-        return None
-    _, _, pf = _project(db, build_id)
+def one_sandbox_arches(
+    db: Database, builds: Mapping[str, int], facts: Mapping[str, ImportFacts]
+) -> dict[str, str]:
+    """package -> the one arch its SRPM and RPMs can be made for in one sandbox run
+    (builds/whole.py): the rpmbuild builder, arch tags known, and exactly one arch (or noarch)
+    planned from them. The other packages are left out."""
+    if not builds:
+        return {}
+    _, _, pf = _project(db, next(iter(builds.values())))
     if pf.builder != "rpmbuild":
-        return None
-    entry = pf.package(records.get_build(db, build_id).package)
-    tags = facts.arch_tags
-    try:
-        plan = plan_arches(
-            pf.arches,
-            exclusive=tags.exclusive_arch,
-            exclude=tags.exclude_arch,
-            build_archs=tags.build_archs,
-            package_arches=entry.arches if entry else None,
-        )
-    except ValidationFailed:  # no arch: the SRPM step says why, the classic way
-        return None
-    return plan.arches[0] if len(plan.arches) == 1 else None
+        return {}
+    out: dict[str, str] = {}
+    for name in builds:
+        tags = facts[name].arch_tags
+        if tags is None:
+            continue
+        entry = pf.package(name)
+        try:
+            plan = plan_arches(
+                pf.arches,
+                exclusive=tags.exclusive_arch,
+                exclude=tags.exclude_arch,
+                build_archs=tags.build_archs,
+                package_arches=entry.arches if entry else None,
+            )
+        except ValidationFailed:  # no arch: the SRPM step says why, the classic way
+            continue
+        if len(plan.arches) == 1:
+            out[name] = plan.arches[0]
+    return out
 
 
 def _failed_status(reasons: Sequence[str | None]) -> BuildStatus:
@@ -244,7 +269,8 @@ def whole_step(
     """The SRPM and the one arch build in one sandbox run (builds/whole.py), recorded as the
     SRPM step and the arch step would record them; the result carries the SRPM step's."""
     b, project, pf = _project(db, build_id)
-    facts = import_facts(db, build_id)
+    package = records.get_build(db, build_id).package
+    facts = _facts(db, b, pf, package)
     if facts is None:
         raise BuildFailed("its import's spec facts no longer hold: build it on its own")
     records.mark_building(db, build_id)
@@ -260,7 +286,6 @@ def whole_step(
         log(f"sources: forge commit {b.forge_commit} (import revision {b.import_revision_id})")
         tree = checkout_revision(db, forge, store, b.import_revision_id, tmp / "tree")
         repos = _repos(db, store, build_id, project.name, pf, arch, tmp / "repos", policy)
-        package = records.get_build(db, build_id).package
         brs = tuple(facts.srpm.build_requires)
         req = WholeRequest(pf, package, tree, arch, brs, tmp / "out", repos, lim.limits)
         res = build_whole(req, log, cancelled)

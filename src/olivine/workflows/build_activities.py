@@ -18,13 +18,15 @@ from temporalio.exceptions import CancelledError
 from olivine.builds import records
 from olivine.builds.jobs import ArchStepResult, BuildResult, BuildStatus, SrpmStepResult
 from olivine.builds.steps import (
+    ImportFacts,
     arch_step,
+    batch_facts,
     finish_step,
-    import_facts,
-    one_sandbox_arch,
+    one_sandbox_arches,
     srpm_step,
     whole_step,
 )
+from olivine.builds.tasks import ArchTasksWanted, arch_tasks
 from olivine.domain.scheduling import Schedule, SrpmFacts, plan_batch
 from olivine.errors import OlivineError
 from olivine.fetch.policy import FetchPolicy
@@ -272,23 +274,7 @@ class BuildActivities:
 
     def _arch_tasks(self, task_id: int, build_id: int, arches: list[str]) -> dict[str, int]:
         """One child task per arch (a retried activity finds the ones it made)."""
-        parent = self.svc.tasks.get(task_id)
-        have = {t.arch: t.id for t in self.svc.tasks.children(task_id) if t.arch}
-        for arch in arches:
-            if arch not in have:
-                have[arch] = self.svc.tasks.create(
-                    "build-arch",
-                    project_id=parent.project_id,
-                    package_id=parent.package_id,
-                    submitter_id=parent.submitter_id,
-                    parent_id=task_id,
-                    arch=arch,
-                    summary=f"{parent.summary} ({arch})",
-                    params={"build_id": build_id},
-                )
-                queue = f"olivine-build-{arch}"
-                self.svc.tasks.log(have[arch], f"waiting for an {arch} worker (queue {queue})\n")
-        return {a: have[a] for a in arches}
+        return arch_tasks(self.svc.db, [ArchTasksWanted(task_id, build_id, tuple(arches))])[task_id]
 
     @activity.defn(name="build_finish")
     async def finish(self, inp: FinishStepInput) -> BuildResult:
@@ -375,19 +361,29 @@ class BuildActivities:
 
     @activity.defn(name="build_batch_import_plan")
     def import_plan(self, inp: ImportPlanInput) -> ImportPlan:
-        found = {n: import_facts(self.svc.db, b) for n, b in inp.builds.items()}
+        found = batch_facts(self.svc.db, inp.builds)
         known = {n: f for n, f in found.items() if f is not None}
         if len(known) < len(found):
             return ImportPlan()
         facts = {n: f.srpm for n, f in known.items()}
         plan = ImportPlan(plan_batch(facts), facts)
-        for name, f in known.items():
-            arch = one_sandbox_arch(self.svc.db, inp.builds[name], f) if inp.one_sandbox else None
-            if arch is not None and name in inp.tasks:
-                tasks = self._arch_tasks(inp.tasks[name], inp.builds[name], [arch])
-                s = facts[name]
-                plan.one_sandbox[name] = SrpmStepResult(
-                    "", "", [arch], arch == "noarch", "", {}, s.build_requires, s.provides,
-                    tasks, one_sandbox=True,
-                )  # fmt: skip
+        if inp.one_sandbox:
+            plan.one_sandbox = self._one_sandbox(inp, known)
         return plan
+
+    def _one_sandbox(
+        self, inp: ImportPlanInput, known: dict[str, ImportFacts]
+    ) -> dict[str, SrpmStepResult]:
+        """The batch's builds made in one sandbox run each, with their arch tasks (made here,
+        in one transaction): what the SRPM step would have said, from the import's facts."""
+        arches = one_sandbox_arches(self.svc.db, {n: inp.builds[n] for n in inp.tasks}, known)
+        wanted = [ArchTasksWanted(inp.tasks[n], inp.builds[n], (a,)) for n, a in arches.items()]
+        tasks = arch_tasks(self.svc.db, wanted)
+        out = {}
+        for name, arch in arches.items():
+            f = known[name].srpm
+            out[name] = SrpmStepResult(
+                "", "", [arch], arch == "noarch", "", {}, f.build_requires, f.provides,
+                tasks[inp.tasks[name]], one_sandbox=True,
+            )  # fmt: skip
+        return out
