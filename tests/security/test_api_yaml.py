@@ -68,3 +68,33 @@ def test_a_description_too_large_for_temporal_makes_no_task(stack: Stack) -> Non
         assert "more than the 1024 KiB a task may carry" in r.json()["detail"]
     assert _apply_tasks(stack) == before
     assert stack.client.get("/api/v1/projects/huge").status_code == 404
+
+
+def test_a_slow_project_file_from_the_web_form_leaves_other_requests_answered(
+    stack: Stack, live_url: str
+) -> None:
+    """The web UI's apply form parses off the event loop too: a 390 KB file takes the loader
+    seconds (here refused for its unknown key, at the end), while requests sent all along are
+    answered at once."""
+    from tests.integration.web.seed import csrf_of
+
+    slow = project_yaml("slow") + "extra:\n" + "".join(f"  k{i}: [a, b]\n" for i in range(20000))
+    with (
+        httpx.Client(base_url=live_url, timeout=120, follow_redirects=True) as web,
+        httpx.Client(base_url=live_url, timeout=120) as other,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        login = {"token": stack.admin_token, "csrf": csrf_of(web.get("/login").text)}
+        csrf = csrf_of(web.post("/login", data=login).text)
+        applied = pool.submit(_timed, web, "POST", "/apply", data={"text": slow, "csrf": csrf})
+        waits = []
+        while not applied.done():
+            start = time.perf_counter()
+            assert other.get("/api/v1/projects").status_code == 200
+            waits.append(time.perf_counter() - start)
+            time.sleep(0.05)
+        status, text, apply_secs = applied.result()
+    print(f"\nweb apply answered in {apply_secs:.3f} s; {len(waits)} requests meanwhile, "
+          f"the slowest {max(waits):.3f} s")  # fmt: skip
+    assert status == 422 and "unknown key" in text and "extra" in text, text[-500:]
+    assert apply_secs > 1 and max(waits) < 1

@@ -27,7 +27,7 @@ from olivine.imports.service import submit_import, submit_import_batch
 from olivine.imports.submit import batch_names as import_names
 from olivine.jobs.cancel import cancel_task as cancel
 from olivine.projects.jobs import submit_apply
-from olivine.projects.loader import load_project_text
+from olivine.projects.loader import load_project_text_async
 from olivine.repos.jobs import submit_publish, submit_rollback
 from olivine.web.render import WebRoute, caller, check_csrf, finish, render, services
 
@@ -71,7 +71,7 @@ async def apply_submit(
     try:
         if not text.strip():
             raise ValidationFailed("paste a project file or choose one to upload")
-        pf = load_project_text(text, filename)
+        pf = await load_project_text_async(text, filename)
         pid = await run_in_threadpool(check_apply, services(request), who, pf.name)
         out = await submit_apply(job_context(request, who), pf, filename, pid)
     except OlivineError as exc:
