@@ -41,6 +41,12 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         return data.get("olivine", data)
 
 
+# The longest build stage an operator may allow (OLIVINE_BUILD_TIME_MAX): the build activities'
+# Temporal timeout sits above it (olivine.workflows.builds.BUILD_TIMEOUT), so that the sandbox's
+# own time limit ends a long build with its reason, not Temporal's timeout and a retry.
+BUILD_TIME_CEILING = 7 * 24 * 3600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OLIVINE_", extra="forbid")
 
@@ -88,7 +94,9 @@ class Settings(BaseSettings):
     # and the caps every project's `limits:` is held to. Sizes like 4G, durations like 2h.
     build_workspace: Path | None = None  # default: <tmp>/olivine-builds-<instance>
     build_slots: int = Field(16, ge=1, le=1000)
-    build_time_max: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 24 * 3600.0
+    build_time_max: Annotated[
+        float, BeforeValidator(parse_duration), Field(gt=0, le=BUILD_TIME_CEILING)
+    ] = 24 * 3600.0
     build_time_default: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 14400.0
     build_concurrent_max: int = Field(8, ge=1)
     build_memory_max: Annotated[int, BeforeValidator(parse_size), Field(ge=64 << 20)] = 16 << 30

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         BuildResult,
         SrpmStepResult,
     )
+    from olivine.config import BUILD_TIME_CEILING
     from olivine.domain.scheduling import Schedule, next_moves
     from olivine.jobs.status import CANCELED, TaskStatus
     from olivine.workflows.batch_ahead import Ahead, drive_ahead
@@ -53,7 +54,8 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["BuildActivities", "BuildBatchWorkflow", "BuildWorkflow"]
 
-BUILD_TIMEOUT = timedelta(hours=6)
+# above the longest stage an operator may allow, with time for the build root and the upload
+BUILD_TIMEOUT = timedelta(seconds=BUILD_TIME_CEILING, hours=1)
 LATER = Priority(priority_key=4)  # below the default (3): SRPMs made ahead of their need
 BATCH_CONCURRENCY = 8
 # Patch markers (workflow.patched): histories started before each change replay the old way.

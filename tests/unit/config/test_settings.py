@@ -55,3 +55,22 @@ def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLIVINE_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings()
+
+
+def test_the_build_time_cap_stays_below_the_build_activities_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage may run as long as the operator allows and end on the sandbox's own time limit:
+    Temporal's timeout of a build activity lies above the longest cap the settings accept."""
+    from datetime import timedelta
+
+    from olivine.config import BUILD_TIME_CEILING
+    from olivine.workflows.builds import BUILD_TIMEOUT
+
+    monkeypatch.setenv("OLIVINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OLIVINE_BUILD_TIME_MAX", "7d")
+    assert load_settings().build_time_max == BUILD_TIME_CEILING
+    assert BUILD_TIMEOUT >= timedelta(seconds=BUILD_TIME_CEILING, minutes=30)
+    monkeypatch.setenv("OLIVINE_BUILD_TIME_MAX", "8d")
+    with pytest.raises(ConfigError, match="OLIVINE_BUILD_TIME_MAX"):
+        load_settings()
