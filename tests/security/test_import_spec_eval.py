@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
 
+from olivine.builds import host
 from olivine.db.base import Database
 from olivine.forge.local import LocalForge
+from olivine.imports.errors import SpecError
 from olivine.imports.service import run_import
 from olivine.storage.fs import FsStore
-from tests.integration.imports.helpers import TEST_POLICY, commit, init_repo, make_project
+from tests.integration.imports.helpers import (
+    TEST_POLICY,
+    commit,
+    init_repo,
+    make_project,
+    spec_text,
+)
 
 SECRET = "s3cr3t-admin-token-" + uuid.uuid4().hex
 
@@ -169,3 +178,58 @@ def test_uploaded_srpm_spec_is_evaluated_in_the_sandbox(
     )
     assert res.nevr == "hello-1.0-1.el9"
     assert_no_trace(marks, res.nevr)
+
+
+class _DiskPeak:
+    """The most the disk holding the build workspace grew by while it ran (sampled)."""
+
+    def __init__(self) -> None:
+        self.path = host.current().config.workspace
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.start = self._used()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _used(self) -> int:
+        st = os.statvfs(self.path)
+        return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self._used() - self.start)
+
+    def __enter__(self) -> _DiskPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the evaluation volume needs root (loop mount)")
+def test_a_spec_filling_the_disk_at_import_stops_at_the_evaluation_cap(
+    tmp_path: Path, db: Database, fs_store: FsStore
+) -> None:
+    # %global expands its body at once; the spec parses whatever the dd did
+    fill = "%(dd if=/dev/zero of=/build/fill bs=1M count=4096 >/dev/null 2>&1; echo done)"
+    body = f"%global fill {fill}\n" + spec_text("hello", sources=())
+    up = init_repo(tmp_path / "up" / "hello.git", "c9")
+    commit(up, {"SPECS/hello.spec": body}, tag="imports/c9/hello-1.0-1.el9")
+    project = make_project(
+        db,
+        upstream={
+            "kind": "dist-git",
+            "url": (tmp_path / "up").as_uri() + "/{name}.git",
+            "branch": "c9",
+        },
+    )
+    with _DiskPeak() as disk, pytest.raises(SpecError) as err:
+        run_import(
+            db, fs_store, LocalForge(tmp_path / "forge"), project, "hello", policy=TEST_POLICY
+        )
+    assert "filled its evaluation volume in the sandbox (1024 MiB" in err.value.message
+    # the dd wrote up to the cap (so the test measures something), and not beyond it
+    print(f"disk growth during the import: peak {disk.peak >> 20} MiB (the spec wrote 4096)")
+    assert 900 << 20 < disk.peak < (1024 + 64 + 256) << 20, disk.peak >> 20

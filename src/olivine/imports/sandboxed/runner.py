@@ -5,12 +5,15 @@ The sandbox sees /usr (Debian's python3, rpm's bindings, python3-pygit2, git), a
 its own /build: a fresh directory holding *copies* of what the step needs (the tree, the upstream
 history) and of the pure-Python code it runs (the few olivine modules of the sandbox side, the
 specfile and rpmautospec libraries), so nothing it writes can reach the import tree or the
-worker's installation. No network. The request goes in as a pickle (written by the worker, read
+worker's installation. No network. As root, /build is a capped volume (builds/volume.py) owned by
+a leased build user, as for the rpmbuild stages: a `%(dd ...)` at import stops at its cap instead
+of filling the worker's disk. The request goes in as a pickle (written by the worker, read
 by the sandbox); the answer comes back as JSON of bounded size, read without following links,
 and only the files this module asks for are read back, the same way."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -18,12 +21,14 @@ import os
 import pickle
 import shutil
 import stat
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, run_sandboxed
+from olivine.builds import host, volume
+from olivine.builds.sandbox import SANDBOX_HOME, SandboxSpec, chown_tree, run_sandboxed
+from olivine.builds.users import BuildUser
 from olivine.imports.errors import SpecError
 
 PYLIB = ".pylib"
@@ -32,6 +37,15 @@ RESULT = "result.json"
 RESULT_LIMIT = 4 * 1024 * 1024
 OUTPUT_LIMIT = 16 * 1024 * 1024  # a spec file read back from the sandbox
 LOG_LIMIT = 1024 * 1024
+# What an evaluation may write to its /build beyond the copies it is given. A spec parse,
+# rpmautospec's walk of the history and a spec edit write a few small files (the answer, an
+# edited spec, git's index): 1 GiB and 100,000 files is far more than any of them needs and far
+# less than the build disk cap (OLIVINE_BUILD_DISK_MAX, 20 GiB by default, sized for a build
+# tree), so an import, which any upstream can trigger, holds at most its copies plus 1 GiB of
+# the worker's disk.
+EVAL_WRITE_MB = 1024
+EVAL_WRITE_FILES = 100_000
+_BLOCK = 4096  # ext4's block size on a volume this size: what each copied file and dir uses
 # The olivine modules the sandbox side imports (and nothing else of olivine: no settings, no
 # database, no store).
 OLIVINE_FILES = (
@@ -108,6 +122,72 @@ def read_output(build: Path, name: str, limit: int = OUTPUT_LIMIT) -> bytes:
         return f.read(limit + 1)[:limit]
 
 
+@dataclass(frozen=True)
+class _Build:
+    path: Path  # bound at /build
+    user: BuildUser | None
+    volume: volume.Volume | None
+    write_mb: int = EVAL_WRITE_MB  # what the step may write beyond its copies
+
+
+def _footprint(copies: Mapping[str, Path]) -> tuple[int, int]:
+    """Bytes (in whole blocks) and inodes the copies take on the volume (links not followed:
+    they are copied as links)."""
+    size, files = 0, 0
+    for src in copies.values():
+        for root, dirs, names in os.walk(src) if src.is_dir() else [("", [], [str(src)])]:
+            files += 1 + len(names)
+            size += _BLOCK * (1 + len(dirs))
+            for n in names:
+                st = os.lstat(os.path.join(root, n))
+                size += -(-st.st_size // _BLOCK) * _BLOCK
+    return size, files
+
+
+def eval_cap(copies: Mapping[str, Path]) -> tuple[volume.DiskCap, int]:
+    """The evaluation volume and what the step may write to it: the copies (and the sandbox
+    side's code, a few MiB) plus EVAL_WRITE_MB / EVAL_WRITE_FILES, or the build disk cap when
+    that is smaller; refused when the copies alone exceed the build disk cap."""
+    size, files = _footprint(copies)
+    limit = host.current().config.caps.disk
+    if size >> 20 > limit.size_mb or files > limit.inodes:
+        raise SpecError(
+            f"the tree to evaluate ({size >> 20} MiB, {files} files) is larger than the build "
+            f"disk cap ({limit.size_mb} MiB, {limit.inodes} files)"
+        )
+    write_mb = min(EVAL_WRITE_MB, limit.size_mb)
+    cap = volume.DiskCap(write_mb + 64 + (size >> 20), EVAL_WRITE_FILES + 2048 + files)
+    return cap, write_mb
+
+
+@contextlib.contextmanager
+def _build_dir(copies: Mapping[str, Path]) -> Iterator[_Build]:
+    """A fresh /build under the worker's directory: as root, a capped volume owned by a leased
+    build user (the rpmbuild stages' pattern); otherwise a plain directory."""
+    bh = host.current()
+    work = bh.new_dir("eval-")
+    try:
+        path = work / "build"
+        if os.geteuid() != 0:
+            path.mkdir()
+            yield _Build(path, None, None)
+            return
+        cap, write_mb = eval_cap(copies)
+        with bh.pool.lease() as user, volume.mounted(path, cap, user) as vol:
+            yield _Build(path, user, vol, write_mb)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _full_reason(bdir: _Build, lines: list[str]) -> str | None:
+    if bdir.volume is None or bdir.volume.full_reason(lines) is None:
+        return None
+    return (
+        f"filled its evaluation volume in the sandbox ({bdir.write_mb} MiB and "
+        f"{EVAL_WRITE_FILES} files beyond the copied tree)"
+    )
+
+
 def run_step(
     op: str,
     request: Mapping[str, Any],
@@ -121,9 +201,8 @@ def run_step(
     """Run `op` of the sandbox side with `request`; `copies` (name in /build -> host path, file
     or directory) are copied in first. Returns the JSON answer and the `outputs` read back.
     A failure raises SpecError with the step's own last error lines (`what` names the step)."""
-    with tempfile.TemporaryDirectory(prefix="olivine-eval-") as tmp:
-        build = Path(tmp) / "build"
-        build.mkdir()
+    with _build_dir(copies) as bdir:
+        build = bdir.path
         _copy_pylib(build / PYLIB, LIBRARIES[op])
         for name, src in copies.items():
             if src.is_dir():
@@ -131,7 +210,10 @@ def run_step(
             else:
                 shutil.copyfile(src, build / name)
         (build / REQUEST).write_bytes(pickle.dumps(dict(request)))
-        _open_to_sandbox(Path(tmp), build)
+        if bdir.user is not None:
+            chown_tree(build, bdir.user)
+        else:
+            _open_to_sandbox(build.parent, build)
         spec = SandboxSpec(
             build_dir=build,
             command=["/usr/bin/python3", "-m", "olivine.imports.sandboxed.main", op],
@@ -150,6 +232,7 @@ def run_step(
             },
             time_limit=time_limit,
             log_limit=LOG_LIMIT,
+            user=bdir.user,
         )
         lines: list[str] = []
         res = run_sandboxed(spec, lines.append)
@@ -157,6 +240,10 @@ def run_step(
             raise SpecError(f"{what}: stopped after {time_limit:.0f} s in the sandbox")
         if res.log_truncated:
             raise SpecError(f"{what}: more than {LOG_LIMIT} bytes of output in the sandbox")
+        # a full volume fails the step even when the step itself succeeded: rpm ignores a
+        # failing %(...), and what it printed may already stand in the answer
+        if (full := _full_reason(bdir, lines)) is not None:
+            raise SpecError(f"{what}: {full}")
         if res.returncode != 0:
             raise SpecError(f"{what}: failed in the sandbox: {_tail(lines)}")
         answer = _answer(build, what)
