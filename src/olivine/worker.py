@@ -73,9 +73,10 @@ async def run_worker(
 ) -> None:
     """Serve `queues` until SIGINT/SIGTERM, or until `stop` is set when one is given;
     `max_concurrent` activities at a time on each build queue (queue_concurrency)."""
-    if any(q.startswith(BUILD_QUEUE_PREFIX) or q == SIGN_QUEUE for q in queues):
-        # the build host of this instance (the signer's rpmsign runs in a sandbox too); refuses
-        # to start (ConfigError) when a secret lies where every sandbox can read it
+    if any(q.startswith(BUILD_QUEUE_PREFIX) or q in (SIGN_QUEUE, QUEUE) for q in queues):
+        # the build host of this instance (the signer's rpmsign and the imports' evaluations
+        # on the orchestration queue run in sandboxes too); refuses to start (ConfigError)
+        # when a secret lies where every sandbox can read it
         for note in prepare_worker(settings):
             (log.error if note.startswith("error:") else log.info)("%s", note)
     svc = Services.from_settings(settings)

@@ -34,12 +34,17 @@ def _restore_host() -> object:
 
 
 @pytest.mark.parametrize("data_dir", ["/usr/local/src/checkout/.olivine", "/lib/olivine"])
-def test_a_worker_refuses_to_start_with_its_data_dir_under_a_bound_path(data_dir: str) -> None:
+@pytest.mark.parametrize("queue", ["olivine-build-x86_64", "olivine"])
+def test_a_worker_refuses_to_start_with_its_data_dir_under_a_bound_path(
+    data_dir: str, queue: str
+) -> None:
+    """Whichever queue it serves: the orchestration queue runs the imports' sandboxes (spec
+    evaluation, rpmautospec, patch directives), a build queue the builds'."""
     settings = Settings(data_dir=Path(data_dir))
     stop = asyncio.Event()
     stop.set()
     with pytest.raises(ConfigError, match=r"data directory .* lies under /usr"):
-        asyncio.run(run_worker(settings, ["olivine-build-x86_64"], stop=stop))
+        asyncio.run(run_worker(settings, [queue], stop=stop))
     assert not Path(data_dir).exists()
 
 
