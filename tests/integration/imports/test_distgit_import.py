@@ -128,6 +128,8 @@ def test_distgit_import_pins_everything(
     assert facts["build_requires"] == ["gcc >= 4"]
     assert "hello = 1.0-10.el9" in facts["provides"]
     assert facts["defines"] == defines_digest(defines_for(project.file, "hello"))
+    arch_tags = {"exclusive_arch": [], "exclude_arch": [], "build_archs": ["noarch"]}
+    assert facts["arch_tags"] == arch_tags  # a batch plans its arch builds from them
 
     again = run_import(db, fs_store, forge, project, "hello", policy=TEST_POLICY)
     assert again.status == "unchanged" and again.forge_commit == res.forge_commit
