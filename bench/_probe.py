@@ -26,6 +26,12 @@ PROBES: list[tuple[str, str, str, int | None]] = [
     ("olivine.builds.service", "resolve_buildroot", "arch: resolve BuildRequires", None),
     ("olivine.builds.service", "unpack_rpms", "arch: unpack build root", None),
     ("olivine.builds.backends.rpmbuild", "run_sandboxed", "sandbox run", None),
+    ("olivine.builds.volume", "_run", "volume: mkfs, mount", None),
+    ("olivine.builds.volume", "unmount", "volume: unmount", None),
+    ("olivine.builds.collect", "collect_rpms", "collect outputs", None),
+    ("olivine.builds.steps", "_record_srpm", "record the SRPM", None),
+    ("olivine.builds.steps", "_record_arch", "record the arch build", None),
+    ("olivine.builds.backends.rpmbuild", "chown_tree", "chown build dir", None),
     ("olivine.workflows.build_activities", "finish_step", "finish: record RPMs", None),
     ("olivine.workflows.publish", "publish_project", "publish_project (Publisher)", None),
 ]

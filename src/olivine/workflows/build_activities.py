@@ -62,6 +62,7 @@ class FinishStepInput:
     # the finish asks the project's publisher itself, to signal this workflow (and `tell`)
     reply_to: str | None = None
     tell: list[Tell] = field(default_factory=list)
+    provenance: bool = False  # the publish starts the build's Provenance workflow
 
 
 @dataclass
@@ -181,6 +182,7 @@ def publish_request(inp: FinishStepInput, out: BuildResult) -> PublishRequest:
         submitter_id=inp.submitter_id,
         reply_to=inp.reply_to,
         tell=inp.tell,
+        provenance=[inp.build_id] if inp.provenance and not out.scratch else [],
     )
 
 

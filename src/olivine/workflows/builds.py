@@ -84,6 +84,9 @@ SRPM_LOST_ENDS_BUILD = "srpm-lost-worker-ends-build"
 # a batch's build whose import plans exactly one arch makes its SRPM in its arch build's
 # sandbox run (builds/whole.py): no SRPM step ahead
 ONE_SANDBOX = "batch-single-arch-builds-in-one-sandbox"
+# the publish of an unsigned project starts the build's Provenance workflow (the Build starts
+# it only when the answer says none was started): one workflow task less per build
+PROVENANCE_BY_PUBLISHER = "publisher-starts-provenance"
 # A worker that died (heartbeat timeout) is retried; the build's own failure is final (the
 # interceptor marks BuildFailed so).
 BUILD_RETRY = RetryPolicy(
@@ -190,6 +193,7 @@ class BuildWorkflow(AwaitsPublisher):
             fin = FinishStepInput(p.task_id, p.build_id, srpm, [], p.project_id, p.submitter_id)
             if asks:
                 fin.reply_to, fin.tell = workflow.info().workflow_id, _batch_tell()
+                fin.provenance = workflow.patched(PROVENANCE_BY_PUBLISHER)
             one = fin if asks and len(srpm.arches) == 1 else None
             results = await asyncio.gather(
                 *(_arch_build(p, srpm, a, tasks[a], one) for a in srpm.arches)
@@ -208,9 +212,10 @@ class BuildWorkflow(AwaitsPublisher):
                     retry_policy=DEFAULT_RETRY,
                 )
             if asks and out.artifact_ids:
-                await self.answer(out.project, "built, but publishing failed: ")
+                answer = await self.answer(out.project, "built, but publishing failed: ")
                 ended = [log(p.task_id, f"published {out.nevr}")]
-                if not out.scratch and workflow.patched("provenance"):
+                started = p.build_id in answer.provenance
+                if not out.scratch and workflow.patched("provenance") and not started:
                     ended.append(_provenance(p.build_id))
                 await asyncio.gather(*ended)  # one round trip
             elif signal and out.artifact_ids:

@@ -9,6 +9,7 @@ project file with new filters) calls `request_publish`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
@@ -73,6 +74,9 @@ class PublishRequest:
     rollback: RollbackRequest | None = None  # a head move instead of a publish
     task_id: int | None = None  # the requester's task, where a rollback logs
     tell: list[Tell] = field(default_factory=list)
+    # builds whose Provenance workflow the publish starts once it went out (unsigned projects;
+    # the answer names those started, and their Builds start none themselves)
+    provenance: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Published:
     error: str | None = None
     arches: list[str] = field(default_factory=list)  # of a rollback
     task_id: int | None = None  # the repo-publish task that did it
+    provenance: list[int] = field(default_factory=list)  # builds whose Provenance it started
 
 
 @dataclass
@@ -108,6 +113,7 @@ class PublishBatch:
     reply_to: list[str] = field(default_factory=list)
     hold_heads: bool = False  # signed repos: the heads move once repomd.xml is signed
     tell: list[Tell] = field(default_factory=list)
+    provenance: list[int] = field(default_factory=list)  # PublishRequest.provenance
 
 
 @dataclass
@@ -126,7 +132,10 @@ def merge(project: str, requests: list[PublishRequest]) -> PublishBatch:
     replies = list(dict.fromkeys(r.reply_to for r in requests if r.reply_to))
     tell = [t for r in requests for t in r.tell]
     full = any(r.full for r in requests)
-    return PublishBatch(project, ids, full, reasons, submitter, replies, tell=tell)
+    provenance = sorted({b for r in requests for b in r.provenance})
+    return PublishBatch(
+        project, ids, full, reasons, submitter, replies, tell=tell, provenance=provenance
+    )
 
 
 class PublishActivities:
@@ -183,8 +192,10 @@ class PublishActivities:
         if policy.signs or policy.refusal:
             return PublishOrPolicy(policy=policy)
         out = await asyncio.to_thread(self.publish, batch)
-        answer = Published(batch.artifact_ids, task_id=out.get("task_id"))
         client = activity.client()
+        await asyncio.gather(*(start_provenance(client, b) for b in batch.provenance))
+        answer = Published(batch.artifact_ids, task_id=out.get("task_id"))
+        answer.provenance = list(batch.provenance)
         sends = [client.get_workflow_handle(w).signal("published", answer) for w in batch.reply_to]
         sends += [
             client.get_workflow_handle(t.workflow_id).signal(t.signal, t.arg) for t in batch.tell
@@ -351,6 +362,15 @@ async def _answer(batch: PublishBatch, error: str | None, task_id: int | None) -
         await _signal(wf_id, answer)
     for t in tells:  # requests from before the marker name none
         await _tell(t)
+
+
+async def start_provenance(client: Client, build_id: int) -> None:
+    """A published build's Provenance workflow (left to run on its own: the statement is made
+    once a signing worker takes its step); one started already (a retried publish) counts."""
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            "Provenance", build_id, id=f"provenance-{build_id}", task_queue=QUEUE
+        )
 
 
 def publisher_id(project: str) -> str:

@@ -152,6 +152,7 @@ async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
             assert b is not None and b.status == "complete" and b.arches == ["noarch"]
             assert (b.version, b.release) == ("1.0", "1.el9") and len(b.srpm_sha256 or "") == 64
             assert b.started_at is not None and b.started_at <= b.finished_at
+        await _provenance_started_by_the_publisher(jobs, b.id)
 
     again = await retry_batch(jobs.ctx(), project, view)  # type: ignore[arg-type]
     assert sorted(i["package"] for i in again.items) == [
@@ -169,3 +170,16 @@ async def test_batch_skips_dependents_builds_the_rest_and_retries_only_those(
         "needsbadarch": "skipped",
     }
     assert _builds_of(jobs, "liba") == 1 and _builds_of(jobs, "badarch") == 2
+
+
+async def _provenance_started_by_the_publisher(jobs: Jobs, build_id: int) -> None:
+    """An unsigned project's publish starts the build's Provenance workflow (it waits for a
+    signing worker); the Build itself starts no child."""
+    from temporalio.api.enums.v1 import EventType
+
+    desc = await jobs.client.get_workflow_handle(f"provenance-{build_id}").describe()
+    assert desc.workflow_type == "Provenance"
+    history = await jobs.client.get_workflow_handle(f"build-{build_id}").fetch_history()
+    kinds = {e.event_type for e in history.events}
+    assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED not in kinds
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED in kinds
