@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from olivine.builds import host
 from olivine.builds.cgroups import Resources
 from olivine.builds.interfaces import CancelFn, Limits, LogFn
+from olivine.builds.jobs import BuildStatus
 from olivine.builds.volume import DiskCap
 from olivine.db.base import Database
 from olivine.db.models import Build
 from olivine.db.models.builds import BuildRoot
 from olivine.projects.schema import BuildLimits
 
-_FINAL = ("complete", "failed", "cancelled")
+_FINAL = tuple(s.value for s in (BuildStatus.COMPLETE, BuildStatus.FAILED, BuildStatus.CANCELED))
 
 
 @dataclass(frozen=True)

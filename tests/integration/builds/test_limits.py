@@ -97,3 +97,13 @@ def test_an_arch_build_beyond_concurrent_builds_waits_its_turn(
     assert build_limits.wait_for_turn(db, project_id, second, "x86_64", 2, log.append, None)
     records.record_arch(db, first, "x86_64", "complete")
     assert build_limits.wait_for_turn(db, project_id, second, "x86_64", 1, log.append, None)
+
+
+def test_a_canceled_build_whose_arch_row_says_building_takes_no_turn(db: Database) -> None:
+    """Builds that ended (complete, failed, canceled) hold no turn, whatever their arch rows
+    still say."""
+    project_id, (first, second) = _builds(db, 2)
+    for b in (first, second):
+        records.record_arch(db, b, "x86_64", "building")
+    records.finish_build(db, first, "canceled", "canceled")
+    assert build_limits.wait_for_turn(db, project_id, second, "x86_64", 1, print, lambda: True)
