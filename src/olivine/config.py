@@ -204,7 +204,7 @@ class Settings(BaseSettings):
         path = self.secret_key_path
         if path.exists():
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process of the same data directory made it first

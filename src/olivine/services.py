@@ -20,7 +20,7 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new one: owner only
         settings.ensure_secret_key()
         return cls(settings, Database(settings.db_url, settings.database_pool_size))
 

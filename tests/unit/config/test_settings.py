@@ -74,3 +74,15 @@ def test_the_build_time_cap_stays_below_the_build_activities_timeout(
     monkeypatch.setenv("OLIVINE_BUILD_TIME_MAX", "8d")
     with pytest.raises(ConfigError, match="OLIVINE_BUILD_TIME_MAX"):
         load_settings()
+
+
+def test_a_data_directory_made_by_a_standalone_worker_is_owner_only(tmp_path: Path) -> None:
+    """`olivine worker` on a new data directory (no `olivine up` made it) makes it 0700, and
+    its secret key 0600."""
+    from olivine.config import Settings
+    from olivine.services import Services
+
+    data = tmp_path / "new" / "olivine"
+    Services.from_settings(Settings(data_dir=data))
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "secret-key").stat().st_mode & 0o777 == 0o600
