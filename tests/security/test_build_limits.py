@@ -1,18 +1,24 @@
 """A build is bounded: a `dd` stops at its volume's cap, a fork bomb at its pids limit, a memory
-bomb at its memory limit (each failing the build with that reason), and a log flood without
-newlines costs the worker a bounded amount of memory (figures printed)."""
+bomb at its memory limit (each failing the build with that reason), a build root whose RPMs
+expand beyond the disk cap stops at it, and a log flood without newlines costs the worker a
+bounded amount of memory (figures printed)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from olivine.builds import limits as build_limits
+from olivine.builds.buildroot import unpack_rpms
 from olivine.builds.cgroups import Resources
 from olivine.builds.interfaces import Limits
 from olivine.builds.volume import DiskCap
+from olivine.errors import IntegrityFailure
 from olivine.projects.schema import BuildLimits
 
 from .conftest import build, needs_root_sandbox
@@ -89,3 +95,65 @@ def test_a_log_flood_without_newlines_is_bounded_in_worker_memory(tmp_path: Path
     assert rc == "0" and lines == "1"
     assert int(logged) <= 64 * 1024 + 64  # one line, cut at the line cap
     assert grew < 64, f"the worker grew by {grew:.0f} MiB reading the flood"
+
+
+def _rpm(tmp: Path, name: str, install: str) -> Path:
+    """A noarch RPM of the test's own, made by rpmbuild on the host (gzip -1: quick to make, a
+    payload of zeros stays small)."""
+    top = tmp / f"rpmbuild-{name}"
+    (top / "SPECS").mkdir(parents=True)
+    spec = top / "SPECS" / f"{name}.spec"
+    spec.write_text(
+        f"Name: {name}\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"
+        f"%description\nd\n%install\nmkdir -p %{{buildroot}}/usr/share/{name}\n{install}\n"
+        f"%files\n/usr/share/{name}\n"
+    )
+    cmd = ["rpmbuild", "-bb", "--define", f"_topdir {top}", "--define", "_binary_payload w1.gzdio"]
+    subprocess.run([*cmd, str(spec)], check=True, capture_output=True)
+    return next((top / "RPMS" / "noarch").glob("*.rpm"))
+
+
+def _tree_use(root: Path) -> tuple[int, int]:
+    """Bytes (allocated blocks) and entries the unpacked tree holds on the host."""
+    used, count = 0, 0
+    for d, dirs, files in os.walk(root):
+        for n in (*dirs, *files):
+            used += os.lstat(os.path.join(d, n)).st_blocks * 512
+            count += 1
+    return used, count
+
+
+def test_a_build_root_expanding_beyond_the_disk_cap_stops_at_it(tmp_path: Path) -> None:
+    zeros = "head -c {} /dev/zero > %{{buildroot}}/usr/share/{}/zeros"
+    fits = _rpm(tmp_path, "fits", zeros.format(40 << 20, "fits"))
+    big = _rpm(tmp_path, "big", zeros.format(300 << 20, "big"))
+    assert big.stat().st_size < 2 << 20  # 300 MiB of payload in a small RPM
+    root = tmp_path / "root"
+    with pytest.raises(IntegrityFailure) as err:
+        unpack_rpms([fits, big], root, max_bytes=64 << 20)
+    assert err.value.message == (
+        "cannot unpack the build root: build-root package big-1-1.noarch.rpm expands beyond "
+        "the build's disk cap (64 MiB)"
+    )
+    used, _ = _tree_use(root)
+    print(f"\nunpacked before the stop: {used >> 20} MiB (cap 64 MiB, the RPMs hold 340 MiB)")
+    assert 40 << 20 <= used <= 64 << 20  # the first RPM went in, the second not beyond the cap
+
+
+def test_a_build_root_with_too_many_files_stops_at_the_file_cap(tmp_path: Path) -> None:
+    many = _rpm(tmp_path, "many", "cd %{buildroot}/usr/share/many && seq 3000 | xargs touch")
+    root = tmp_path / "root"
+    with pytest.raises(IntegrityFailure) as err:
+        unpack_rpms([many], root, max_files=1000)
+    assert err.value.message == (
+        "cannot unpack the build root: build-root package many-1-1.noarch.rpm holds more "
+        "files than the build's cap (1000)"
+    )
+    _, count = _tree_use(root)
+    assert count <= 1000, count
+
+
+def test_a_build_root_within_its_caps_unpacks_whole(tmp_path: Path) -> None:
+    rpm = _rpm(tmp_path, "small", "seq 100 > %{buildroot}/usr/share/small/a")
+    usr = unpack_rpms([rpm], tmp_path / "root", max_bytes=1 << 20, max_files=10)
+    assert (usr / "share" / "small" / "a").read_text().splitlines()[-1] == "100"
