@@ -33,7 +33,7 @@ _REFUSED = "olivine-unpack: "  # the meter's one line when it stops the unpack
 _METER = r"""
 import os, signal, sys
 
-BLOCK, HEAD = 4096, 110
+BLOCK, HEAD, NAME_MAX = 4096, 110, 4096  # NAME_MAX: PATH_MAX
 left_bytes, left_files = int(sys.argv[1]), int(sys.argv[2])
 
 
@@ -61,6 +61,8 @@ class Meter:
             i += t
             if len(self.head) == HEAD and self.head[:6] not in (b"070701", b"070702"):
                 raise Refused(f"{self.rpm}: its payload is not a newc cpio archive")
+            if len(self.head) == HEAD and self.field(94) > NAME_MAX:
+                raise Refused(f"{self.rpm}: a cpio entry name longer than {NAME_MAX} bytes")
             if len(self.head) == want > HEAD:
                 self.entry()
 
