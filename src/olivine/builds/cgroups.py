@@ -6,6 +6,14 @@ Enterprise Linux farm host; that path is tested against a fake cgroupfs only, an
 a real v2 host). A build's cgroup nests under the worker's own (read from /proc/self/cgroup) as
 `olivine-<instance>/build-<name>`, so two instances on one host never touch each other's.
 
+On v2 a cgroup that holds processes cannot enable controllers for its children (the "no
+internal processes" rule: the write to cgroup.subtree_control fails with EBUSY). So, as a
+delegated service does, the worker first moves every process of its own cgroup (itself, every
+thread with it, and whatever else of the service runs there) into a leaf child,
+`<own>/olivine-worker`, then enables the controllers in `<own>/cgroup.subtree_control`; the
+instances' cgroups are siblings of that leaf. The real root cgroup, which is exempt from the
+rule (and holds the whole host), is never emptied.
+
 The pids and memory limits are mandatory: when they cannot be applied, `create` raises
 CgroupUnavailable and the build is refused with that reason. The CPU quota is applied when the
 cpu controller is there."""
@@ -28,6 +36,8 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 SELF_CGROUP = Path("/proc/self/cgroup")
 _PERIOD_US = 100_000
 _V1_REQUIRED = ("pids", "memory")
+LEAF = "olivine-worker"  # v2: where the worker's processes go (see the module docstring)
+_MOVE_ROUNDS = 20  # processes forked while the worker moves its own are moved in the next round
 
 
 class CgroupUnavailable(SandboxUnavailable):
@@ -56,12 +66,17 @@ class Hierarchy:
                 out[c] = path
         return out
 
+    def delegated(self) -> Path:
+        """v2: the cgroup the worker was started in (the parent of the leaf it moves into)."""
+        d = self.root / self.own().get("", "/").lstrip("/")
+        return d.parent if d.name == LEAF else d
+
     def instance_dirs(self, instance: str) -> dict[str, Path]:
         """controller -> this instance's directory (v2: the key "")."""
         own = self.own()
         top = f"olivine-{instance}"
         if self.version == 2:
-            return {"": self.root / own.get("", "/").lstrip("/") / top}
+            return {"": self.delegated() / top}
         dirs = {}
         for c in (*_V1_REQUIRED, "cpu"):
             mount = self.root / c
@@ -81,10 +96,15 @@ def detect(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> Hierarc
     )
 
 
+def _put(path: Path, value: str) -> None:
+    """One write to a cgroup file (one write(2): the kernel takes each as one request)."""
+    with path.open("w") as f:
+        f.write(value)
+
+
 def _write(path: Path, value: str) -> None:
     try:
-        with path.open("w") as f:
-            f.write(value)
+        _put(path, value)
     except OSError as e:
         raise CgroupUnavailable(f"cannot set {path} to {value}: {e.strerror}") from e
 
@@ -188,12 +208,45 @@ def _apply_v1(dirs: dict[str, Path], res: Resources) -> None:
         _write(dirs["cpu"] / "cpu.cfs_quota_us", str(int(res.cpus * _PERIOD_US)))
 
 
+def _into_leaf(own: Path) -> None:
+    """Move every process of `own` into `own/LEAF` (v2), so that `own` may enable controllers
+    for its children. Writing a pid to cgroup.procs moves the whole process, every thread."""
+    if not (own / "cgroup.events").exists():  # the real root cgroup: exempt, never emptied
+        return
+    leaf = own / LEAF
+    try:
+        leaf.mkdir(exist_ok=True)
+    except OSError as e:
+        raise CgroupUnavailable(f"cannot create cgroup {leaf}: {e.strerror}") from e
+    for _ in range(_MOVE_ROUNDS):
+        pids = _read(own / "cgroup.procs").split()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                _put(leaf / "cgroup.procs", pid)
+            except ProcessLookupError:
+                continue  # it exited meanwhile
+            except OSError as e:
+                raise CgroupUnavailable(
+                    f"cannot move process {pid} from {own} into {leaf}: {e.strerror}"
+                ) from e
+    raise CgroupUnavailable(f"{own} keeps gaining processes: cannot move them into {leaf}")
+
+
+def enable_v2(own: Path, controllers: str) -> None:
+    """The worker's own cgroup `own` delegates `controllers` ("+pids +memory") to its
+    children: its processes moved into the leaf first. Idempotent."""
+    _into_leaf(own)
+    _write(own / "cgroup.subtree_control", controllers)
+
+
 def _apply_v2(instance_dir: Path, build: Path, res: Resources) -> None:
     # v2 puts controllers in a child only when its parent delegates them (subtree_control); the
     # worker's own cgroup must allow it (a delegated cgroup, e.g. systemd's Delegate=yes).
     controllers = "+pids +memory" + (" +cpu" if res.cpus is not None else "")
-    for parent in (instance_dir.parent, instance_dir):
-        _write(parent / "cgroup.subtree_control", controllers)
+    enable_v2(instance_dir.parent, controllers)
+    _write(instance_dir / "cgroup.subtree_control", controllers)
     _write(build / "pids.max", str(res.pids))
     _write(build / "memory.max", str(res.memory))
     _write(build / "memory.swap.max", "0")
@@ -207,13 +260,16 @@ def delegate(name: str, uid: int, gid: int, hierarchy: Hierarchy) -> list[Path]:
     builds' cgroups below, as a root worker does under its own (the signing worker, which runs
     as its own uid: it cannot create cgroups in root's). Its limits stay under the caller's.
     v1: the directory and its procs/tasks files; v2: cgroup.procs, cgroup.subtree_control and
-    cgroup.threads too (unverified on a real v2 host: the worker's own cgroup must delegate the
-    controllers, and a v2 cgroup that holds the worker process itself cannot also enable them
-    for its children; cgroups(7)). Idempotent; raises CgroupUnavailable."""
+    cgroup.threads too, the caller's own cgroup enabling pids and memory for it (its processes
+    moved into the leaf first: `enable_v2`), and the worker started in it moves itself into its
+    own leaf the same way (unverified on a real v2 host). Idempotent; raises
+    CgroupUnavailable."""
     files = ("cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads")
     dirs = hierarchy.instance_dirs(name)
     if hierarchy.version == 1 and not all(c in dirs for c in _V1_REQUIRED):
         raise CgroupUnavailable("the cgroup v1 pids and memory controllers are not mounted")
+    if hierarchy.version == 2:
+        enable_v2(dirs[""].parent, "+pids +memory")
     for d in dirs.values():
         try:
             d.mkdir(parents=True, exist_ok=True)
