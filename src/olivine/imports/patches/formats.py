@@ -1,4 +1,8 @@
-"""Read directive files into DirectiveFile: Olivine's YAML format and srpmproc's .cfg."""
+"""Read directive files into DirectiveFile: Olivine's YAML format and srpmproc's .cfg.
+
+A directive file comes from a patch repository (upstream content, read by the root worker): it is
+composed by the project file's BoundedLoader (olivine.projects.loader), which refuses alias
+bombs and nesting beyond its bounds, naming the line, before any of it is expanded."""
 
 from __future__ import annotations
 
@@ -10,12 +14,14 @@ from google.protobuf import text_format
 from olivine.imports.errors import DirectiveError
 from olivine.imports.patches import model as m
 from olivine.imports.patches.cfgproto import field_lines, parse_cfg
+from olivine.projects.loader import BoundedLoader, YamlLimitExceeded
 
 LINE = "__line__"
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line where each mapping starts, so errors can point at the directive."""
+class _LineLoader(BoundedLoader):
+    """Keeps the line where each mapping starts, so errors can point at the directive (a
+    SafeLoader with the project file's bounds on aliases and depth)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
@@ -41,11 +47,12 @@ SPEC = {"files", "changelog", "search_and_replace", "append", "new_field"}
 
 def load_yaml(path: str, text: str) -> m.DirectiveFile:
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+        doc = yaml.load(text, Loader=_LineLoader)  # a bounded SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
-        raise DirectiveError("file", where, f"not valid YAML: {e}") from None
+        problem = e.problem if isinstance(e, YamlLimitExceeded) else f"not valid YAML: {e}"
+        raise DirectiveError("file", where, str(problem)) from None
     out = m.DirectiveFile(path)
     if doc is None:
         return out
