@@ -2,10 +2,12 @@
 libseccomp's Python bindings (Debian's python3-seccomp).
 
 Everything is allowed except the calls a build never needs and an escape would: mounting,
-namespaces, keyrings, BPF, perf, kernel modules, kexec, attaching to other processes, and the
-clock, swap and reboot calls. They fail with EPERM, so a build that probes them sees an ordinary
-error. `clone3` answers ENOSYS (its flags sit behind a pointer a filter cannot read), which makes
-glibc fall back to `clone`, whose namespace flags are refused here."""
+namespaces, keyrings, BPF, perf, io_uring (a large kernel surface with a record of privilege
+escalations, and a way around this filter: its operations are not system calls), kernel
+modules, kexec, attaching to other processes, and the clock, swap and reboot calls. They fail
+with EPERM, so a build that probes them sees an ordinary error. `clone3` answers ENOSYS (its
+flags sit behind a pointer a filter cannot read), which makes glibc fall back to `clone`, whose
+namespace flags are refused here."""
 
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ DENIED = (
     "request_key",
     "bpf",
     "perf_event_open",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     "userfaultfd",
     "kexec_load",
     "kexec_file_load",
