@@ -94,12 +94,27 @@ def temporal_dev_command(
     ]  # fmt: skip
 
 
+RESTART_FIRST = 1.0  # seconds before a dead child is started again the first time
+RESTART_MAX = 60.0
+RESTART_STABLE = 120.0  # a child that ran this long before it died starts the backoff afresh
+
+
+def restart_delay(previous: float | None, uptime: float) -> float:
+    """How long to wait before starting a dead child again: RESTART_FIRST for its first death
+    or one after it ran RESTART_STABLE seconds, else twice the previous wait, at most
+    RESTART_MAX. A child that dies at start (a bad setting, a full disk) is then started once a
+    minute rather than every second, while one that crashed once after a long run comes back at
+    once."""
+    if previous is None or uptime >= RESTART_STABLE:
+        return RESTART_FIRST
+    return min(previous * 2, RESTART_MAX)
+
+
 class Children:
     """The child processes of `olivine up`. A child started with `restart=True` (the workers) is
-    started again when it dies, and the log says so; the others (Temporal) are left dead, since
-    everything depends on them and a restart loop would hide why."""
-
-    RESTART_DELAY = 1.0
+    started again when it dies, after a backoff (restart_delay), and the log says so; the others
+    (Temporal) are left dead, since everything depends on them and a restart loop would hide
+    why."""
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
@@ -127,20 +142,38 @@ class Children:
         while not self._stopping.wait(0.5):
             with self._lock:
                 for child in self.procs:
-                    code = child.proc.poll() if child.proc else None
-                    if child.restart and code is not None and not self._stopping.is_set():
-                        child.restarts += 1
-                        log.warning(
-                            "%s exited with code %s; starting it again (restart %d)",
-                            child.name, code, child.restarts,
-                        )  # fmt: skip
-                        print(
-                            f"olivine: the {child.name} exited with code {code}; "
-                            f"started it again (restart {child.restarts})",
-                            flush=True,
-                        )
-                        time.sleep(self.RESTART_DELAY)
-                        child.spawn()
+                    if child.restart and not self._stopping.is_set():
+                        self._tend(child, time.monotonic())
+
+    def _tend(self, child: _Child, now: float) -> None:
+        """Notice that `child` died (and when to start it again), or start it when due; never
+        waits, so one child's backoff holds up no other."""
+        if child.due is None:
+            code = child.proc.poll() if child.proc else None
+            if code is None:
+                return
+            child.code = code
+            child.delay = restart_delay(child.delay, now - child.started)
+            child.due = now + child.delay
+            if child.delay > RESTART_FIRST:
+                print(
+                    f"olivine: the {child.name} exited with code {code}; starting it again in "
+                    f"{child.delay:.0f} s (restart {child.restarts + 1})",
+                    flush=True,
+                )
+        elif now >= child.due:
+            child.restarts += 1
+            child.due = None
+            child.spawn()
+            log.warning(
+                "%s exited with code %s; started it again (restart %d)",
+                child.name, child.code, child.restarts,
+            )  # fmt: skip
+            print(
+                f"olivine: the {child.name} exited with code {child.code}; "
+                f"started it again (restart {child.restarts})",
+                flush=True,
+            )
 
     def stop_all(self, timeout: float = 15) -> None:
         self._stopping.set()
@@ -159,11 +192,16 @@ class _Child:
         self.proc: subprocess.Popen[bytes] | None = None
         self.out: IO[bytes] | None = None
         self.restarts = 0
+        self.started = 0.0  # time.monotonic() of the last spawn
+        self.delay: float | None = None  # the last restart_delay
+        self.due: float | None = None  # when a dead child is to be started again
+        self.code: int | None = None  # its exit code
 
     def spawn(self) -> None:
         if self.out is None:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             self.out = os.fdopen(fd, "ab")
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             self.cmd,
             stdout=self.out,
