@@ -32,8 +32,9 @@ from olivine.builds.resolve import (
 )
 from olivine.builds.rpminfo import SrpmInfo, rpm_info, srpm_info
 from olivine.builds.submit import submit_build, submit_build_batch
+from olivine.builds.volume import DiskCap
 from olivine.domain.arches import plan_arches
-from olivine.errors import ValidationFailed
+from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.imports.specs import choose_spec
 from olivine.projects.schema import ProjectFile
 
@@ -182,9 +183,11 @@ def prepare_root(
     arch: str,
     work: Path,
     log: LogFn,
+    disk: DiskCap | None = None,
 ) -> tuple[BuildRootRecord, Path | None]:
     """The build root of an `arch` build: resolved and unpacked under work/root (its /usr, or
-    None when it holds nothing), and logged. Raises UnresolvableBuildRequires."""
+    None when it holds nothing) within the build's disk cap, and logged. Raises
+    UnresolvableBuildRequires, or IntegrityFailure when the root goes beyond the cap."""
     started = time.monotonic()
     usr = None
     if project.buildroot.resolve:
@@ -197,7 +200,10 @@ def prepare_root(
             solv_cache=host.current().solv_cache,
         )
         if record.rpms:
-            usr = unpack_rpms(record.rpms, work / "root")
+            cap = disk or DiskCap()
+            usr = unpack_rpms(
+                record.rpms, work / "root", max_bytes=cap.size_mb << 20, max_files=cap.inodes
+            )
     else:
         record = unresolved_record()
     _log_buildroot(log, record.entries)
@@ -212,9 +218,9 @@ def build_arch(req: ArchRequest, log: LogFn, cancelled: CancelFn | None = None) 
     try:
         try:
             record, usr = prepare_root(
-                req.project, info.build_requires, req.repos, req.arch, work, log
+                req.project, info.build_requires, req.repos, req.arch, work, log, req.limits.disk
             )
-        except UnresolvableBuildRequires as e:
+        except (UnresolvableBuildRequires, IntegrityFailure) as e:  # the build root
             log(e.message)
             return ArchResult(req.arch, reason=e.message)
         res = _backend(req.project).build_arch(

@@ -36,6 +36,7 @@ from olivine.builds.service import (
     plan_srpm,
     prepare_root,
 )
+from olivine.errors import IntegrityFailure
 from olivine.projects.schema import ProjectFile
 
 
@@ -66,9 +67,9 @@ def build_whole(req: WholeRequest, log: LogFn, cancelled: CancelFn | None = None
         log(f"SRPM and {req.arch} RPMs of {req.package} from {where}, in one sandbox run")
         try:
             record, usr = prepare_root(
-                req.project, req.build_requires, req.repos, req.arch, work, log
+                req.project, req.build_requires, req.repos, req.arch, work, log, req.limits.disk
             )
-        except UnresolvableBuildRequires as e:
+        except (UnresolvableBuildRequires, IntegrityFailure) as e:  # the build root
             log(e.message)
             return _failed(req.arch, e.message)
         macros = project_macros(req.project, req.package)

@@ -109,3 +109,35 @@ def test_failures_give_the_build_reason_and_no_srpm(tmp_path: Path) -> None:
     res, log = _whole(b, write_spec(tmp_path / "src", "needy", spec("needy")), ("nope",))
     assert res.arch.reason == res.srpm.reason == "missing BuildRequires nope"
     assert not any(line.startswith("$ rpmbuild") for line in log.lines)  # nothing was built
+
+
+def test_a_build_root_beyond_the_builds_disk_cap_fails_the_build_naming_it(
+    tmp_path: Path,
+) -> None:
+    """The build's own disk cap (its project's `limits.disk`) bounds its unpacked build root
+    too, in both ways of building."""
+    from olivine.builds.interfaces import Limits
+    from olivine.builds.service import ArchRequest, build_arch
+    from olivine.builds.volume import DiskCap
+
+    b = Builder(tmp_path, project())
+    big = "%install\nmkdir -p %{buildroot}%{_datadir}/big\n"
+    big += "head -c 3000000 /dev/urandom > %{buildroot}%{_datadir}/big/blob"
+    body = spec("big", header="Provides: big-data", sections=big, files="%{_datadir}/big")
+    tree = write_spec(tmp_path / "src", "big", body)
+    srpm, _ = b.srpm(tree)
+    made, _ = b.arch(srpm)
+    assert made.ok, made.reason
+    repos = (RepoSource("all", make_repo(tmp_path / "repo", list(made.rpms)), project=True),)
+    app = write_spec(tmp_path / "src", "app", spec("app", header="BuildRequires: big-data"))
+    small = Limits(disk=DiskCap(size_mb=2, inodes=10_000))
+    log = Log()
+    req = WholeRequest(b.proj, "app", app, "x86_64", ("big-data",), tmp_path / "w", repos, small)
+    res = build_whole(req, log)
+    assert res.arch.reason is not None and "disk cap" in res.arch.reason, res.arch.reason
+    assert "big-1.0-1.el9.x86_64.rpm" in res.arch.reason
+    two, _ = b.srpm(app)
+    assert two.srpm is not None
+    arch = build_arch(ArchRequest(b.proj, "app", two.srpm, "x86_64", tmp_path / "a", repos, small),
+                      Log())  # fmt: skip
+    assert arch.reason == res.arch.reason
