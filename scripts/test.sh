@@ -11,7 +11,7 @@ scripts/ensure-postgres.sh
 # shellcheck disable=SC1091
 source .venv/.olivine-test-pg 2>/dev/null || true
 
-echo "== ruff"; ruff check src tests bench && ruff format --check src tests bench
+echo "== ruff"; ruff check src tests bench; ruff format --check src tests bench  # each stops the run (set -e)
 echo "== mypy"; mypy src
 echo "== migrations match the models"
 python - <<'PY'
