@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from olivine.builds import host
 from olivine.builds.backends.rpmbuild import RpmbuildBackend
@@ -33,7 +33,7 @@ from olivine.builds.resolve import (
 from olivine.builds.rpminfo import SrpmInfo, rpm_info, srpm_info
 from olivine.builds.submit import submit_build, submit_build_batch
 from olivine.builds.volume import DiskCap
-from olivine.domain.arches import plan_arches
+from olivine.domain.arches import ArchPlan, plan_arches
 from olivine.errors import IntegrityFailure, ValidationFailed
 from olivine.imports.specs import choose_spec
 from olivine.projects.schema import ProjectFile
@@ -147,21 +147,38 @@ def build_srpm(req: SrpmRequest, log: LogFn, cancelled: CancelFn | None = None) 
             shutil.rmtree(work, ignore_errors=True)
 
 
+class ArchTagged(Protocol):
+    """A spec's arch tags: an SRPM's header (SrpmInfo) or what its import read (ArchTags)."""
+
+    @property
+    def exclusive_arch(self) -> Sequence[str]: ...
+    @property
+    def exclude_arch(self) -> Sequence[str]: ...
+    @property
+    def build_archs(self) -> Sequence[str]: ...
+
+
+def package_arches(project: ProjectFile, package: str, tags: ArchTagged) -> ArchPlan:
+    """The arches to build a package for in its project (domain.arches.plan_arches);
+    ValidationFailed names why none is left."""
+    entry = project.package(package)
+    return plan_arches(
+        project.arches,
+        exclusive=tags.exclusive_arch,
+        exclude=tags.exclude_arch,
+        build_archs=tags.build_archs,
+        package_arches=entry.arches if entry else None,
+        package=package,
+    )
+
+
 def plan_srpm(
     project: ProjectFile, package: str, srpm: Path, log: LogFn, made: StageResult
 ) -> SrpmResult:
     """A made SRPM and the arches to build it for (its header's arch tags, the project's)."""
     info = srpm_info(srpm)
-    entry = project.package(package)
     try:
-        plan = plan_arches(
-            project.arches,
-            exclusive=info.exclusive_arch,
-            exclude=info.exclude_arch,
-            build_archs=info.build_archs,
-            package_arches=entry.arches if entry else None,
-            package=package,
-        )
+        plan = package_arches(project, package, info)
     except ValidationFailed as e:
         return SrpmResult(srpm, info, reason=e.message, duration=made.duration)
     log(f"arches: {', '.join(plan.arches)}")

@@ -23,12 +23,12 @@ from olivine.builds.service import (
     SrpmResult,
     build_arch,
     build_srpm,
+    package_arches,
 )
 from olivine.builds.sources import checkout_revision
 from olivine.builds.whole import WholeRequest, build_whole
 from olivine.db.base import Database
 from olivine.db.models import Build, Project
-from olivine.domain.arches import plan_arches
 from olivine.domain.scheduling import SrpmFacts
 from olivine.errors import NotFound, OlivineError, ValidationFailed
 from olivine.fetch.policy import FetchPolicy
@@ -77,22 +77,11 @@ def srpm_step(
         if res.srpm is None or res.info is None:
             records.finish_build(db, build_id, "failed", res.reason)
             raise BuildFailed(res.reason or "SRPM build failed")
-        sha = store.put_file(res.srpm).sha256
+        made = _record_srpm(db, store, build_id, res)
         if not res.ok:  # the SRPM exists but no arch of the project can build it
             records.finish_build(db, build_id, "failed", res.reason)
             raise BuildFailed(res.reason or "no arch to build")
-        records.claim_nevr(db, build_id, res.info.epoch, res.info.version, res.info.release, sha)
-        records.set_arches(db, build_id, res.arches)
-        return SrpmStepResult(
-            sha,
-            res.srpm.name,
-            list(res.arches),
-            res.noarch,
-            res.info.nvr,
-            dict(res.excluded),
-            list(res.info.build_requires),
-            [res.info.name, *res.provides],
-        )
+        return made
 
 
 @dataclass(frozen=True)
@@ -156,15 +145,8 @@ def one_sandbox_arches(
         tags = facts[name].arch_tags
         if tags is None:
             continue
-        entry = pf.package(name)
         try:
-            plan = plan_arches(
-                pf.arches,
-                exclusive=tags.exclusive_arch,
-                exclude=tags.exclude_arch,
-                build_archs=tags.build_archs,
-                package_arches=entry.arches if entry else None,
-            )
+            plan = package_arches(pf, name, tags)
         except ValidationFailed:  # no arch: the SRPM step says why, the classic way
             continue
         if len(plan.arches) == 1:
