@@ -222,12 +222,8 @@ def arch_step(
 ) -> ArchStepResult:
     _, project, pf = _project(db, build_id)
     info = records.get_build(db, build_id)
-    records.record_arch(db, build_id, arch, "building", task_id=task_id)
-    lim = _limits(pf, log)
-    if not limits.wait_for_turn(db, project.id, build_id, arch, lim.concurrent, log, cancelled):
-        records.record_arch(
-            db, build_id, arch, BuildStatus.CANCELED, reason="cancelled", task_id=task_id
-        )
+    lim = _admitted(db, project.id, pf, build_id, arch, log, cancelled, task_id)
+    if lim is None:
         return ArchStepResult(arch, [], "cancelled")
     with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
@@ -235,6 +231,28 @@ def arch_step(
         repos = _repos(db, store, build_id, project.name, pf, arch, tmp / "repos", policy)
         req = ArchRequest(pf, info.package, srpm, arch, tmp / "out", repos, limits=lim.limits)
         return _record_arch(db, store, build_id, build_arch(req, log, cancelled), log, task_id)
+
+
+def _admitted(
+    db: Database,
+    project_id: int,
+    pf: ProjectFile,
+    build_id: int,
+    arch: str,
+    log: LogFn,
+    cancelled: CancelFn | None,
+    task_id: int | None,
+) -> limits.Effective | None:
+    """The arch build recorded building and admitted under the project's concurrent_builds;
+    its limits, or None when it was cancelled while it waited (recorded so)."""
+    records.record_arch(db, build_id, arch, "building", task_id=task_id)
+    lim = _limits(pf, log)
+    if limits.wait_for_turn(db, project_id, build_id, arch, lim.concurrent, log, cancelled):
+        return lim
+    records.record_arch(
+        db, build_id, arch, BuildStatus.CANCELED, reason="cancelled", task_id=task_id
+    )
+    return None
 
 
 def whole_step(
@@ -256,12 +274,8 @@ def whole_step(
     if facts is None:
         raise BuildFailed("its import's spec facts no longer hold: build it on its own")
     records.mark_building(db, build_id)
-    records.record_arch(db, build_id, arch, "building", task_id=task_id)
-    lim = _limits(pf, log)
-    if not limits.wait_for_turn(db, project.id, build_id, arch, lim.concurrent, log, cancelled):
-        records.record_arch(
-            db, build_id, arch, BuildStatus.CANCELED, reason="cancelled", task_id=task_id
-        )
+    lim = _admitted(db, project.id, pf, build_id, arch, log, cancelled, task_id)
+    if lim is None:
         return ArchStepResult(arch, [], "cancelled")
     with tempfile.TemporaryDirectory(prefix=f"{arch}-", dir=host.current().worker_dir) as t:
         tmp = Path(t)
