@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from olivine.signing.jobs import SigningPolicy
     from olivine.tasks.service import TaskLogWriter
     from olivine.workflows.common import DEFAULT_RETRY, QUEUE, REPO_QUEUE
+    from olivine.workflows.provenance import ProvenanceWorkflow, provenance_workflow_id
     from olivine.workflows.signing import publish_signed
     from olivine.workflows.tasks import error_message
 
@@ -369,7 +370,7 @@ async def start_provenance(client: Client, build_id: int) -> None:
     once a signing worker takes its step); one started already (a retried publish) counts."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
-            "Provenance", build_id, id=f"provenance-{build_id}", task_queue=QUEUE
+            ProvenanceWorkflow.run, build_id, id=provenance_workflow_id(build_id), task_queue=QUEUE
         )
 
 
